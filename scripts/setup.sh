@@ -7,10 +7,7 @@ PYTHON=${PYTHON:-python3}
 [ -d .venv ] || "$PYTHON" -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
-if command -v nvidia-smi >/dev/null 2>&1; then
-  python -m pip install -q "torch>=2.6"
-else
-  python -m pip install -q torch==2.13.0 || python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
-fi
+# Pinned so that pip takes the CPU wheel lying on this workplace's disk instead of resolving a CUDA build.
+python -c "import torch" 2>/dev/null || python -m pip install -q torch==2.13.0
 python -m pip install -q -e ".[test]"
 python -c "import torch, trl, trl_vpd; print('torch', torch.__version__, '| trl', trl.__version__, '| trl-vpd', trl_vpd.__version__)"
