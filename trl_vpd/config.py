@@ -1,0 +1,300 @@
+"""`VPDConfig`: the GRPO configuration plus what Variational Policy Distillation adds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trl import GRPOConfig
+
+from .losses import DISTILLATION_MODES, E_STEP_LOSSES
+
+TEACHER_MODES = ("shared", "frozen", "ema", "adapter")
+E_STEP_PAIRINGS = ("self", "group")
+E_STEP_REFERENCES = ("student", "frozen", "teacher_snapshot")
+EM_SCHEDULES = ("joint", "sequential", "alternate")
+
+DEFAULT_TEACHER_TEMPLATE = "{prompt}{attempt}{feedback}{solution}\n\nUsing this, solve the original problem correctly."
+DEFAULT_ATTEMPT_TEMPLATE = "\n\nYour earlier attempt:\n\n{attempt}"
+DEFAULT_FEEDBACK_TEMPLATE = "\n\nFeedback on your earlier attempt:\n\n{feedback}"
+DEFAULT_SOLUTION_TEMPLATE = "\n\nA correct solution:\n\n{solution}"
+
+
+@dataclass
+class VPDConfig(GRPOConfig):
+    r"""
+    Configuration for [`VPDTrainer`]: every [`~trl.GRPOConfig`] field keeps its meaning; the fields below add the
+    feedback-conditioned teacher (its context, its mode), the M-step distillation, the E-step that trains the teacher
+    on trajectory outcomes, and the adaptive trust region that keeps the teacher near the moving student.
+
+    VPD: "Learning from Language Feedback via Variational Policy Distillation", Li, Nijkamp, Yavuz, Joty,
+    arXiv 2605.15113. Defaults follow the paper where secondary sources report its choice (BCO-style E-loss, the
+    current student as reference, β_E = 0.1, one E-step every 5 steps, reverse-KL M-step, shared weights).
+    """
+
+    # Feedback sources
+    feedback_column: str | None = field(
+        default=None,
+        metadata={
+            "help": "Dataset column holding privileged context for the teacher (a hint, a reference solution, an "
+            "environment's critique). Missing column → error naming it; empty strings count as no feedback."
+        },
+    )
+    use_sibling_solutions: bool = field(
+        default=True,
+        metadata={
+            "help": "Show the teacher a successful sibling from the same group as a demonstration (SDPO's implicit "
+            "feedback for scalar-reward environments). A sample never sees itself."
+        },
+    )
+    success_reward_threshold: float = field(
+        default=1.0,
+        metadata={"help": "A rollout whose total (weighted) reward is at least this counts as a success."},
+    )
+    feedback_only_without_solution: bool = field(
+        default=False,
+        metadata={
+            "help": "Use environment/column feedback only for samples that have no successful sibling (SDPO's "
+            "`environment_feedback_only_without_solution`). Default False: show both."
+        },
+    )
+    remove_thinking_from_demonstration: bool = field(
+        default=True,
+        metadata={"help": "Strip `<think>...</think>` blocks from sibling demonstrations before showing them."},
+    )
+    include_attempt: bool = field(
+        default=False,
+        metadata={
+            "help": "Show the student's own attempt in the teacher context. Off by default: the teacher then scores "
+            "tokens it has just read, which pulls its distribution toward copying the failed attempt."
+        },
+    )
+
+    # Teacher context
+    teacher_template: str = field(
+        default=DEFAULT_TEACHER_TEMPLATE,
+        metadata={
+            "help": "Template of the teacher's user turn, with `{prompt}` (the last user message or the plain "
+            "prompt), `{attempt}`, `{feedback}` and `{solution}` (each filled from its own template below, or empty)."
+        },
+    )
+    attempt_template: str = field(default=DEFAULT_ATTEMPT_TEMPLATE, metadata={"help": "Renders `{attempt}`."})
+    feedback_template: str = field(default=DEFAULT_FEEDBACK_TEMPLATE, metadata={"help": "Renders `{feedback}`."})
+    solution_template: str = field(default=DEFAULT_SOLUTION_TEMPLATE, metadata={"help": "Renders `{solution}`."})
+    max_teacher_prompt_length: int = field(
+        default=2048,
+        metadata={
+            "help": "Token budget of the teacher prompt. Feedback, demonstration and attempt are truncated first "
+            "(with a visible marker); the original prompt is cut (from the left) only if it alone exceeds the budget."
+        },
+    )
+    max_feedback_length: int = field(
+        default=1024,
+        metadata={"help": "Token budget of one feedback text before it enters the template (truncated with a marker)."},
+    )
+
+    # Teacher
+    teacher_mode: str = field(
+        default="shared",
+        metadata={
+            "help": "How the teacher is parameterised. `shared`: the student's own weights, told apart by the "
+            "prompt (the paper's design, no extra memory). `frozen`: the initial weights (PEFT: adapters disabled), "
+            "a passive SDPO-style baseline. `ema`: an exponential moving average of the student (PEFT: an EMA "
+            "adapter). `adapter`: a second LoRA adapter on the same (optionally 4-bit) base, trained by the E-step "
+            "with its own learning rate (needs `peft_config`)."
+        },
+    )
+    teacher_ema_rate: float = field(
+        default=0.05,
+        metadata={"help": "`ema` mode: teacher ← (1 − rate)·teacher + rate·student after each optimizer step (SDPO)."},
+    )
+    teacher_learning_rate: float | None = field(
+        default=None,
+        metadata={"help": "`adapter` mode: learning rate of the teacher adapter. None → `learning_rate`."},
+    )
+
+    # M-step
+    distillation_weight: float = field(
+        default=0.5,
+        metadata={
+            "help": "w in L_student = (1 − w)·L_GRPO + w·L_distill for samples with feedback; samples without "
+            "feedback keep the full GRPO term. 1.0 is pure distillation where feedback exists (SDPO's default)."
+        },
+    )
+    distillation_alpha: float = field(
+        default=1.0,
+        metadata={
+            "help": "Divergence between student and teacher: 1 = reverse KL(student‖teacher) (mode-seeking, the "
+            "paper's M-step), 0 = forward KL(teacher‖student), in between = generalized Jensen–Shannon."
+        },
+    )
+    distillation_mode: str = field(
+        default="topk",
+        metadata={
+            "help": "`full`: full-vocabulary logits (memory B·T·V). `topk`: the student's top-k tokens plus a tail "
+            "bucket (memory B·T·k). `sampled`: the realized tokens only (REINFORCE estimator; alpha must be 1)."
+        },
+    )
+    distillation_topk: int = field(default=100, metadata={"help": "k for `distillation_mode='topk'` (SDPO: 100)."})
+    distillation_add_tail: bool = field(
+        default=True, metadata={"help": "`topk` mode: add a bucket for the probability mass outside the top-k."}
+    )
+
+    # E-step
+    e_step: bool = field(
+        default=True,
+        metadata={"help": "Train the teacher on trajectory outcomes (VPD). False gives passive self-distillation."},
+    )
+    e_step_loss: str = field(
+        default="sigmoid",
+        metadata={
+            "help": "`sigmoid`: BCO-style −log σ(z·(β_E·h − δ)) with h = log q(y|c) − log π_ref(y|x) (the paper's "
+            "choice). `kto`: KTO's 1 − σ(z·β_E·(h − z_ref)). `awr`: advantage-weighted likelihood + β_E·KL(q‖π_ref)."
+        },
+    )
+    e_step_beta: float = field(
+        default=0.1, metadata={"help": "Initial β_E (fixed unless `trust_region_target_kl` is set). Paper: 0.1."}
+    )
+    e_step_weight: float = field(default=1.0, metadata={"help": "λ_E, the weight of the E-loss."})
+    e_step_pairing: str = field(
+        default="self",
+        metadata={
+            "help": "`self`: each rollout is scored under its own feedback. `group`: the feedback of one failed "
+            "rollout conditions the teacher, which scores every sibling of its group."
+        },
+    )
+    e_step_reference: str = field(
+        default="student",
+        metadata={
+            "help": "Reference π_ref of the implicit reward: `student` (the current student, the dynamic prior), "
+            "`frozen` (initial weights), `teacher_snapshot` (the teacher before this E-step)."
+        },
+    )
+    e_step_use_weights: bool = field(default=False, metadata={"help": "Weight each rollout's E-loss by |A_i|."})
+    e_step_length_normalize: bool = field(
+        default=False, metadata={"help": "Use the per-token mean instead of the sum for the implicit reward h."}
+    )
+    e_step_labels: str = field(
+        default="advantage",
+        metadata={
+            "help": "`advantage`: z = sign(A) (zero-advantage rollouts carry no signal). `threshold`: z = +1 if the "
+            "reward ≥ `success_reward_threshold` else −1."
+        },
+    )
+    em_schedule: str = field(
+        default="joint",
+        metadata={
+            "help": "`joint`: E- and M-losses in the same optimizer step. `sequential`: per generation batch, the "
+            "E-step updates the teacher first, then the M-steps distill from the refreshed teacher (`adapter` mode). "
+            "`alternate`: E-steps and M-steps on different optimizer steps."
+        },
+    )
+    e_step_warmup_steps: int = field(default=0, metadata={"help": "No E-step before this optimizer step."})
+    e_step_every: int = field(
+        default=5, metadata={"help": "Run the E-step every this many optimizer steps (paper: 5 beat 1 and 10)."}
+    )
+
+    # Adaptive trust region
+    trust_region_target_kl: float | None = field(
+        default=None,
+        metadata={
+            "help": "Target ε of the per-token KL(teacher‖reference). When set, β_E adapts multiplicatively toward "
+            "it after each E-step; None keeps β_E fixed (the paper-faithful setting)."
+        },
+    )
+    trust_region_rate: float = field(default=0.1, metadata={"help": "η in β ← β·exp(η·clip((KL − ε)/ε, −c, c))."})
+    trust_region_max_change: float = field(default=1.0, metadata={"help": "c, the clip on (KL − ε)/ε."})
+    trust_region_beta_min: float = field(default=1e-3, metadata={"help": "Lower bound of β_E."})
+    trust_region_beta_max: float = field(default=10.0, metadata={"help": "Upper bound of β_E."})
+    trust_region_skip_factor: float | None = field(
+        default=None,
+        metadata={
+            "help": "κ: skip the teacher update on a batch whose KL_E exceeds κ·ε (hard trust region). Needs "
+            "`trust_region_target_kl`."
+        },
+    )
+
+    # Safety
+    stop_on_nan: bool = field(
+        default=True,
+        metadata={"help": "Stop training with a message when a VPD loss is not finite, before the weights change."},
+    )
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_choice("teacher_mode", self.teacher_mode, TEACHER_MODES)
+        _check_choice("distillation_mode", self.distillation_mode, DISTILLATION_MODES)
+        _check_choice("e_step_loss", self.e_step_loss, E_STEP_LOSSES)
+        _check_choice("e_step_pairing", self.e_step_pairing, E_STEP_PAIRINGS)
+        _check_choice("e_step_reference", self.e_step_reference, E_STEP_REFERENCES)
+        _check_choice("e_step_labels", self.e_step_labels, ("advantage", "threshold"))
+        _check_choice("em_schedule", self.em_schedule, EM_SCHEDULES)
+        if not 0.0 <= self.distillation_weight <= 1.0:
+            raise ValueError(f"distillation_weight must be in [0, 1], got {self.distillation_weight}.")
+        if not 0.0 <= self.distillation_alpha <= 1.0:
+            raise ValueError(f"distillation_alpha must be in [0, 1], got {self.distillation_alpha}.")
+        if self.distillation_mode == "sampled" and self.distillation_alpha != 1.0:
+            raise ValueError("distillation_mode='sampled' estimates the reverse KL only: set distillation_alpha=1.0.")
+        if self.distillation_topk < 1:
+            raise ValueError(f"distillation_topk must be ≥ 1, got {self.distillation_topk}.")
+        if self.e_step_every < 1 or self.e_step_warmup_steps < 0:
+            raise ValueError("e_step_every must be ≥ 1 and e_step_warmup_steps ≥ 0.")
+        if self.e_step and self.teacher_mode in ("frozen", "ema"):
+            raise ValueError(
+                f"teacher_mode={self.teacher_mode!r} is a passive teacher: it cannot be trained by the E-step. Set "
+                "e_step=False (passive self-distillation) or use teacher_mode='shared' or 'adapter'."
+            )
+        if self.e_step and self.em_schedule == "sequential" and self.teacher_mode != "adapter":
+            raise ValueError(
+                "em_schedule='sequential' updates the teacher before the student on each batch, which needs a "
+                "teacher with its own parameters: use teacher_mode='adapter', or em_schedule='joint'."
+            )
+        if self.trust_region_skip_factor is not None and self.trust_region_target_kl is None:
+            raise ValueError("trust_region_skip_factor needs trust_region_target_kl (the skip threshold is κ·ε).")
+        if self.trust_region_target_kl is not None and self.trust_region_target_kl <= 0:
+            raise ValueError("trust_region_target_kl must be > 0 (or None for a fixed β_E).")
+        if not self.trust_region_beta_min <= self.e_step_beta <= self.trust_region_beta_max:
+            raise ValueError("e_step_beta must lie within [trust_region_beta_min, trust_region_beta_max].")
+        for name in ("teacher_template", "attempt_template", "feedback_template", "solution_template"):
+            _check_template(name, getattr(self, name))
+        if self.max_teacher_prompt_length < 16:
+            raise ValueError("max_teacher_prompt_length must be at least 16 tokens.")
+
+    @classmethod
+    def paper_preset(cls, **overrides) -> VPDConfig:
+        """The paper-faithful configuration: BCO (`sigmoid`) E-loss against the current student, fixed β_E = 0.1, one
+        E-step every 5 steps, reverse-KL M-step, shared weights."""
+        preset = dict(
+            teacher_mode="shared",
+            e_step=True,
+            e_step_loss="sigmoid",
+            e_step_reference="student",
+            e_step_beta=0.1,
+            trust_region_target_kl=None,
+            e_step_every=5,
+            distillation_alpha=1.0,
+        )
+        preset.update(overrides)
+        return cls(**preset)
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
+
+
+_TEMPLATE_FIELDS = {
+    "teacher_template": {"prompt", "attempt", "feedback", "solution"},
+    "attempt_template": {"attempt"},
+    "feedback_template": {"feedback"},
+    "solution_template": {"solution"},
+}
+
+
+def _check_template(name: str, template: str) -> None:
+    """Reject unknown placeholders now rather than with a KeyError in the middle of a run."""
+    import string
+
+    allowed = _TEMPLATE_FIELDS[name]
+    for _, placeholder, _, _ in string.Formatter().parse(template):
+        if placeholder is not None and placeholder not in allowed:
+            raise ValueError(f"{name} has an unknown placeholder {{{placeholder}}}; allowed: {sorted(allowed)}.")

@@ -1,0 +1,247 @@
+"""Teacher parameterisations: where the feedback-conditioned teacher's weights live and how a forward pass reaches
+them.
+
+Every teacher exposes `activate(model)`, a context manager that yields the module to call for a teacher forward; the
+student is always what is active outside it, so generation and vLLM weight sync only ever see the student.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from contextlib import contextmanager, nullcontext
+
+import torch
+from accelerate.utils import is_peft_model
+from transformers import TrainerCallback
+from trl.trainer.callbacks import SyncRefModelCallback
+from trl.trainer.utils import add_fused_lm_head, disable_dropout_in_model
+
+TEACHER_ADAPTER = "vpd_teacher"
+EMA_ADAPTER = "vpd_ema"
+
+
+@contextmanager
+def active_adapter(peft_model, name: str):
+    """Route LoRA layers of `peft_model` through adapter `name` for the duration, without touching `requires_grad`.
+
+    PEFT's `set_adapter` also flips `requires_grad` (trainable active adapter, frozen others); flipping it on a model
+    that DDP/FSDP has already wrapped breaks their gradient bookkeeping, so only the routing is switched here.
+    """
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    layers = [m for m in peft_model.modules() if isinstance(m, BaseTunerLayer)]
+    previous = [m._active_adapter for m in layers]
+    for layer in layers:
+        layer._active_adapter = [name]
+    try:
+        yield
+    finally:
+        for layer, prev in zip(layers, previous, strict=True):
+            layer._active_adapter = prev
+
+
+def adapter_parameters(peft_model, name: str) -> dict[str, torch.nn.Parameter]:
+    """The parameters of LoRA adapter `name`, keyed by their name with the adapter name removed (for pairing)."""
+    marker = f".{name}."
+    return {n.replace(marker, "."): p for n, p in peft_model.named_parameters() if marker in n}
+
+
+def add_adapter_copy(peft_model, source: str, name: str, trainable: bool) -> list[torch.nn.Parameter]:
+    """Add adapter `name` with `source`'s config and a copy of its weights; returns its parameters."""
+    peft_model.add_adapter(name, copy.deepcopy(peft_model.peft_config[source]))
+    src = adapter_parameters(peft_model, source)
+    dst = adapter_parameters(peft_model, name)
+    with torch.no_grad():
+        for key, param in dst.items():
+            param.copy_(src[key])
+            param.requires_grad_(trainable)
+    return list(dst.values())
+
+
+class Teacher:
+    """The student's own weights: feedback in the prompt is all that makes it a teacher (`teacher_mode="shared"`)."""
+
+    trainable = True
+    adapter_name: str | None = None
+
+    def activate(self, model):
+        return _yield(model)
+
+    def parameters(self) -> list[torch.nn.Parameter]:
+        """Parameters the E-step trains with its own optimizer (none: the student's optimizer covers them)."""
+        return []
+
+    def callbacks(self) -> list[TrainerCallback]:
+        return []
+
+
+class FrozenTeacher(Teacher):
+    """The initial weights (`teacher_mode="frozen"`): adapters disabled under PEFT, else a frozen copy."""
+
+    trainable = False
+
+    def __init__(self, module=None):
+        self.module = module
+
+    def activate(self, model):
+        if self.module is not None:
+            return _yield(self.module)
+        return disabled_adapters(model)
+
+
+class EMATeacher(Teacher):
+    """An exponential moving average of the student (`teacher_mode="ema"`): an EMA adapter under PEFT, else a copy."""
+
+    trainable = False
+    adapter_name = EMA_ADAPTER
+
+    def __init__(self, rate: float, peft_model=None, student_adapter: str | None = None, module=None):
+        self.rate = rate
+        self.module = module
+        self.peft_model = peft_model
+        self.student_adapter = student_adapter
+        if peft_model is not None:
+            add_adapter_copy(peft_model, student_adapter, EMA_ADAPTER, trainable=False)
+
+    def activate(self, model):
+        if self.module is not None:
+            return _yield(self.module)
+        return _with_adapter(model, EMA_ADAPTER)
+
+    def callbacks(self):
+        return [_EMAUpdateCallback(self)]
+
+    @torch.no_grad()
+    def update(self, model) -> None:
+        if self.module is not None:
+            SyncRefModelCallback.sync_target_model(model, self.module, self.rate)
+            return
+        student = adapter_parameters(self.peft_model, self.student_adapter)
+        for key, param in adapter_parameters(self.peft_model, EMA_ADAPTER).items():
+            param.lerp_(student[key].to(param.dtype), self.rate)
+
+
+class AdapterTeacher(Teacher):
+    """A second LoRA adapter on the student's base model, initialised from the student and trained by the E-step
+    with its own optimizer (`teacher_mode="adapter"`, the QLoRA / one-GPU design)."""
+
+    adapter_name = TEACHER_ADAPTER
+
+    def __init__(self, peft_model, student_adapter: str):
+        self.peft_model = peft_model
+        self.params = add_adapter_copy(peft_model, student_adapter, TEACHER_ADAPTER, trainable=True)
+        # The teacher adapter has its own optimizer and its gradients are averaged by the trainer, so DDP must not
+        # register (and wait for) them on the student's backward.
+        names = [n for n, _ in peft_model.named_parameters() if f".{TEACHER_ADAPTER}." in n]
+        existing = list(getattr(peft_model, "_ddp_params_and_buffers_to_ignore", []))
+        torch.nn.parallel.DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
+            peft_model, existing + names
+        )
+
+    def activate(self, model):
+        return _with_adapter(model, TEACHER_ADAPTER)
+
+    def parameters(self):
+        return self.params
+
+
+class _EMAUpdateCallback(TrainerCallback):
+    def __init__(self, teacher: EMATeacher):
+        self.teacher = teacher
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        if model is not None:
+            self.teacher.update(_unwrap(model))
+
+
+def build_teacher(trainer, model_copy=None) -> Teacher:
+    """The teacher for `trainer.args.teacher_mode`. `model_copy` is an untouched copy of the initial full model, used
+    by `frozen`/`ema` without PEFT."""
+    args = trainer.args
+    model = trainer.model
+    peft = is_peft_model(model)
+    mode = args.teacher_mode
+    if mode == "shared":
+        return Teacher()
+    if mode == "adapter":
+        if not peft:
+            raise ValueError(
+                "teacher_mode='adapter' trains the teacher as a second LoRA adapter: pass `peft_config` (or a "
+                "PeftModel) to VPDTrainer."
+            )
+        if trainer.is_deepspeed_enabled or trainer.is_fsdp_enabled:
+            raise NotImplementedError(
+                "teacher_mode='adapter' has its own optimizer, which DeepSpeed and FSDP do not shard yet; use DDP, or "
+                "teacher_mode='shared' (the E-step then trains the shared weights through the main optimizer)."
+            )
+        return AdapterTeacher(model, model.active_adapter)
+    if peft:
+        if mode == "frozen":
+            return FrozenTeacher()
+        return EMATeacher(args.teacher_ema_rate, peft_model=model, student_adapter=model.active_adapter)
+    module = trainer.ref_model if (mode == "frozen" and trainer.ref_model is not None) else None
+    if module is None:
+        module = _prepare_copy(trainer, model_copy)
+    if mode == "frozen":
+        return FrozenTeacher(module)
+    return EMATeacher(args.teacher_ema_rate, module=module)
+
+
+def _prepare_copy(trainer, model_copy):
+    """A frozen full copy of the initial model, patched and placed like GRPO's reference model."""
+    from trl.models import prepare_deepspeed, prepare_fsdp
+
+    if model_copy is None:
+        model_copy = copy.deepcopy(trainer.model)
+    model_copy.requires_grad_(False)
+    model_copy.eval()
+    if trainer.args.disable_dropout:
+        disable_dropout_in_model(model_copy)
+    add_fused_lm_head(model_copy, temperature=trainer.temperature, cast_lm_head_to_fp32=trainer.args.cast_lm_head_to_fp32)
+    if trainer.is_deepspeed_enabled:
+        return prepare_deepspeed(model_copy, trainer.accelerator)
+    if trainer.is_fsdp_enabled:
+        return prepare_fsdp(model_copy, trainer.accelerator)
+    return trainer.accelerator.prepare_model(model_copy, evaluation_mode=True)
+
+
+def save_full_teacher(teacher: Teacher, output_dir: str) -> None:
+    """Persist an EMA full-model teacher (adapters are saved by PEFT with the model)."""
+    if isinstance(teacher, EMATeacher) and teacher.module is not None:
+        from safetensors.torch import save_file
+
+        state = {k: v.detach().contiguous().cpu() for k, v in _unwrap(teacher.module).state_dict().items()}
+        save_file(state, os.path.join(output_dir, "vpd_ema_teacher.safetensors"))
+
+
+def load_full_teacher(teacher: Teacher, checkpoint: str) -> None:
+    path = os.path.join(checkpoint, "vpd_ema_teacher.safetensors")
+    if isinstance(teacher, EMATeacher) and teacher.module is not None and os.path.exists(path):
+        from safetensors.torch import load_file
+
+        _unwrap(teacher.module).load_state_dict(load_file(path), strict=False)
+
+
+def _unwrap(model):
+    from torch.nn.parallel import DistributedDataParallel
+
+    return model.module if isinstance(model, DistributedDataParallel) else model
+
+
+@contextmanager
+def _yield(module):
+    yield module
+
+
+@contextmanager
+def _with_adapter(model, name):
+    with active_adapter(_unwrap(model), name):
+        yield model
+
+
+@contextmanager
+def disabled_adapters(model):
+    """All LoRA adapters off (the base weights), yielding `model`; a no-op for a model without PEFT."""
+    with _unwrap(model).disable_adapter() if is_peft_model(_unwrap(model)) else nullcontext():
+        yield model

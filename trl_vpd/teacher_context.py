@@ -1,0 +1,200 @@
+"""The teacher context: the prompt, rewritten to carry feedback and a demonstration, that the teacher reads before it
+scores the student's own completion tokens.
+
+One place decides what the teacher sees: which sibling is shown, how feedback sources combine, how the template is
+filled, and how the result is cut to its token budget without ever dropping the original question silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .utils import completion_text, message_text
+
+TRUNCATION_MARKER = "\n...[truncated {n} tokens]...\n"
+_THINK_RE = re.compile(r"<think>.*?</think>\s*", flags=re.DOTALL)
+
+
+@dataclass
+class TeacherContextStats:
+    """Counts for the `vpd/` metrics of one batch."""
+
+    num_samples: int = 0
+    with_feedback: int = 0
+    with_solution: int = 0
+    empty_feedback: int = 0
+    truncated_parts: int = 0
+    truncated_prompts: int = 0
+
+
+@dataclass
+class TeacherContexts:
+    """Teacher prompt token ids (unpadded) and, per sample, whether the teacher was given anything (the distillation
+    mask) and the feedback/solution texts it was given (for logging)."""
+
+    prompt_ids: list[list[int]]
+    has_context: list[bool]
+    feedback: list[str | None]
+    solution: list[str | None]
+    stats: TeacherContextStats = field(default_factory=TeacherContextStats)
+
+
+def normalize_feedback(text: str | None) -> str | None:
+    """Feedback that is None, empty or whitespace counts as no feedback."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise TypeError(f"Feedback must be a string or None, got {type(text).__name__}.")
+    return text if text.strip() else None
+
+
+def combine_feedback(sources: Sequence[Sequence[str | None]], num_samples: int) -> tuple[list[str | None], int]:
+    """Join the non-empty feedback of every source per sample (blank line between sources). Returns the combined
+    feedback and how many given strings were empty or whitespace."""
+    combined: list[str | None] = []
+    empty = 0
+    for i in range(num_samples):
+        parts = []
+        for source in sources:
+            raw = source[i]
+            text = normalize_feedback(raw)
+            if text is None and raw is not None:
+                empty += 1
+            if text is not None:
+                parts.append(text.strip())
+        combined.append("\n\n".join(parts) if parts else None)
+    return combined, empty
+
+
+def choose_sibling(index: int, rewards: Sequence[float], group_size: int, threshold: float) -> int | None:
+    """Index of the first successful sibling of `index` in its group, never `index` itself (SDPO's choice)."""
+    start = (index // group_size) * group_size
+    for j in range(start, start + group_size):
+        if j != index and rewards[j] == rewards[j] and rewards[j] >= threshold:
+            return j
+    return None
+
+
+class TeacherContextBuilder:
+    """Builds teacher prompts from student prompts, feedback and sibling demonstrations.
+
+    `tokenize` maps a list of prompts (chat message lists or strings) to token id lists the way the student's prompts
+    are tokenized (the trainer passes GRPO's own `_tokenize_prompts`), so teacher and student share one format.
+    """
+
+    def __init__(self, tokenizer, args, tokenize: Callable[[list], list[list[int]]] | None = None):
+        self.tokenizer = tokenizer
+        self.args = args
+        self.tokenize = tokenize or self._default_tokenize
+
+    def build(
+        self,
+        prompts: Sequence,
+        completions_global: Sequence,
+        rewards_global: Sequence[float],
+        feedback: Sequence[str | None],
+        offset: int,
+        group_size: int,
+        empty_feedback: int = 0,
+    ) -> TeacherContexts:
+        """Teacher prompts for the local samples `offset .. offset+len(prompts)` of the global batch."""
+        args = self.args
+        stats = TeacherContextStats(num_samples=len(prompts), empty_feedback=empty_feedback)
+        texts, solutions, used_feedback, has_context = [], [], [], []
+        for i, prompt in enumerate(prompts):
+            solution = None
+            if args.use_sibling_solutions:
+                j = choose_sibling(offset + i, rewards_global, group_size, args.success_reward_threshold)
+                if j is not None:
+                    solution = completion_text(completions_global[j])
+                    if args.remove_thinking_from_demonstration:
+                        solution = _THINK_RE.sub("", solution)
+                    solution = normalize_feedback(solution)
+            fb = feedback[i]
+            if fb is not None and args.feedback_only_without_solution and solution is not None:
+                fb = None
+            if fb is not None:
+                fb, cut = self._truncate_text(fb, args.max_feedback_length)
+                stats.truncated_parts += cut
+            attempt = completion_text(completions_global[offset + i]) if args.include_attempt else None
+            stats.with_feedback += fb is not None
+            stats.with_solution += solution is not None
+            has_context.append(fb is not None or solution is not None)
+            solutions.append(solution)
+            used_feedback.append(fb)
+            texts.append({"attempt": attempt, "feedback": fb, "solution": solution})
+
+        prompt_ids = []
+        for prompt, parts, ctx in zip(prompts, texts, has_context, strict=True):
+            ids, cut_parts, cut_prompt = self._fit(prompt, parts) if ctx else (self.tokenize([prompt])[0], 0, False)
+            stats.truncated_parts += cut_parts
+            stats.truncated_prompts += cut_prompt
+            prompt_ids.append(ids)
+        return TeacherContexts(prompt_ids, has_context, used_feedback, solutions, stats)
+
+    def render(self, prompt, parts: dict[str, str | None]):
+        """The teacher prompt (same type as `prompt`): the last user turn replaced by the filled template."""
+        args = self.args
+        sections = {
+            "attempt": args.attempt_template.format(attempt=parts["attempt"]) if parts["attempt"] else "",
+            "feedback": args.feedback_template.format(feedback=parts["feedback"]) if parts["feedback"] else "",
+            "solution": args.solution_template.format(solution=parts["solution"]) if parts["solution"] else "",
+        }
+        if isinstance(prompt, str):
+            return args.teacher_template.format(prompt=prompt, **sections)
+        last_user = max((k for k, m in enumerate(prompt) if m.get("role") == "user"), default=None)
+        if last_user is None:
+            raise ValueError("A conversational prompt needs at least one user message to build the teacher context.")
+        text = args.teacher_template.format(prompt=message_text(prompt[last_user]), **sections)
+        return [*prompt[:last_user], {"role": "user", "content": text}, *prompt[last_user + 1 :]]
+
+    def _fit(self, prompt, parts: dict[str, str | None]) -> tuple[list[int], int, bool]:
+        """Tokenize the rendered prompt, shrinking the optional parts (longest first) until it fits the budget; only
+        if the bare prompt is already too long is it cut from the left, as the student's prompt would be."""
+        budget = self.args.max_teacher_prompt_length
+        parts = dict(parts)
+        cut_parts = 0
+        for _ in range(8):
+            ids = self.tokenize([self.render(prompt, parts)])[0]
+            overflow = len(ids) - budget
+            if overflow <= 0:
+                return ids, cut_parts, False
+            lengths = {k: self._num_tokens(v) for k, v in parts.items() if v}
+            if not lengths:
+                break
+            name = max(lengths, key=lengths.get)
+            keep = lengths[name] - overflow - 16
+            parts[name] = self._truncate_text(parts[name], keep)[0] if keep > 16 else None
+            cut_parts += 1
+        ids = self.tokenize([self.render(prompt, parts)])[0]
+        return ids[-budget:], cut_parts, len(ids) > budget
+
+    def _num_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def _truncate_text(self, text: str, max_tokens: int) -> tuple[str, int]:
+        """Keep the head and the tail of `text` (errors and final answers sit at either end) within `max_tokens`,
+        with a marker saying how much was cut. Returns (text, 1 if cut else 0)."""
+        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        if len(ids) <= max_tokens:
+            return text, 0
+        head = max(max_tokens // 2, 1)
+        tail = max(max_tokens - head, 0)
+        cut = len(ids) - head - tail
+        kept_tail = self.tokenizer.decode(ids[len(ids) - tail :]) if tail else ""
+        return self.tokenizer.decode(ids[:head]) + TRUNCATION_MARKER.format(n=cut) + kept_tail, 1
+
+    def _default_tokenize(self, prompts: list) -> list[list[int]]:
+        out = []
+        for prompt in prompts:
+            if isinstance(prompt, str):
+                out.append(self.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+            else:
+                out.append(
+                    self.tokenizer.apply_chat_template(
+                        prompt, add_generation_prompt=True, tokenize=True, return_dict=True
+                    )["input_ids"]
+                )
+        return out

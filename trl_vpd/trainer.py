@@ -1,0 +1,580 @@
+"""`VPDTrainer`: GRPO whose student also distills a feedback-conditioned teacher, and whose teacher is trained on
+trajectory outcomes (variational EM)."""
+
+from __future__ import annotations
+
+import math
+import os
+from contextlib import nullcontext
+
+import torch
+from accelerate.utils import gather_object
+from trl import GRPOTrainer
+from trl.trainer.utils import get_config_model_id, pad, selective_log_softmax
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+from .config import VPDConfig
+from .feedback import call_feedback_funcs, feedback_func_name
+from .losses import e_step_loss, masked_mean, per_token_distillation, token_kl
+from .teacher import build_teacher, disabled_adapters, load_full_teacher, save_full_teacher
+from .teacher_context import TeacherContextBuilder, combine_feedback
+from .trust_region import TrustRegionCallback, TrustRegionController
+
+
+class VPDNumericalError(RuntimeError):
+    """A VPD loss became NaN or infinite; training stops before the weights are updated with it."""
+
+
+class VPDTrainer(GRPOTrainer):
+    """
+    Trainer for Variational Policy Distillation (VPD, Li, Nijkamp, Yavuz, Joty, arXiv 2605.15113).
+
+    Environments often return language feedback (a failing test, a verifier's note, a correct sibling) besides the
+    scalar reward. VPD conditions a *teacher* on that feedback and alternates two steps: the E-step trains the teacher
+    on which rollouts earned reward (an unpaired-preference loss inside a trust region around the current student),
+    and the M-step distills the teacher's next-token distribution into the student on the student's own rollouts.
+
+    A drop-in replacement for [`~trl.GRPOTrainer`]: same constructor plus `feedback_funcs`, same generation, reward
+    plumbing and GRPO loss. What changes: `_calculate_rewards` also collects feedback, `_generate_and_score_completions`
+    adds the teacher context to the batch, `_compute_loss` adds the distillation (and, for a shared teacher, the
+    E-loss), and `training_step` runs the E-step of a separate teacher adapter.
+
+    Args:
+        feedback_funcs (`callable` or `list[callable]`, *optional*):
+            Functions with the reward-function signature that return one `str | None` per completion (None = no
+            feedback for that sample). Combined with `args.feedback_column` and sibling solutions.
+        Other arguments: as [`~trl.GRPOTrainer`].
+    """
+
+    _tag_names = ["trl", "vpd"]
+    _name = "VPD"
+    _paper = {
+        "title": "Learning from Language Feedback via Variational Policy Distillation",
+        "id": "2605.15113",
+        "citation": (
+            "@article{li2026vpd,\n  title={Learning from Language Feedback via Variational Policy Distillation},\n"
+            "  author={Li and Nijkamp and Yavuz and Joty},\n  journal={arXiv preprint arXiv:2605.15113},\n"
+            "  year={2026}\n}"
+        ),
+    }
+
+    def __init__(
+        self,
+        model,
+        reward_funcs=None,
+        args: VPDConfig | None = None,
+        train_dataset=None,
+        eval_dataset=None,
+        processing_class=None,
+        reward_processing_classes=None,
+        callbacks=None,
+        optimizers=(None, None),
+        quantization_config=None,
+        peft_config=None,
+        tools=None,
+        rollout_func=None,
+        environment_factory=None,
+        *,
+        feedback_funcs=None,
+    ):
+        if args is None:
+            name = model if isinstance(model, str) else get_config_model_id(model.config)
+            args = VPDConfig(f"{name.split('/')[-1]}-VPD")
+        if not isinstance(args, VPDConfig):
+            raise TypeError(f"VPDTrainer needs a VPDConfig, got {type(args).__name__}.")
+        _check_feedback_column(args.feedback_column, train_dataset, eval_dataset)
+        if feedback_funcs is None:
+            feedback_funcs = []
+        elif callable(feedback_funcs):
+            feedback_funcs = [feedback_funcs]
+        self.feedback_funcs = list(feedback_funcs)
+        for func in self.feedback_funcs:
+            if not callable(func):
+                raise TypeError(f"feedback_funcs must be callables, got {type(func).__name__}.")
+        model_copy = _initial_copy(model, args, peft_config)
+
+        super().__init__(
+            model,
+            reward_funcs=reward_funcs,
+            args=args,
+            train_dataset=train_dataset,
+            eval_dataset=eval_dataset,
+            processing_class=processing_class,
+            reward_processing_classes=reward_processing_classes,
+            callbacks=callbacks,
+            optimizers=optimizers,
+            quantization_config=quantization_config,
+            peft_config=peft_config,
+            tools=tools,
+            rollout_func=rollout_func,
+            environment_factory=environment_factory,
+        )
+
+        self.teacher = build_teacher(self, model_copy)
+        for callback in self.teacher.callbacks():
+            self.add_callback(callback)
+        tokenizer = getattr(self.processing_class, "tokenizer", self.processing_class)
+        self.context_builder = TeacherContextBuilder(tokenizer, args, tokenize=lambda p: self._tokenize_prompts(p)[0])
+        self.trust_region = TrustRegionCallback(
+            TrustRegionController(
+                beta=args.e_step_beta,
+                target_kl=args.trust_region_target_kl,
+                rate=args.trust_region_rate,
+                max_change=args.trust_region_max_change,
+                beta_min=args.trust_region_beta_min,
+                beta_max=args.trust_region_beta_max,
+                skip_factor=args.trust_region_skip_factor,
+            )
+        )
+        self.add_callback(self.trust_region)
+        self.teacher_optimizer = None
+        self._vpd_capture = None
+        self._vpd_pending = None
+        self._e_step_now = False
+        self._teacher_had_grad = False
+
+    # ------------------------------------------------------------------ optimizers
+
+    def create_optimizer(self, model=None):
+        """The student's optimizer never holds the teacher adapter; the teacher gets its own AdamW."""
+        teacher_params = self.teacher.parameters()
+        for param in teacher_params:
+            param.requires_grad_(False)
+        try:
+            optimizer = super().create_optimizer(model)
+        finally:
+            for param in teacher_params:
+                param.requires_grad_(True)
+        if teacher_params and self.teacher_optimizer is None:
+            self.teacher_optimizer = torch.optim.AdamW(
+                teacher_params,
+                lr=self._teacher_lr(),
+                betas=(self.args.adam_beta1, self.args.adam_beta2),
+                eps=self.args.adam_epsilon,
+                weight_decay=self.args.weight_decay,
+            )
+        return optimizer
+
+    def _teacher_lr(self) -> float:
+        base = self.args.teacher_learning_rate or self.args.learning_rate
+        if self.lr_scheduler is None or not self.args.learning_rate:
+            return base
+        return base * self.lr_scheduler.get_last_lr()[0] / self.args.learning_rate
+
+    # ------------------------------------------------------------------ feedback and teacher context
+
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        device = rewards_per_func.device
+        rewards = (rewards_per_func * self.reward_weights.to(device).unsqueeze(0)).nansum(dim=1)
+        rewards[torch.isnan(rewards_per_func).all(dim=1)] = torch.nan
+        offset = self.accelerator.process_index * len(prompts)
+        local_rewards = rewards[offset : offset + len(prompts)]
+
+        sources = []
+        if self.args.feedback_column is not None:
+            sources.append([example.get(self.args.feedback_column) for example in inputs])
+        if self.feedback_funcs:
+            keys = [k for k in inputs[0] if k not in ("prompt", "completion", "completion_ids")]
+            kwargs = {k: [example[k] for example in inputs] for k in keys}
+            kwargs.update(trainer_state=self.state, rewards=local_rewards.tolist())
+            sources.extend(call_feedback_funcs(self.feedback_funcs, prompts, completions, completion_ids_list, kwargs))
+        feedback, empty = combine_feedback(sources, len(prompts))
+        self._vpd_pending = {
+            "prompts": prompts,
+            "completions": completions,
+            "feedback": feedback,
+            "empty_feedback": empty,
+            "rewards": rewards,
+            "offset": offset,
+        }
+        if self.log_completions:
+            self._log_completion_extra("feedback", [fb or "" for fb in feedback])
+        return rewards_per_func
+
+    def _generate_and_score_completions(self, inputs):
+        output = super()._generate_and_score_completions(inputs)
+        pending, self._vpd_pending = self._vpd_pending, None
+        mode = "train" if self.model.training else "eval"
+        device = self.accelerator.device
+        group_size = self.num_generations if mode == "train" else self.num_generations_eval
+        contexts = self.context_builder.build(
+            prompts=pending["prompts"],
+            completions_global=gather_object(pending["completions"]),
+            rewards_global=pending["rewards"].tolist(),
+            feedback=pending["feedback"],
+            offset=pending["offset"],
+            group_size=group_size,
+            empty_feedback=pending["empty_feedback"],
+        )
+        teacher_prompt = [torch.tensor(ids, device=device) for ids in contexts.prompt_ids]
+        teacher_mask = [torch.ones_like(ids) for ids in teacher_prompt]
+        teacher_prompt = pad(teacher_prompt, padding_value=self._tokenizer.pad_token_id, padding_side="left")
+        teacher_mask = pad(teacher_mask, padding_value=0, padding_side="left")
+        output["teacher_input_ids"] = torch.cat([teacher_prompt, output["completion_ids"]], dim=1)
+        output["teacher_attention_mask"] = torch.cat([teacher_mask, output["completion_mask"]], dim=1)
+        output["vpd_has_context"] = torch.tensor(contexts.has_context, dtype=torch.float32, device=device)
+        local = pending["rewards"][pending["offset"] : pending["offset"] + len(pending["prompts"])]
+        output["vpd_rewards"] = local.to(device)
+        self._log_context_metrics(mode, contexts.stats)
+
+        if mode == "train":
+            self._e_step_now = self._is_e_step(self.state.global_step)
+            if self._e_step_now:
+                output["vpd_ref_logps"] = self._reference_logps(output)
+                if self.args.em_schedule == "sequential":
+                    self._sequential_e_step(output)
+        return output
+
+    def _log_context_metrics(self, mode, stats) -> None:
+        counts = torch.tensor(
+            [
+                stats.num_samples,
+                stats.with_feedback,
+                stats.with_solution,
+                stats.empty_feedback,
+                stats.truncated_parts,
+                stats.truncated_prompts,
+            ],
+            dtype=torch.float32,
+            device=self.accelerator.device,
+        )
+        total = self.accelerator.reduce(counts, reduction="sum").tolist()
+        n = max(total[0], 1.0)
+        metrics = self._metrics[mode]
+        metrics["vpd/feedback_coverage"].append(total[1] / n)
+        metrics["vpd/sibling_solution_coverage"].append(total[2] / n)
+        metrics["vpd/empty_feedback"].append(total[3])
+        metrics["vpd/truncated_context_parts"].append(total[4])
+        metrics["vpd/truncated_teacher_prompts"].append(total[5])
+
+    # ------------------------------------------------------------------ forwards
+
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, *args, **kwargs):
+        """GRPO's student forward; inside `_compute_loss` it also hands the student's tempered logits (or log-probs)
+        to the distillation term, so one forward serves both losses."""
+        capture, self._vpd_capture = self._vpd_capture, None
+        if capture is None or self.args.distillation_mode == "sampled":
+            result = super()._get_per_token_logps_and_entropies(
+                model, input_ids, attention_mask, logits_to_keep, *args, **kwargs
+            )
+            if capture is not None:
+                capture["logps"] = result[0]
+            return result
+        extra = {k: v for k, v in kwargs.items() if k not in ("batch_size", "compute_entropy")}
+        if args or any(v for k, v in extra.items() if k == "compute_aux_loss") or any(
+            v is not None for k, v in extra.items() if k != "compute_aux_loss"
+        ):
+            raise NotImplementedError(
+                "distillation_mode 'full'/'topk' supports text-only, non-MoE models; use distillation_mode='sampled'."
+            )
+        from trl.trainer.utils import entropy_from_logits
+
+        logits = self._completion_logits(model, input_ids, attention_mask, logits_to_keep)
+        logps = selective_log_softmax(logits, input_ids[:, -logits_to_keep:])
+        entropies = entropy_from_logits(logits) if kwargs.get("compute_entropy") else None
+        capture["logits"] = logits
+        capture["logps"] = logps
+        return logps, entropies, None
+
+    def _completion_logits(self, model, input_ids, attention_mask, logits_to_keep):
+        """Tempered next-token logits at the last `logits_to_keep` positions (a plain, full-vocabulary forward)."""
+        with self.accelerator.autocast():
+            logits = model(
+                input_ids=input_ids, attention_mask=attention_mask, use_cache=False, logits_to_keep=logits_to_keep + 1
+            ).logits
+        return logits[:, :-1, :].float() / self.temperature
+
+    def _teacher_logps(self, model, inputs, grad: bool):
+        completion_len = inputs["completion_ids"].size(1)
+        context = torch.enable_grad() if grad else torch.no_grad()
+        with context, self.teacher.activate(model) as teacher_model:
+            logps, _, _ = super()._get_per_token_logps_and_entropies(
+                teacher_model, inputs["teacher_input_ids"], inputs["teacher_attention_mask"], completion_len
+            )
+        return logps
+
+    def _reference_logps(self, batch):
+        """log π_ref(y|x) of the completions for the E-step's implicit reward, without gradient. None means "the
+        current student", read off the M-step's own forward (shared teacher) at no extra cost."""
+        reference = self.args.e_step_reference
+        if reference == "teacher_snapshot":
+            return self._teacher_logps(self.model, batch, grad=False)
+        if reference == "student":
+            if not self.teacher.parameters():
+                return None
+            if "old_per_token_logps" in batch:
+                return batch["old_per_token_logps"]
+        ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)
+        mask = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)
+        completion_len = batch["completion_ids"].size(1)
+        module = self.ref_model if reference == "frozen" and self.ref_model is not None else self.model
+        frozen_adapters = reference == "frozen" and self.ref_model is None
+        with torch.no_grad(), disabled_adapters(module) if frozen_adapters else nullcontext():
+            return super()._get_per_token_logps_and_entropies(module, ids, mask, completion_len)[0]
+
+    # ------------------------------------------------------------------ losses
+
+    def _compute_loss(self, model, inputs):
+        mode = "train" if self.model.training else "eval"
+        args = self.args
+        has_context = inputs["vpd_has_context"]
+        weight = args.distillation_weight
+        scale = 1.0 - weight * has_context
+        advantages = inputs["advantages"]
+        scaled = advantages * (scale if advantages.dim() == 1 else scale.unsqueeze(1))
+        e_only = mode == "train" and self._e_step_now and args.em_schedule == "alternate"
+
+        student = self._vpd_capture = {}
+        loss = super()._compute_loss(model, {**inputs, "advantages": scaled})
+        self._vpd_capture = None
+        ga = self.current_gradient_accumulation_steps if mode == "train" else 1.0
+
+        mask = inputs["completion_mask"].float()
+        if "tool_mask" in inputs:
+            mask = mask * inputs["tool_mask"]
+        distill_mask = mask * has_context.unsqueeze(1)
+        if weight > 0 and self.accelerator.reduce(distill_mask.sum(), reduction="sum").item() > 0:
+            distill, kl = self._distillation(model, inputs, student, distill_mask, mask)
+            loss = loss + weight * distill / ga
+            self._metrics[mode]["vpd/distill_loss"].append(self._mean_across(distill))
+            self._metrics[mode]["vpd/teacher_student_kl"].append(self._mean_across(kl))
+        if e_only:
+            loss = loss * 0.0
+        if mode == "train" and self._e_step_now and args.em_schedule != "sequential" and self.teacher.trainable:
+            if not self.teacher.parameters():
+                e_loss = self._e_step(model, inputs, student_logps=student.get("logps"))
+                if e_loss is not None:
+                    loss = loss + args.e_step_weight * e_loss / ga
+        self._check_finite(loss, "total loss", mode)
+        return loss
+
+    def _distillation(self, model, inputs, student, distill_mask, mask):
+        """M-step: divergence to the (detached) teacher on the student's own completion tokens, averaged over all
+        completion tokens of the micro-batch (samples without context contribute zero)."""
+        args = self.args
+        completion_ids = inputs["completion_ids"]
+        if args.distillation_mode == "sampled":
+            teacher_logps = self._teacher_logps(model, inputs, grad=False)
+            per_token = per_token_distillation(
+                "sampled", alpha=1.0, student_logps=student["logps"], teacher_logps=teacher_logps
+            )
+        else:
+            with torch.no_grad(), self.teacher.activate(model) as teacher_model:
+                teacher_logits = self._completion_logits(
+                    teacher_model, inputs["teacher_input_ids"], inputs["teacher_attention_mask"], completion_ids.size(1)
+                )
+            teacher_logps = selective_log_softmax(teacher_logits, completion_ids)
+            per_token = per_token_distillation(
+                args.distillation_mode,
+                alpha=args.distillation_alpha,
+                student_logits=student["logits"],
+                teacher_logits=teacher_logits,
+                topk=args.distillation_topk,
+                add_tail=args.distillation_add_tail,
+            )
+        distill = masked_mean(per_token, distill_mask, normalizer=mask.sum())
+        self._check_finite(distill, "distillation loss", "train" if self.model.training else "eval")
+        kl = masked_mean((student["logps"].detach() - teacher_logps.detach()), distill_mask)
+        return distill, kl
+
+    def _e_step(self, model, inputs, student_logps=None):
+        """E-loss of one micro-batch (teacher forward with gradient), with trust-region bookkeeping. Returns None when
+        the batch carries no signal or the hard trust region skips it."""
+        args = self.args
+        controller = self.trust_region.controller
+        mask = inputs["completion_mask"].float()
+        reference = inputs.get("vpd_ref_logps")
+        if reference is None:
+            reference = student_logps.detach()
+        teacher_logps = self._teacher_logps(model, inputs, grad=True)
+        loss, stats = e_step_loss(
+            args.e_step_loss,
+            teacher_token_logps=teacher_logps,
+            ref_token_logps=reference,
+            mask=mask,
+            advantages=inputs["advantages"] if inputs["advantages"].dim() == 1 else inputs["advantages"].mean(1),
+            beta=controller.beta,
+            delta=controller.delta,
+            rewards=inputs["vpd_rewards"],
+            success_threshold=args.success_reward_threshold if args.e_step_labels == "threshold" else None,
+            use_weights=args.e_step_use_weights,
+            length_normalize=args.e_step_length_normalize,
+        )
+        kl = self._mean_across(torch.tensor(stats["kl"], device=mask.device))
+        labelled = self.accelerator.reduce(
+            torch.tensor(float(stats["num_labelled"]), device=mask.device), reduction="sum"
+        ).item()
+        skip = controller.should_skip(kl) if controller.skip_factor is not None else False
+        h_pos = self._nanmean_across(stats["h_pos"]) * controller.beta
+        h_neg = self._nanmean_across(stats["h_neg"]) * controller.beta
+        self.trust_region.record(kl, h_pos, h_neg, skipped=skip)
+        metrics = self._metrics["train"]
+        metrics["vpd/e_loss"].append(self._mean_across(loss.detach()))
+        metrics["vpd/kl_e"].append(kl)
+        metrics["vpd/beta_e"].append(controller.beta)
+        metrics["vpd/teacher_reward_pos"].append(h_pos / controller.beta)
+        metrics["vpd/teacher_reward_neg"].append(h_neg / controller.beta)
+        metrics["vpd/e_step_skipped"].append(float(skip))
+        metrics["vpd/e_step_no_signal"].append(float(labelled == 0))
+        if skip or labelled == 0:
+            return None
+        self._check_finite(loss, "E-step loss", "train")
+        return loss
+
+    # ------------------------------------------------------------------ E-step for a teacher with its own parameters
+
+    def training_step(self, model, inputs, num_items_in_batch):
+        output = super().training_step(model, inputs, num_items_in_batch)
+        if self.teacher.parameters() and self._step % self.current_gradient_accumulation_steps == 0:
+            if self._e_step_now and self.args.em_schedule != "sequential":
+                self._teacher_optimizer_step()
+            if self._e_step_now and self.args.em_schedule == "alternate":
+                # An E-only step: drop the student's (zero) gradients so its optimizer skips it, momentum included.
+                for group in self.optimizer.param_groups:
+                    for param in group["params"]:
+                        param.grad = None
+        return output
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if (
+            self.model.training
+            and self._e_step_now
+            and self.teacher.parameters()
+            and self.args.em_schedule != "sequential"
+        ):
+            self._adapter_e_backward(model, inputs)
+        return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
+    def _adapter_e_backward(self, model, inputs, scale=None):
+        """Teacher-adapter E-step on one micro-batch: forward and backward while the teacher adapter is active (so
+        gradient checkpointing recomputes through the right adapter), outside DDP's gradient synchronisation."""
+        ga = scale or self.current_gradient_accumulation_steps
+        with self.accelerator.no_sync(model):
+            e_loss = self._e_step(model, inputs)
+            if e_loss is not None:
+                with self.teacher.activate(model):
+                    self.accelerator.backward(self.args.e_step_weight * e_loss / ga)
+                self._teacher_had_grad = True
+
+    def _sequential_e_step(self, batch):
+        """`em_schedule="sequential"`: one teacher update on the whole generation batch before any M-step uses it."""
+        size = self.args.per_device_train_batch_size
+        total = batch["completion_ids"].size(0)
+        chunks = max(math.ceil(total / size), 1)
+        for start in range(0, total, size):
+            chunk = {k: _slice(v, start, start + size, total) for k, v in batch.items()}
+            self._adapter_e_backward(self.model_wrapped, chunk, scale=chunks)
+        self._teacher_optimizer_step()
+
+    def _teacher_optimizer_step(self):
+        params = self.teacher.parameters()
+        if self.teacher_optimizer is None:
+            self.create_optimizer()
+        had_grad = torch.tensor(float(self._teacher_had_grad), device=self.accelerator.device)
+        self._teacher_had_grad = False
+        if self.accelerator.reduce(had_grad, reduction="sum").item() == 0:
+            self.teacher_optimizer.zero_grad(set_to_none=True)
+            return
+        if self.accelerator.num_processes > 1:
+            for param in params:
+                if param.grad is None:
+                    param.grad = torch.zeros_like(param)
+                param.grad = self.accelerator.reduce(param.grad, reduction="mean")
+        if self.args.max_grad_norm and self.args.max_grad_norm > 0:
+            norm = torch.nn.utils.clip_grad_norm_(params, self.args.max_grad_norm)
+            self._metrics["train"]["vpd/teacher_grad_norm"].append(float(norm))
+        for group in self.teacher_optimizer.param_groups:
+            group["lr"] = self._teacher_lr()
+        self.teacher_optimizer.step()
+        self.teacher_optimizer.zero_grad(set_to_none=True)
+
+    # ------------------------------------------------------------------ schedule and bookkeeping
+
+    def _is_e_step(self, step: int) -> bool:
+        args = self.args
+        if not args.e_step or not self.teacher.trainable or step < args.e_step_warmup_steps:
+            return False
+        return (step - args.e_step_warmup_steps) % args.e_step_every == 0
+
+    def _mean_across(self, value: torch.Tensor) -> float:
+        return self.accelerator.gather(value.detach().float().reshape(1)).mean().item()
+
+    def _nanmean_across(self, value: float) -> float:
+        gathered = self.accelerator.gather(torch.tensor([value], device=self.accelerator.device))
+        return torch.nanmean(gathered).item()
+
+    def _check_finite(self, value: torch.Tensor, what: str, mode: str) -> None:
+        if not self.args.stop_on_nan or torch.isfinite(value).all():
+            return
+        self._metrics[mode]["vpd/non_finite_loss"].append(1.0)
+        self.log({"vpd/non_finite_loss": 1.0})
+        raise VPDNumericalError(
+            f"The {what} is {value.item()} at step {self.state.global_step}; training stopped before this update "
+            "was applied, so the weights are unchanged by it. Lower the learning rate or e_step_beta, or set "
+            "stop_on_nan=False to let GRPO's own handling continue."
+        )
+
+    def _save_checkpoint(self, model, trial):
+        super()._save_checkpoint(model, trial)
+        output_dir = os.path.join(self._get_output_dir(trial=trial), f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}")
+        if self.args.should_save:
+            if self.teacher_optimizer is not None:
+                torch.save(self.teacher_optimizer.state_dict(), os.path.join(output_dir, "vpd_teacher_optimizer.pt"))
+            save_full_teacher(self.teacher, output_dir)
+
+    def _load_optimizer_and_scheduler(self, checkpoint):
+        super()._load_optimizer_and_scheduler(checkpoint)
+        if checkpoint is None:
+            return
+        self._load_extra_adapters(checkpoint)
+        load_full_teacher(self.teacher, checkpoint)
+        path = os.path.join(checkpoint, "vpd_teacher_optimizer.pt")
+        if os.path.exists(path):
+            if self.teacher_optimizer is None:
+                self.create_optimizer()
+            self.teacher_optimizer.load_state_dict(torch.load(path, map_location=self.accelerator.device))
+
+    def _load_extra_adapters(self, checkpoint):
+        """Transformers reloads only the active adapter on resume; reload the teacher/EMA adapters saved beside it."""
+        name = self.teacher.adapter_name
+        if name is None:
+            return
+        from peft.utils import set_peft_model_state_dict
+        from safetensors.torch import load_file
+
+        path = os.path.join(checkpoint, name, "adapter_model.safetensors")
+        if os.path.exists(path):
+            model = self.accelerator.unwrap_model(self.model)
+            set_peft_model_state_dict(model, load_file(path), adapter_name=name)
+
+def _check_feedback_column(column, *datasets) -> None:
+    if column is None:
+        return
+    for dataset in datasets:
+        candidates = dataset.values() if isinstance(dataset, dict) else [dataset]
+        for ds in candidates:
+            names = getattr(ds, "column_names", None)
+            if names is not None and column not in names:
+                raise ValueError(
+                    f"feedback_column={column!r} is not a column of the dataset (columns: {sorted(names)})."
+                )
+
+
+def _initial_copy(model, args, peft_config):
+    """A copy of the untouched model for a full-weights frozen/EMA teacher (taken before GRPO patches the model)."""
+    import copy
+
+    if args.teacher_mode not in ("frozen", "ema") or peft_config is not None or isinstance(model, str):
+        return None
+    from accelerate.utils import is_peft_model
+
+    return None if is_peft_model(model) else copy.deepcopy(model)
+
+
+def _slice(value, start, end, total):
+    if isinstance(value, torch.Tensor) and value.dim() > 0 and value.size(0) == total:
+        return value[start:end]
+    if isinstance(value, list) and len(value) == total:
+        return value[start:end]
+    return value
