@@ -1,0 +1,70 @@
+"""Trains VPD for a few steps; launched by tests/test_distributed.py under `accelerate launch --num_processes 2`."""
+
+import json
+import sys
+
+import torch
+from datasets import Dataset
+from peft import LoraConfig
+
+from trl_vpd import VPDConfig, VPDTrainer
+from trl_vpd.tiny import build_tiny_model, build_tiny_tokenizer
+
+
+def reward(completion_ids, **kwargs):
+    return [float(sum(ids) % 3 == 0) for ids in completion_ids]
+
+
+def feedback(rewards, **kwargs):
+    return [None if r > 0 else "Wrong: the token sum must be divisible by 3." for r in rewards]
+
+
+def main(output_dir: str, teacher_mode: str) -> None:
+    tokenizer = build_tiny_tokenizer()
+    model = build_tiny_model(tokenizer)
+    dataset = Dataset.from_dict({"prompt": [[{"role": "user", "content": f"Say {i}"}] for i in range(16)]})
+    args = VPDConfig(
+        output_dir=output_dir,
+        use_cpu=True,
+        bf16=False,
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=6,
+        max_steps=3,
+        learning_rate=1e-2,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=1,
+        teacher_mode=teacher_mode,
+        e_step_every=1,
+        seed=0,
+    )
+    peft_config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
+    trainer = VPDTrainer(
+        model=model,
+        reward_funcs=reward,
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=peft_config if teacher_mode == "adapter" else None,
+        feedback_funcs=feedback,
+    )
+    teacher_before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "vpd_teacher" in n}
+    trainer.train()
+    teacher_changed = any(
+        not torch.equal(p, teacher_before[n]) for n, p in trainer.model.named_parameters() if n in teacher_before
+    )
+    # Every rank must end with identical weights (DDP averages student gradients; the trainer averages the teacher's).
+    digest = {n: float(p.detach().double().sum()) for n, p in trainer.model.named_parameters() if p.requires_grad}
+    gathered = trainer.accelerator.gather_for_metrics([digest], use_gather_object=True)
+    if trainer.accelerator.is_main_process:
+        same = all(abs(g[n] - gathered[0][n]) < 1e-5 for g in gathered for n in g)
+        keys = sorted({k for entry in trainer.state.log_history for k in entry if k.startswith("vpd/")})
+        result = {"ranks": len(gathered), "identical": same, "teacher_changed": teacher_changed, "metrics": keys}
+        with open(f"{output_dir}/ddp_result.json", "w") as f:
+            json.dump(result, f)
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,38 @@
+"""A 2-process CPU (gloo) DDP run under `accelerate launch`: VPD trains and every rank ends with the same weights."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).parent / "scripts" / "ddp_train.py"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.distributed
+@pytest.mark.parametrize("teacher_mode", ["adapter", "shared"])
+def test_two_process_ddp(tmp_path, teacher_mode):
+    # `--multi_gpu` on a machine without a GPU launches two processes; `use_cpu=True` makes them MULTI_CPU (gloo).
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+        "--main_process_port", str(_free_port()), str(SCRIPT), str(tmp_path), teacher_mode,
+    ]  # fmt: skip
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-4000:]
+    outcome = json.loads((tmp_path / "ddp_result.json").read_text())
+    assert outcome["ranks"] == 2
+    assert outcome["identical"], "ranks diverged: gradients were not averaged"
+    assert {"vpd/distill_loss", "vpd/e_loss", "vpd/beta_e", "vpd/kl_e"} <= set(outcome["metrics"])
+    if teacher_mode == "adapter":
+        assert outcome["teacher_changed"]
