@@ -527,7 +527,6 @@ class VPDTrainer(GRPOTrainer):
         super()._load_optimizer_and_scheduler(checkpoint)
         if checkpoint is None:
             return
-        self._load_extra_adapters(checkpoint)
         load_full_teacher(self.teacher, checkpoint)
         path = os.path.join(checkpoint, "vpd_teacher_optimizer.pt")
         if os.path.exists(path):
@@ -535,18 +534,6 @@ class VPDTrainer(GRPOTrainer):
                 self.create_optimizer()
             self.teacher_optimizer.load_state_dict(torch.load(path, map_location=self.accelerator.device))
 
-    def _load_extra_adapters(self, checkpoint):
-        """Transformers reloads only the active adapter on resume; reload the teacher/EMA adapters saved beside it."""
-        name = self.teacher.adapter_name
-        if name is None:
-            return
-        from peft.utils import set_peft_model_state_dict
-        from safetensors.torch import load_file
-
-        path = os.path.join(checkpoint, name, "adapter_model.safetensors")
-        if os.path.exists(path):
-            model = self.accelerator.unwrap_model(self.model)
-            set_peft_model_state_dict(model, load_file(path), adapter_name=name)
 
 def _check_feedback_column(column, *datasets) -> None:
     if column is None:
