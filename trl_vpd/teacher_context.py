@@ -77,6 +77,20 @@ def choose_sibling(index: int, rewards: Sequence[float], group_size: int, thresh
     return None
 
 
+def group_pairing(has_context: Sequence[bool], rewards: Sequence[float], group_size: int, threshold: float) -> list[int]:
+    """For `e_step_pairing="group"`: the index whose teacher prompt scores each sample. In every group the first
+    failed rollout that has a context (its critique) conditions the teacher for all siblings; groups without one keep
+    each sample's own context. Indices are local, so groups must not straddle processes."""
+    owners = list(range(len(has_context)))
+    for start in range(0, len(has_context), group_size):
+        members = range(start, min(start + group_size, len(has_context)))
+        critic = next((j for j in members if has_context[j] and not rewards[j] >= threshold), None)
+        if critic is not None:
+            for j in members:
+                owners[j] = critic
+    return owners
+
+
 class TeacherContextBuilder:
     """Builds teacher prompts from student prompts, feedback and sibling demonstrations.
 

@@ -17,7 +17,7 @@ from .config import VPDConfig
 from .feedback import call_feedback_funcs, feedback_func_name
 from .losses import e_step_loss, masked_mean, per_token_distillation, token_kl
 from .teacher import build_teacher, disabled_adapters, load_full_teacher, save_full_teacher
-from .teacher_context import TeacherContextBuilder, combine_feedback
+from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing
 from .trust_region import TrustRegionCallback, TrustRegionController
 
 
@@ -220,11 +220,25 @@ class VPDTrainer(GRPOTrainer):
 
         if mode == "train":
             self._e_step_now = self._is_e_step(self.state.global_step)
+            if self._e_step_now and self.args.e_step_pairing == "group":
+                owners = self._group_owners(contexts.has_context, local.tolist(), group_size, pending["offset"])
+                index = torch.tensor(owners, device=device)
+                output["vpd_e_teacher_input_ids"] = torch.cat([teacher_prompt[index], output["completion_ids"]], 1)
+                output["vpd_e_teacher_attention_mask"] = torch.cat([teacher_mask[index], output["completion_mask"]], 1)
             if self._e_step_now:
                 output["vpd_ref_logps"] = self._reference_logps(output)
                 if self.args.em_schedule == "sequential":
                     self._sequential_e_step(output)
         return output
+
+    def _group_owners(self, has_context, rewards, group_size, offset) -> list[int]:
+        if offset % group_size or len(has_context) % group_size:
+            raise ValueError(
+                "e_step_pairing='group' needs whole groups on each process: make the per-process generation batch "
+                f"(per_device_train_batch_size × steps_per_generation = {len(has_context)}) a multiple of "
+                f"num_generations ({group_size})."
+            )
+        return group_pairing(has_context, rewards, group_size, self.args.success_reward_threshold)
 
     def _log_context_metrics(self, mode, stats) -> None:
         counts = torch.tensor(
@@ -285,12 +299,13 @@ class VPDTrainer(GRPOTrainer):
             ).logits
         return logits[:, :-1, :].float() / self.temperature
 
-    def _teacher_logps(self, model, inputs, grad: bool):
+    def _teacher_logps(self, model, inputs, grad: bool, key: str = "teacher"):
+        """log q(y|c) of the completion tokens under the teacher contexts `inputs[key + "_input_ids"]`."""
         completion_len = inputs["completion_ids"].size(1)
         context = torch.enable_grad() if grad else torch.no_grad()
         with context, self.teacher.activate(model) as teacher_model:
             logps, _, _ = super()._get_per_token_logps_and_entropies(
-                teacher_model, inputs["teacher_input_ids"], inputs["teacher_attention_mask"], completion_len
+                teacher_model, inputs[f"{key}_input_ids"], inputs[f"{key}_attention_mask"], completion_len
             )
         return logps
 
@@ -387,7 +402,8 @@ class VPDTrainer(GRPOTrainer):
         reference = inputs.get("vpd_ref_logps")
         if reference is None:
             reference = student_logps.detach()
-        teacher_logps = self._teacher_logps(model, inputs, grad=True)
+        key = "vpd_e_teacher" if "vpd_e_teacher_input_ids" in inputs else "teacher"
+        teacher_logps = self._teacher_logps(model, inputs, grad=True, key=key)
         loss, stats = e_step_loss(
             args.e_step_loss,
             teacher_token_logps=teacher_logps,

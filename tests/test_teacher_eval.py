@@ -1,0 +1,52 @@
+"""The teacher evaluation: success rates of the student and of the feedback-conditioned teacher, and group pairing."""
+
+import math
+
+from datasets import Dataset
+
+from trl_vpd import VPDConfig, VPDTrainer
+from trl_vpd import teacher_eval
+from trl_vpd.teacher_context import group_pairing
+from trl_vpd.tiny import build_tiny_model, build_tiny_tokenizer
+
+
+def test_group_pairing_uses_the_first_failed_rollout_with_context():
+    has_context = [True, True, False, True, False, False, True, True]
+    rewards = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0]
+    # group 0: sample 1 failed and has context → all four use it; group 1: only successes have context → self.
+    assert group_pairing(has_context, rewards, group_size=4, threshold=1.0) == [1, 1, 1, 1, 4, 5, 6, 7]
+
+
+def test_group_pairing_ignores_nan_rewards_as_failures_only_when_context():
+    assert group_pairing([False, True], [math.nan, math.nan], group_size=2, threshold=1.0) == [1, 1]
+
+
+def test_evaluate_teacher_counts_student_and_teacher_successes(monkeypatch):
+    tokenizer = build_tiny_tokenizer()
+    rows = [{"prompt": f"Q{i}", "hint": "use the hint" if i < 3 else ""} for i in range(4)]
+    args = VPDConfig(output_dir="unused", report_to="none", feedback_column="hint", per_device_train_batch_size=4,
+                     num_generations=4, max_completion_length=4, e_step=True)  # fmt: skip
+    trainer = VPDTrainer(
+        model=build_tiny_model(tokenizer),
+        reward_funcs=lambda completions, **kw: [0.0] * len(completions),
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+    )
+    student_ids = trainer._tokenize_prompts([r["prompt"] for r in rows])[0]
+
+    def fake_generate(trainer_, model, prompt_ids, prompts, max_new_tokens):
+        # The student answers only row 3; a teacher that sees feedback (a longer prompt) answers every row.
+        texts = ["right" if len(p) > len(student_ids[i]) or i == 3 else "wrong" for i, p in enumerate(prompt_ids)]
+        return texts, [[1] for _ in texts]
+
+    monkeypatch.setattr(teacher_eval, "_generate", fake_generate)
+
+    def reward(completions, **kwargs):
+        return [1.0 if c == "right" else 0.0 for c in completions]
+
+    metrics = teacher_eval.evaluate_teacher(trainer, rows, reward)
+    assert metrics["vpd/teacher_eval/student_success"] == 0.25  # only row 3
+    assert metrics["vpd/teacher_eval/feedback_coverage"] == 0.75  # row 3 has empty feedback
+    assert metrics["vpd/teacher_eval/teacher_success"] == 1.0
+    assert metrics["vpd/teacher_eval/teacher_repair"] == 1.0  # rows 0-2 failed as student, fixed by the teacher

@@ -1,0 +1,128 @@
+"""Measuring the teacher itself: how often it succeeds when it *generates* with feedback on the student's attempt.
+
+A passive teacher (SDPO) plateaus at what the base model can do with feedback in context; VPD's E-step is meant to
+raise it. This module makes that visible on held-out prompts, as a callback that logs under `vpd/teacher_eval/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from transformers import TrainerCallback
+
+from .feedback import call_feedback_funcs
+from .teacher_context import combine_feedback
+
+
+def evaluate_teacher(trainer, rows: Sequence[dict], reward_func: Callable, max_new_tokens: int | None = None) -> dict:
+    """Greedy student attempts on `rows`, their feedback (trainer's feedback column and functions, no siblings: a
+    sibling would hand the teacher the answer), then greedy teacher generations from the feedback context.
+
+    Returns success rates (reward ≥ `success_reward_threshold`): the student's, the teacher's on every prompt that got
+    feedback, and the teacher's repair rate on the prompts the student failed.
+    """
+    args = trainer.args
+    rows = list(rows)
+    prompts = [row["prompt"] for row in rows]
+    columns = {k: [row[k] for row in rows] for k in rows[0] if k != "prompt"}
+    max_new_tokens = max_new_tokens or args.max_completion_length
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    was_training = model.training
+    model.eval()
+    try:
+        completions, ids = _generate(trainer, model, trainer._tokenize_prompts(prompts)[0], prompts, max_new_tokens)
+        rewards = _rewards(reward_func, prompts, completions, ids, columns)
+        sources = [columns[args.feedback_column]] if args.feedback_column else []
+        if trainer.feedback_funcs:
+            kwargs = {**columns, "trainer_state": trainer.state, "rewards": rewards}
+            sources += call_feedback_funcs(trainer.feedback_funcs, prompts, completions, ids, kwargs)
+        feedback, _ = combine_feedback(sources, len(prompts))
+        builder = trainer.context_builder
+        use_siblings, args.use_sibling_solutions = args.use_sibling_solutions, False
+        try:
+            contexts = builder.build(prompts, completions, rewards, feedback, offset=0, group_size=1)
+        finally:
+            args.use_sibling_solutions = use_siblings
+        with trainer.teacher.activate(model) as teacher_model:
+            teacher_completions, teacher_ids = _generate(
+                trainer, teacher_model, contexts.prompt_ids, prompts, max_new_tokens
+            )
+        teacher_rewards = _rewards(reward_func, prompts, teacher_completions, teacher_ids, columns)
+    finally:
+        model.train(was_training)
+
+    threshold = args.success_reward_threshold
+    student_ok = [r >= threshold for r in rewards]
+    teacher_ok = [r >= threshold for r in teacher_rewards]
+    with_context = [i for i, c in enumerate(contexts.has_context) if c]
+    failed = [i for i in with_context if not student_ok[i]]
+    return {
+        "vpd/teacher_eval/student_success": _rate(student_ok, range(len(rows))),
+        "vpd/teacher_eval/teacher_success": _rate(teacher_ok, with_context),
+        "vpd/teacher_eval/teacher_repair": _rate(teacher_ok, failed),
+        "vpd/teacher_eval/feedback_coverage": len(with_context) / len(rows),
+    }
+
+
+class TeacherEvalCallback(TrainerCallback):
+    """Runs `evaluate_teacher` every `eval_steps` optimizer steps (and at step 0) on up to `num_prompts` rows of
+    `dataset`; the numbers join the trainer's next log line."""
+
+    def __init__(self, trainer, dataset, reward_func: Callable, eval_steps: int = 10, num_prompts: int = 32):
+        self.trainer = trainer
+        self.rows = [dataset[i] for i in range(min(num_prompts, len(dataset)))]
+        self.reward_func = reward_func
+        self.eval_steps = eval_steps
+        self.history: list[dict] = []
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._run(state.global_step)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step % self.eval_steps == 0:
+            self._run(state.global_step)
+
+    def _run(self, step: int) -> None:
+        metrics = evaluate_teacher(self.trainer, self.rows, self.reward_func)
+        self.history.append({"step": step, **metrics})
+        for key, value in metrics.items():
+            self.trainer._metrics["train"][key].append(value)
+
+
+@torch.no_grad()
+def _generate(trainer, model, prompt_ids: list[list[int]], prompts: list, max_new_tokens: int):
+    """Greedy completions as TRL formats them (text, or an assistant message for chat prompts) and their ids."""
+    from trl.data_utils import is_conversational
+    from trl.trainer.utils import pad
+
+    device = trainer.accelerator.device
+    tokenizer = trainer._tokenizer
+    ids = pad([torch.tensor(p, device=device) for p in prompt_ids], padding_value=tokenizer.pad_token_id, padding_side="left")
+    mask = pad([torch.ones(len(p), dtype=torch.long, device=device) for p in prompt_ids], padding_side="left")
+    output = model.generate(
+        input_ids=ids,
+        attention_mask=mask,
+        max_new_tokens=max_new_tokens,
+        do_sample=False,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=trainer.eos_token_ids,
+    )
+    completion_ids = []
+    for row in output[:, ids.size(1) :].tolist():
+        cut = next((k for k, t in enumerate(row) if t in trainer.eos_token_ids), len(row))
+        completion_ids.append(row[:cut])
+    texts = tokenizer.batch_decode(completion_ids, skip_special_tokens=True)
+    if is_conversational({"prompt": prompts[0]}):
+        return [[{"role": "assistant", "content": t}] for t in texts], completion_ids
+    return texts, completion_ids
+
+
+def _rewards(reward_func, prompts, completions, completion_ids, columns) -> list[float]:
+    values = reward_func(prompts=prompts, completions=completions, completion_ids=completion_ids, **columns)
+    return [float("nan") if v is None else float(v) for v in values]
+
+
+def _rate(ok: list[bool], indices) -> float:
+    indices = list(indices)
+    return sum(ok[i] for i in indices) / len(indices) if indices else float("nan")
