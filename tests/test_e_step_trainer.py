@@ -1,0 +1,95 @@
+"""E-step inside the trainer: no-signal groups and the hard trust region leave the teacher untouched and are counted;
+the adaptive β_E moves toward the target; E-step scheduling."""
+
+import pytest
+import torch
+from datasets import Dataset
+from peft import LoraConfig
+
+from trl_vpd import VPDConfig, VPDTrainer
+from trl_vpd.tiny import build_tiny_model, build_tiny_tokenizer
+
+LORA = dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
+
+
+def varying_reward(completion_ids, **kwargs):
+    return [float(sum(ids) % 2 == 0) for ids in completion_ids]
+
+
+def constant_reward(completion_ids, **kwargs):
+    return [1.0 for _ in completion_ids]
+
+
+def critique(rewards, **kwargs):
+    return [None if r >= 1 else "The answer is wrong." for r in rewards]
+
+
+def _trainer(tmp_path, reward, max_steps=2, **overrides):
+    tokenizer = build_tiny_tokenizer()
+    config = dict(output_dir=str(tmp_path), per_device_train_batch_size=8, num_generations=8, max_completion_length=6,
+                  max_steps=max_steps, learning_rate=5e-2, report_to="none", save_strategy="no", logging_steps=1,
+                  teacher_mode="adapter", e_step_every=1, seed=1)  # fmt: skip
+    config.update(overrides)
+    return VPDTrainer(
+        model=build_tiny_model(tokenizer),
+        reward_funcs=reward,
+        args=VPDConfig(**config),
+        train_dataset=Dataset.from_dict({"prompt": [f"Say {i}" for i in range(16)]}),
+        processing_class=tokenizer,
+        peft_config=LoraConfig(**LORA),
+        feedback_funcs=critique,
+    )
+
+
+def _teacher(trainer):
+    return {n: p.detach().clone() for n, p in trainer.model.named_parameters() if ".vpd_teacher." in n}
+
+
+def _logged(trainer, key):
+    return [entry[key] for entry in trainer.state.log_history if key in entry]
+
+
+def test_groups_without_signal_skip_the_e_step(tmp_path):
+    trainer = _trainer(tmp_path, constant_reward)
+    before = _teacher(trainer)
+    trainer.train()
+    assert _logged(trainer, "vpd/e_step_no_signal") == [1.0, 1.0]
+    for name, value in _teacher(trainer).items():
+        assert torch.equal(value, before[name]), f"{name} moved without an outcome signal"
+
+
+def test_hard_trust_region_skips_teacher_updates(tmp_path):
+    # KL_E compares the teacher on its feedback context with the student on the bare prompt, so it is positive from
+    # the first step; with ε = 1e-12 and κ = 1 every E-step is outside the region and must be skipped.
+    trainer = _trainer(tmp_path, varying_reward, max_steps=3, trust_region_target_kl=1e-12, trust_region_skip_factor=1.0)
+    before = _teacher(trainer)
+    trainer.train()
+    assert _logged(trainer, "vpd/e_step_skipped") == [1.0, 1.0, 1.0]
+    assert trainer.trust_region.controller.num_skipped == 3
+    for name, value in _teacher(trainer).items():
+        assert torch.equal(value, before[name]), f"{name} moved although the trust region skipped every update"
+
+
+def test_loose_trust_region_lets_the_teacher_move(tmp_path):
+    """Control for the test above: the same run with a generous region updates the teacher."""
+    trainer = _trainer(tmp_path, varying_reward, max_steps=3, trust_region_target_kl=10.0, trust_region_skip_factor=1.0)
+    before = _teacher(trainer)
+    trainer.train()
+    assert _logged(trainer, "vpd/e_step_skipped") == [0.0, 0.0, 0.0]
+    assert any(not torch.equal(value, before[name]) for name, value in _teacher(trainer).items())
+
+
+def test_adaptive_beta_rises_when_teacher_drifts(tmp_path):
+    trainer = _trainer(tmp_path, varying_reward, max_steps=4, trust_region_target_kl=1e-9)
+    trainer.train()
+    betas = _logged(trainer, "vpd/beta_e")
+    assert betas[0] == pytest.approx(0.1)
+    assert betas[-1] > betas[0], betas  # KL far above a near-zero target tightens the region
+
+
+def test_e_step_schedule_warmup_and_every(tmp_path):
+    trainer = _trainer(tmp_path, varying_reward, max_steps=5, e_step_warmup_steps=1, e_step_every=2)
+    trainer.train()
+    steps_with_e = [e["step"] for e in trainer.state.log_history if "vpd/e_loss" in e]
+    # global_step at generation time 1 and 3 → logged at steps 2 and 4
+    assert steps_with_e == [2, 4]
