@@ -1,0 +1,261 @@
+"""The built-in demo: VPD on a tiny, locally built model and a synthetic addition task, in about a minute on a CPU.
+
+The task ("What is 3 + 4?") has a verifier that returns both a reward and language feedback ("You answered 9, but the
+sum is 7."), which is exactly the situation VPD is for: the feedback-conditioned teacher can read the right answer
+that the student never sees, the E-step trains it to turn that feedback into successful rollouts, and the M-step
+distills it into the student. Nothing is downloaded: the model and tokenizer come from `trl_vpd.tiny`.
+
+    trl-vpd demo --output_dir outputs/vpd-demo        # or: python -m trl_vpd.demo
+
+writes `log_history.json`, `metrics.csv` and `metrics.png` (reward, distillation loss, β_E, KL_E) to the output
+directory and prints a short table.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+from transformers import PrinterCallback, TrainerCallback
+
+from .utils import completion_text
+
+# The curves the demo plots and prints: (log key, title).
+DEMO_METRICS = (
+    ("reward", "reward"),
+    ("vpd/distill_loss", "distillation loss (M-step)"),
+    ("vpd/beta_e", "β_E (trust region)"),
+    ("vpd/kl_e", "KL_E (teacher ‖ reference)"),
+)
+
+_NUMBER = re.compile(r"-?\d+")
+
+
+def make_addition_dataset(num_examples: int = 64, max_operand: int = 9, seed: int = 0):
+    """Conversational prompts "What is a + b?" with the sum in an `answer` column (strings, as in GSM8K)."""
+    from datasets import Dataset
+
+    rng = random.Random(seed)
+    rows = {"prompt": [], "answer": []}
+    for _ in range(num_examples):
+        a, b = rng.randint(0, max_operand), rng.randint(0, max_operand)
+        rows["prompt"].append([{"role": "user", "content": f"What is {a} + {b}? Answer with a number."}])
+        rows["answer"].append(str(a + b))
+    return Dataset.from_dict(rows)
+
+
+def _first_number(text: str) -> int | None:
+    match = _NUMBER.search(text)
+    return int(match.group()) if match else None
+
+
+def addition_reward(completions, answer, **kwargs) -> list[float]:
+    """1.0 for the right sum; otherwise partial credit for a number close to it (so that rewards vary within a group
+    even for an untrained model), 0.0 for no number at all."""
+    rewards = []
+    for completion, target in zip(completions, answer, strict=True):
+        guess, target = _first_number(completion_text(completion)), int(target)
+        if guess is None:
+            rewards.append(0.0)
+        elif guess == target:
+            rewards.append(1.0)
+        else:
+            rewards.append(0.5 * max(0.0, 1.0 - abs(guess - target) / 10.0))
+    return rewards
+
+
+def addition_feedback(completions, answer, **kwargs) -> list[str | None]:
+    """What a grader would say: nothing for a right answer, the mistake and the right sum otherwise."""
+    feedback = []
+    for completion, target in zip(completions, answer, strict=True):
+        guess = _first_number(completion_text(completion))
+        if guess is None:
+            feedback.append(f"Your reply contains no number. The sum is {target}.")
+        elif str(guess) == str(target):
+            feedback.append(None)
+        else:
+            feedback.append(f"You answered {guess}, but the sum is {target}.")
+    return feedback
+
+
+def demo_config(output_dir: str, max_steps: int = 30, teacher_mode: str = "shared", **overrides):
+    """The demo's `VPDConfig`: small batches, short completions, one E-step every 2 steps, logging every step."""
+    from .config import VPDConfig
+
+    passive = teacher_mode in ("frozen", "ema")
+    kwargs: dict[str, Any] = dict(
+        output_dir=output_dir,
+        max_steps=max_steps,
+        learning_rate=1e-2,
+        lr_scheduler_type="constant",
+        per_device_train_batch_size=8,
+        num_generations=4,
+        max_completion_length=8,
+        temperature=1.0,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        seed=0,
+        teacher_mode=teacher_mode,
+        e_step=not passive,
+        e_step_every=2,
+        # A target KL makes β_E adapt, so the plot shows the trust region at work (the paper keeps β_E fixed).
+        trust_region_target_kl=0.01,
+        distillation_mode="topk",
+        distillation_topk=20,
+        max_teacher_prompt_length=256,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+    )
+    kwargs.update(overrides)
+    return VPDConfig(**kwargs)
+
+
+def run_demo(
+    output_dir: str | os.PathLike = "outputs/vpd-demo",
+    max_steps: int = 30,
+    teacher_mode: str = "shared",
+    plot: bool = True,
+    verbose: bool = True,
+    **config_overrides,
+) -> dict[str, float]:
+    """Train VPD for `max_steps` on the addition task with a tiny local model; returns the final metrics.
+
+    `teacher_mode` is any of VPDConfig's (`adapter` adds LoRA adapters; `frozen` and `ema` run passive
+    self-distillation without an E-step). `config_overrides` go to `VPDConfig`.
+    """
+    import torch
+
+    from .tiny import build_tiny_model, build_tiny_tokenizer
+    from .trainer import VPDTrainer
+
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    tokenizer = build_tiny_tokenizer()
+    model = build_tiny_model(tokenizer, hidden_size=48, intermediate_size=96)
+    peft_config = None
+    if teacher_mode == "adapter":
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", task_type="CAUSAL_LM")
+    args = demo_config(str(output_dir), max_steps=max_steps, teacher_mode=teacher_mode, **config_overrides)
+    trainer = VPDTrainer(
+        model=model,
+        reward_funcs=addition_reward,
+        args=args,
+        train_dataset=make_addition_dataset(),
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        feedback_funcs=[addition_feedback],
+    )
+    trainer.remove_callback(PrinterCallback)
+    if verbose:
+        trainer.add_callback(_ProgressPrinter())
+    trainer.train()
+    history = [dict(entry) for entry in trainer.state.log_history]
+    write_history(history, output_dir)
+    if plot:
+        plot_metrics(history, output_dir / "metrics.png")
+    final = final_metrics(history)
+    if verbose:
+        print(format_table(history))
+        print(f"Wrote {output_dir / 'log_history.json'}, metrics.csv" + (" and metrics.png" if plot else ""))
+    return final
+
+
+class _ProgressPrinter(TrainerCallback):
+    """One short line every few steps instead of Transformers' full log dict."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        every = max(1, state.max_steps // 6)
+        if logs and "reward" in logs and (state.global_step % every == 0 or state.global_step == 1):
+            print(f"step {state.global_step:>3}/{state.max_steps}  reward {logs['reward']:.3f}", flush=True)
+
+
+def step_logs(history: list[dict]) -> list[dict]:
+    """The per-step training logs (the last entry of `log_history` is the run summary)."""
+    return [entry for entry in history if "step" in entry and "train_runtime" not in entry]
+
+
+def final_metrics(history: list[dict]) -> dict[str, float]:
+    """The last logged value of each metric, plus the mean reward over the first and the last five logged steps."""
+    final: dict[str, float] = {}
+    for entry in history:
+        for key, value in entry.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                final[key] = float(value)
+    rewards = [entry["reward"] for entry in step_logs(history) if "reward" in entry]
+    if rewards:
+        final["reward_first5"] = sum(rewards[:5]) / len(rewards[:5])
+        final["reward_last5"] = sum(rewards[-5:]) / len(rewards[-5:])
+    return final
+
+
+def write_history(history: list[dict], output_dir: str | os.PathLike) -> None:
+    """`log_history.json` (as logged) and `metrics.csv` (one row per logged step, one column per metric)."""
+    output_dir = Path(output_dir)
+    (output_dir / "log_history.json").write_text(json.dumps(history, indent=1))
+    rows = step_logs(history)
+    columns = sorted({key for row in rows for key in row}, key=lambda k: (k != "step", k))
+    with open(output_dir / "metrics.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def plot_metrics(history: list[dict], path: str | os.PathLike, metrics=DEMO_METRICS, title: str | None = None):
+    """One panel per metric against the step (matplotlib, Agg backend). Returns the path, or None without
+    matplotlib (`pip install trl-vpd[plots]`)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed (pip install 'trl-vpd[plots]'): skipping the plot.")
+        return None
+    rows = step_logs(history)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.2))
+    for ax, (key, label) in zip(axes, metrics, strict=True):
+        points = [(row["step"], row[key]) for row in rows if key in row]
+        if points:
+            ax.plot(*zip(*points, strict=True), marker=".")
+        else:
+            ax.text(0.5, 0.5, "not logged", ha="center", va="center", transform=ax.transAxes)
+        ax.set_title(label)
+        ax.set_xlabel("step")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def format_table(history: list[dict], metrics=DEMO_METRICS, every: int | None = None) -> str:
+    """A fixed-width table of the plotted metrics at about ten evenly spaced steps (and always the last)."""
+    rows = step_logs(history)
+    if not rows:
+        return "(nothing logged)"
+    every = every or max(1, len(rows) // 10)
+    picked = rows[::every] + ([rows[-1]] if (len(rows) - 1) % every else [])
+    keys = [key for key, _ in metrics]
+    lines = [f"{'step':>5} " + " ".join(f"{key:>17}" for key in keys)]
+    for row in picked:
+        cells = [f"{row[key]:17.4f}" if key in row else f"{'-':>17}" for key in keys]
+        lines.append(f"{row['step']:>5} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    from .cli import main
+
+    raise SystemExit(main(["demo", *__import__("sys").argv[1:]]))
