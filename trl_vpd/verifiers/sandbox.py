@@ -6,16 +6,18 @@ parent's variables, and stdin/stdout/stderr connected to files in that directory
 cap, never unboundedly). The directory is removed afterwards. `Sandbox.map` runs many programs at once on a
 bounded `ThreadPoolExecutor` of `workers` threads, each waiting on one child process.
 
-What is isolated (strongest mode, chosen automatically when the kernel allows it; verified on Linux 6.18 as
-root, see `tests/test_sandbox.py`):
+What is isolated (strongest mode, chosen automatically when the kernel allows it; verified on Linux 6.18 both
+as root, by `tests/test_sandbox.py`, and as an unprivileged user through a user namespace):
 
 * Processes: fresh PID namespace. The program runs as PID 2 under a small init; when the init ends (or is
   killed with the session), the kernel kills everything left in the namespace, double-forked or `setsid`
   daemons included. A wall-clock timeout kills the session; `RLIMIT_CPU` bounds CPU time.
 * User: as root, each run gets a fresh, unused uid (not in `/etc/passwd`), so `RLIMIT_NPROC` (which root would
   ignore) bounds its processes and threads, it cannot signal or `ptrace` any other process, it cannot read other
-  processes' `/proc/*/environ`, and ordinary file permissions keep it out of everything it does not own. Not
-  root: a user namespace maps it to the caller's uid with all capabilities dropped.
+  processes' `/proc/*/environ`, and ordinary file permissions keep it out of everything it does not own. Where
+  the interpreter lies under a directory other users cannot enter (a Python installed in `/root`), that
+  directory is covered by an empty tmpfs into which only the interpreter's own folders are bound back. Not
+  root: a user namespace maps the program to the caller's uid with every capability dropped.
 * Network: fresh network namespace (no interfaces up, not even loopback), and an audit hook that refuses
   `connect`/`bind`/`sendto` on IP sockets and name lookups.
 * Files: a fresh mount namespace with private, size-limited tmpfs over the working directory and over every
@@ -26,9 +28,10 @@ root, see `tests/test_sandbox.py`):
   `RLIMIT_NOFILE`; `no_new_privs` stops set-uid executables from gaining privileges.
 
 Fallback (no namespaces: another OS, a container without `unshare`, or `namespaces=False`): own session and
-process group killed as a whole, the fresh uid where root (whose leftover processes are then found in `/proc`
-and killed), the same limits, and audit hooks that additionally refuse new processes, signals to other
-processes and `ctypes`. `Sandbox.isolation.describe()` says which mode is active.
+process group killed as a whole, the fresh uid where root and the interpreter is executable by other users
+(leftover processes of that uid are then found in `/proc` and killed), the same limits, and audit hooks that
+additionally refuse new processes, signals to other processes, other processes' `/proc` entries and `ctypes`.
+`Sandbox.isolation.describe()` says which mode is active, and a reduced mode is logged as a warning.
 
 What is not isolated: the program can read any world-readable file (the Python installation, datasets, the
 project's code); CPU and memory bandwidth are shared, so it can slow the host while it runs; native code
