@@ -13,10 +13,13 @@ E_STEP_PAIRINGS = ("self", "group")
 E_STEP_REFERENCES = ("student", "frozen", "teacher_snapshot")
 EM_SCHEDULES = ("joint", "sequential", "alternate")
 
-DEFAULT_TEACHER_TEMPLATE = "{prompt}{attempt}{feedback}{solution}\n\nUsing this, solve the original problem correctly."
+DEFAULT_TEACHER_TEMPLATE = (
+    "{prompt}{attempt}{feedback}{contrast}{solution}\n\nUsing this, solve the original problem correctly."
+)
 DEFAULT_ATTEMPT_TEMPLATE = "\n\nYour earlier attempt:\n\n{attempt}"
 DEFAULT_FEEDBACK_TEMPLATE = "\n\nFeedback on your earlier attempt:\n\n{feedback}"
 DEFAULT_SOLUTION_TEMPLATE = "\n\nA correct solution:\n\n{solution}"
+DEFAULT_CONTRAST_TEMPLATE = "\n\nAn unsuccessful attempt, for contrast:\n\n{contrast}"
 
 
 @dataclass
@@ -57,6 +60,13 @@ class VPDConfig(GRPOConfig):
             "`environment_feedback_only_without_solution`). Default False: show both."
         },
     )
+    sibling_contrast: bool = field(
+        default=False,
+        metadata={
+            "help": "Besides the successful sibling, show a failed sibling of the same group (never the sample "
+            "itself) so the teacher sees what separates success from failure. Only where a demonstration is shown."
+        },
+    )
     remove_thinking_from_demonstration: bool = field(
         default=True,
         metadata={"help": "Strip `<think>...</think>` blocks from sibling demonstrations before showing them."},
@@ -74,12 +84,14 @@ class VPDConfig(GRPOConfig):
         default=DEFAULT_TEACHER_TEMPLATE,
         metadata={
             "help": "Template of the teacher's user turn, with `{prompt}` (the last user message or the plain "
-            "prompt), `{attempt}`, `{feedback}` and `{solution}` (each filled from its own template below, or empty)."
+            "prompt), `{attempt}`, `{feedback}`, `{contrast}` and `{solution}` (each filled from its own template "
+            "below, or empty)."
         },
     )
     attempt_template: str = field(default=DEFAULT_ATTEMPT_TEMPLATE, metadata={"help": "Renders `{attempt}`."})
     feedback_template: str = field(default=DEFAULT_FEEDBACK_TEMPLATE, metadata={"help": "Renders `{feedback}`."})
     solution_template: str = field(default=DEFAULT_SOLUTION_TEMPLATE, metadata={"help": "Renders `{solution}`."})
+    contrast_template: str = field(default=DEFAULT_CONTRAST_TEMPLATE, metadata={"help": "Renders `{contrast}`."})
     max_teacher_prompt_length: int = field(
         default=2048,
         metadata={
@@ -254,8 +266,10 @@ class VPDConfig(GRPOConfig):
             raise ValueError("trust_region_target_kl must be > 0 (or None for a fixed β_E).")
         if not self.trust_region_beta_min <= self.e_step_beta <= self.trust_region_beta_max:
             raise ValueError("e_step_beta must lie within [trust_region_beta_min, trust_region_beta_max].")
-        for name in ("teacher_template", "attempt_template", "feedback_template", "solution_template"):
+        for name in _TEMPLATE_FIELDS:
             _check_template(name, getattr(self, name))
+        if self.sibling_contrast and "{contrast}" not in self.teacher_template:
+            raise ValueError("sibling_contrast=True needs a `{contrast}` placeholder in teacher_template.")
         if self.max_teacher_prompt_length < 16:
             raise ValueError("max_teacher_prompt_length must be at least 16 tokens.")
 
@@ -283,10 +297,11 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 
 
 _TEMPLATE_FIELDS = {
-    "teacher_template": {"prompt", "attempt", "feedback", "solution"},
+    "teacher_template": {"prompt", "attempt", "feedback", "contrast", "solution"},
     "attempt_template": {"attempt"},
     "feedback_template": {"feedback"},
     "solution_template": {"solution"},
+    "contrast_template": {"contrast"},
 }
 
 

@@ -180,3 +180,12 @@ for _name, _factory in (
     ("exact", _exact),
 ):
     register_verifier(_name, _factory)
+
+
+def _self_critique(**kwargs):
+    from trl_vpd.critique import SelfCritique
+
+    return SelfCritique(**kwargs)
+
+
+register_feedback("self_critique", _self_critique, factory=True)

@@ -68,11 +68,14 @@ def combine_feedback(sources: Sequence[Sequence[str | None]], num_samples: int) 
     return combined, empty
 
 
-def choose_sibling(index: int, rewards: Sequence[float], group_size: int, threshold: float) -> int | None:
-    """Index of the first successful sibling of `index` in its group, never `index` itself (SDPO's choice)."""
+def choose_sibling(
+    index: int, rewards: Sequence[float], group_size: int, threshold: float, successful: bool = True
+) -> int | None:
+    """Index of the first successful (or, with `successful=False`, failed) sibling of `index` in its group, never
+    `index` itself (SDPO's choice). Unscored (NaN) siblings are neither."""
     start = (index // group_size) * group_size
-    for j in range(start, start + group_size):
-        if j != index and rewards[j] == rewards[j] and rewards[j] >= threshold:
+    for j in range(start, min(start + group_size, len(rewards))):
+        if j != index and rewards[j] == rewards[j] and (rewards[j] >= threshold) == successful:
             return j
     return None
 
@@ -118,14 +121,11 @@ class TeacherContextBuilder:
         stats = TeacherContextStats(num_samples=len(prompts), empty_feedback=empty_feedback)
         texts, solutions, used_feedback, has_context = [], [], [], []
         for i, prompt in enumerate(prompts):
-            solution = None
+            solution = contrast = None
             if args.use_sibling_solutions:
-                j = choose_sibling(offset + i, rewards_global, group_size, args.success_reward_threshold)
-                if j is not None:
-                    solution = completion_text(completions_global[j])
-                    if args.remove_thinking_from_demonstration:
-                        solution = _THINK_RE.sub("", solution)
-                    solution = normalize_feedback(solution)
+                solution = self._sibling_text(offset + i, completions_global, rewards_global, group_size, True)
+                if solution is not None and args.sibling_contrast:
+                    contrast = self._sibling_text(offset + i, completions_global, rewards_global, group_size, False)
             fb = feedback[i]
             if fb is not None and args.feedback_only_without_solution and solution is not None:
                 fb = None
@@ -138,7 +138,7 @@ class TeacherContextBuilder:
             has_context.append(fb is not None or solution is not None)
             solutions.append(solution)
             used_feedback.append(fb)
-            texts.append({"attempt": attempt, "feedback": fb, "solution": solution})
+            texts.append({"attempt": attempt, "feedback": fb, "contrast": contrast, "solution": solution})
 
         prompt_ids = []
         for prompt, parts, ctx in zip(prompts, texts, has_context, strict=True):
@@ -152,9 +152,8 @@ class TeacherContextBuilder:
         """The teacher prompt (same type as `prompt`): the last user turn replaced by the filled template."""
         args = self.args
         sections = {
-            "attempt": args.attempt_template.format(attempt=parts["attempt"]) if parts["attempt"] else "",
-            "feedback": args.feedback_template.format(feedback=parts["feedback"]) if parts["feedback"] else "",
-            "solution": args.solution_template.format(solution=parts["solution"]) if parts["solution"] else "",
+            name: getattr(args, f"{name}_template").format(**{name: parts[name]}) if parts.get(name) else ""
+            for name in ("attempt", "feedback", "contrast", "solution")
         }
         if isinstance(prompt, str):
             return args.teacher_template.format(prompt=prompt, **sections)
@@ -165,40 +164,56 @@ class TeacherContextBuilder:
         return [*prompt[:last_user], {"role": "user", "content": text}, *prompt[last_user + 1 :]]
 
     def _fit(self, prompt, parts: dict[str, str | None]) -> tuple[list[int], int, bool]:
-        """Tokenize the rendered prompt, shrinking the optional parts (longest first) until it fits the budget; only
-        if the bare prompt is already too long is it cut from the left, as the student's prompt would be."""
+        """Tokenize the rendered prompt, shrinking the optional parts (longest first, each re-cut from its original
+        text) until it fits the budget; only if the bare prompt is already too long is it cut from the left, as the
+        student's prompt would be. Returns (ids, number of parts cut, whether the prompt itself was cut)."""
         budget = self.args.max_teacher_prompt_length
-        parts = dict(parts)
-        cut_parts = 0
-        for _ in range(8):
-            ids = self.tokenize([self.render(prompt, parts)])[0]
+        original = {k: v for k, v in parts.items() if v}
+        limits = {k: self._num_tokens(v) for k, v in original.items()}
+        current = dict(parts)
+        cut: set[str] = set()
+        for _ in range(4 * len(original) + 1):
+            ids = self.tokenize([self.render(prompt, current)])[0]
             overflow = len(ids) - budget
             if overflow <= 0:
-                return ids, cut_parts, False
-            lengths = {k: self._num_tokens(v) for k, v in parts.items() if v}
-            if not lengths:
+                return ids, len(cut), False
+            live = {k: n for k, n in limits.items() if n > 0}
+            if not live:
                 break
-            name = max(lengths, key=lengths.get)
-            keep = lengths[name] - overflow - 16
-            parts[name] = self._truncate_text(parts[name], keep)[0] if keep > 16 else None
-            cut_parts += 1
-        ids = self.tokenize([self.render(prompt, parts)])[0]
-        return ids[-budget:], cut_parts, len(ids) > budget
+            name = max(live, key=live.get)
+            # The cut text carries the marker (and decoding may merge a token or two at the seams): aim below.
+            limits[name] = max(live[name] - overflow - 2, 0)
+            fits_marker = limits[name] >= self._num_tokens(TRUNCATION_MARKER.format(n=live[name])) + 2
+            current[name] = self._truncate_text(original[name], limits[name])[0] if fits_marker else None
+            limits[name] = limits[name] if fits_marker else 0
+            cut.add(name)
+        ids = self.tokenize([self.render(prompt, current)])[0]
+        return ids[-budget:], len(cut), len(ids) > budget
+
+    def _sibling_text(self, index, completions, rewards, group_size, successful: bool) -> str | None:
+        j = choose_sibling(index, rewards, group_size, self.args.success_reward_threshold, successful)
+        if j is None:
+            return None
+        text = completion_text(completions[j])
+        if self.args.remove_thinking_from_demonstration:
+            text = _THINK_RE.sub("", text)
+        return normalize_feedback(text)
 
     def _num_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def _truncate_text(self, text: str, max_tokens: int) -> tuple[str, int]:
         """Keep the head and the tail of `text` (errors and final answers sit at either end) within `max_tokens`,
-        with a marker saying how much was cut. Returns (text, 1 if cut else 0)."""
+        the marker saying how much was cut included. Returns (text, 1 if cut else 0)."""
         ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
         if len(ids) <= max_tokens:
             return text, 0
-        head = max(max_tokens // 2, 1)
-        tail = max(max_tokens - head, 0)
-        cut = len(ids) - head - tail
-        kept_tail = self.tokenizer.decode(ids[len(ids) - tail :]) if tail else ""
-        return self.tokenizer.decode(ids[:head]) + TRUNCATION_MARKER.format(n=cut) + kept_tail, 1
+        keep = max_tokens - self._num_tokens(TRUNCATION_MARKER.format(n=len(ids)))
+        if keep < 2:  # no room for any of the text: say that it was there
+            return TRUNCATION_MARKER.format(n=len(ids)).strip(), 1
+        head, tail = keep - keep // 2, keep // 2
+        marker = TRUNCATION_MARKER.format(n=len(ids) - head - tail)
+        return self.tokenizer.decode(ids[:head]) + marker + self.tokenizer.decode(ids[len(ids) - tail :]), 1
 
     def _default_tokenize(self, prompts: list) -> list[list[int]]:
         out = []

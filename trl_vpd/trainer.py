@@ -111,6 +111,9 @@ class VPDTrainer(GRPOTrainer):
         )
 
         self.teacher = build_teacher(self, model_copy)
+        for func in self.feedback_funcs:
+            if hasattr(func, "bind_trainer"):
+                func.bind_trainer(self)
         for callback in self.teacher.callbacks():
             self.add_callback(callback)
         tokenizer = getattr(self.processing_class, "tokenizer", self.processing_class)
