@@ -1,0 +1,252 @@
+"""Learning benchmark: how much each method learns from the same rollouts on a feedback-rich task.
+
+    python -m benchmarks.learning --size small      # CPU default, 3 seeds
+    python -m benchmarks.learning --size large --device cuda
+    python -m benchmarks.learning --size tiny       # smoke test (CI)
+
+Task (`benchmarks/task.py`): reverse / sort / shift a string of letters; reward 0/1; the verifier's feedback names the
+length error and the first wrong positions with the letter that belongs there. Model (`benchmarks/tinylm.py`): a tiny
+Qwen2-shaped LM pretrained from scratch here (cached) until it solves ~35% of held-out problems greedily, with some
+pretraining examples in VPD's teacher template (feedback / a correct solution in the prompt), so that the model with
+feedback (the teacher) is better than without it, but far from perfect.
+
+Methods, all with the same prompts per step, generations per prompt, steps and learning rate:
+GRPO (TRL), passive self-distillation (VPDTrainer, frozen teacher, no E-step), VPD with a shared teacher, VPD with a
+LoRA teacher adapter (student LoRA too), TRL's experimental SDPOTrainer (EMA teacher; per-rollout feedback through its
+`privileged_context` column). Every `eval_every` steps: greedy success on held-out prompts, and the teacher's own
+success with feedback (greedy, in the teacher template, on the held-out prompts the greedy student got wrong; for GRPO
+and SDPO, "the teacher" is the student's weights read in the teacher template).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import torch
+
+from . import task, tinylm
+from .trainers import METHODS, build_trainer, lora_config
+
+SIZES = {
+    "tiny": dict(
+        pretrain=dict(hidden_size=32, num_layers=1, intermediate_size=64, num_problems=200, max_steps=4, eval_every=4),
+        methods=["grpo", "vpd_shared"], seeds=[0], steps=2, eval_every=2,
+        prompts=1, gens=4, completion=8, n_eval=8, n_train=16,
+    ),
+    "small": dict(
+        pretrain=dict(),
+        methods=["grpo", "passive_frozen", "vpd_shared", "vpd_adapter", "sdpo"], seeds=[0, 1, 2], steps=20,
+        eval_every=5, prompts=2, gens=8, completion=10, n_eval=128, n_train=512,
+    ),
+    "large": dict(
+        pretrain=dict(hidden_size=256, num_layers=4, intermediate_size=512, num_heads=8, num_kv_heads=4, learning_rate=1e-3,
+                      num_problems=20000, max_steps=4000),
+        methods=["grpo", "passive_frozen", "passive_ema", "vpd_shared", "vpd_adapter", "sdpo"], seeds=[0, 1, 2, 3, 4],
+        steps=150, eval_every=10, prompts=8, gens=8, completion=16, n_eval=256, n_train=4096,
+    ),
+}
+LR = {"full": 5e-4, "lora": 2e-3}
+
+
+def teacher_module(trainer, model):
+    teacher = getattr(trainer, "teacher", None)
+    return teacher.activate(model) if teacher is not None else _same(model)
+
+
+class _same:
+    def __init__(self, m):
+        self.m = m
+
+    def __enter__(self):
+        return self.m
+
+    def __exit__(self, *a):
+        return False
+
+
+def evaluate(trainer, tok, problems) -> dict:
+    model = trainer.model
+    acc, attempts = tinylm.student_accuracy(model, tok, problems)
+    with torch.no_grad(), teacher_module(trainer, model) as teacher:
+        fix, n_failed = tinylm.teacher_fix_rate(teacher, tok, problems, attempts)
+    return {"student": acc, "teacher_fix": fix, "n_failed": n_failed}
+
+
+def run_method(method, seed, size, model_path, tok, train_ds, eval_problems, device, out_dir, log):
+    from transformers import AutoModelForCausalLM, TrainerCallback
+
+    family, extra, lora = METHODS[method]
+    model = AutoModelForCausalLM.from_pretrained(model_path)
+    common = dict(
+        output_dir=str(out_dir / f"{method}-{seed}"), per_device_train_batch_size=size["prompts"] * size["gens"],
+        num_generations=size["gens"], max_completion_length=size["completion"], max_steps=size["steps"],
+        learning_rate=LR["lora" if lora else "full"], temperature=1.0, report_to="none", save_strategy="no",
+        logging_steps=1, seed=seed, use_cpu=device == "cpu", bf16=False, disable_tqdm=True, log_level="error",
+    )
+    trainer = build_trainer(family, model, tok, train_ds, common, extra, lora_config(r=8) if lora else None)
+    curve = []
+
+    class Eval(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kw):
+            curve.append({"step": 0, **evaluate(trainer, tok, eval_problems)})
+
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step % size["eval_every"] == 0 or state.global_step == size["steps"]:
+                curve.append({"step": state.global_step, **evaluate(trainer, tok, eval_problems)})
+
+    trainer.add_callback(Eval())
+    t = time.time()
+    trainer.train()
+    key = "self_distillation/reward_mean" if family == "sdpo" else "reward"
+    rewards = [h[key] for h in trainer.state.log_history if key in h] or [float("nan")]
+    last = curve[-1]
+    log(f"  {method} seed {seed}: student {curve[0]['student']:.2f} → {last['student']:.2f}, teacher fix "
+        f"{curve[0]['teacher_fix']:.2f} → {last['teacher_fix']:.2f}, mean train reward {statistics.mean(rewards):.2f}, "
+        f"{time.time() - t:.0f}s")
+    return {"curve": curve, "train_reward": rewards, "seconds": time.time() - t}
+
+
+def steps_to(curve, threshold):
+    for point in curve:
+        if point["student"] >= threshold:
+            return point["step"]
+    return None
+
+
+def _ms(xs):
+    xs = [x for x in xs if x is not None and not (isinstance(x, float) and math.isnan(x))]
+    if not xs:
+        return "—"
+    return f"{statistics.mean(xs):.3f} ± {statistics.stdev(xs) if len(xs) > 1 else 0.0:.3f}"
+
+
+def report(results, size_name, size, info, threshold, args, seconds, out: Path) -> str:
+    import transformers
+    import trl
+
+    lines = [
+        f"# VPD learning benchmark ({size_name})",
+        "",
+        f"Command: `python -m benchmarks.learning {' '.join(sys.argv[1:])}`  ",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores ({args.device}); Python {platform.python_version()}, "
+        f"torch {torch.__version__}, transformers {transformers.__version__}, trl {trl.__version__}. Wall time "
+        f"{seconds / 60:.1f} min.  ",
+        f"Seeds: {size['seeds']} (RL seed: sampling and prompt order; the pretrained model is the same for all).  ",
+        f"Budget per run: {size['steps']} steps × {size['prompts']} prompts × {size['gens']} generations = "
+        f"{size['steps'] * size['prompts'] * size['gens']} rollouts; lr {LR['full']} (full) / {LR['lora']} (LoRA r=8); "
+        f"completions ≤ {size['completion']} tokens; eval every {size['eval_every']} steps on {size['n_eval']} held-out "
+        "problems (greedy).  ",
+        f"Pretrained model: {info['num_parameters'] / 1e3:.0f}k parameters, {info['steps']} SFT steps; greedy held-out "
+        f"success {info['student_accuracy']:.3f}, teacher fix rate with feedback {info['teacher_fix_rate']:.3f}.",
+        "",
+        f"Threshold for 'steps to threshold': {threshold:.3f} (initial success + 0.10). Teacher fix = greedy success of "
+        "the teacher (teacher template + verifier feedback on the student's failed greedy attempt) on the held-out "
+        "problems the student failed.",
+        "",
+        "| method | final success | Δ vs start | steps to threshold (reached/seeds) | mean train reward | teacher fix start → final |",
+        "|---|---|---|---|---|---|",
+    ]
+    for method, runs in results.items():
+        finals = [r["curve"][-1]["student"] for r in runs]
+        deltas = [r["curve"][-1]["student"] - r["curve"][0]["student"] for r in runs]
+        reach = [steps_to(r["curve"], threshold) for r in runs]
+        got = [x for x in reach if x is not None]
+        reach_s = (f"{statistics.mean(got):.1f}" if got else "—") + f" ({len(got)}/{len(runs)})"
+        rew = [statistics.mean(r["train_reward"]) for r in runs]
+        tf0 = _ms([r["curve"][0]["teacher_fix"] for r in runs])
+        tf1 = _ms([r["curve"][-1]["teacher_fix"] for r in runs])
+        lines.append(f"| {method} | {_ms(finals)} | {_ms(deltas)} | {reach_s} | {_ms(rew)} | {tf0} → {tf1} |")
+    lines += ["", f"![curves]({out.stem}.png)", ""]
+    return "\n".join(lines)
+
+
+def plot(results, path: Path, title: str):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for method, runs in results.items():
+        steps = [p["step"] for p in runs[0]["curve"]]
+        for ax, key in zip(axes, ("student", "teacher_fix")):
+            ys = [[r["curve"][i][key] for r in runs] for i in range(len(steps))]
+            mean = [statistics.mean(v) for v in ys]
+            std = [statistics.stdev(v) if len(v) > 1 else 0.0 for v in ys]
+            ax.plot(steps, mean, label=method)
+            ax.fill_between(steps, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], alpha=0.15)
+    axes[0].set_title("student greedy success (held-out)")
+    axes[1].set_title("teacher fix rate with feedback (held-out failures)")
+    for ax in axes:
+        ax.set_xlabel("optimizer step")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", default="small", choices=list(SIZES))
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--methods", default=None)
+    ap.add_argument("--seeds", default=None, help="comma-separated, overrides the size's seeds")
+    ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--out", default=None, help="output stem (default benchmarks/results/learning_<size>)")
+    args = ap.parse_args(argv)
+    size = dict(SIZES[args.size])
+    if args.methods:
+        size["methods"] = args.methods.split(",")
+    if args.seeds:
+        size["seeds"] = [int(s) for s in args.seeds.split(",")]
+    if args.steps:
+        size["steps"] = args.steps
+    out = Path(args.out) if args.out else Path(__file__).parent / "results" / f"learning_{args.size}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    log = lambda *a: print(*a, flush=True)  # noqa: E731
+    try:
+        import trl.experimental.sdpo  # noqa: F401
+    except ImportError:
+        size["methods"] = [m for m in size["methods"] if m != "sdpo"]
+    started = time.time()
+
+    eval_problems = task.make_problems(size["n_eval"], seed=999)
+    cfg = tinylm.PretrainConfig(**size["pretrain"])
+    log(f"pretraining (cache key {cfg.key()}) ...")
+    model, tok, info = tinylm.pretrain(cfg, eval_problems, log=log)
+    model_path = tinylm.CACHE_DIR / f"pretrained-{cfg.key()}"
+    if not (model_path / "config.json").exists():
+        model.save_pretrained(model_path)
+    log(f"pretrained: {info}")
+    exclude = {p["question"] for p in eval_problems}
+    train_ds = task.to_dataset(task.make_problems(size["n_train"], seed=7, exclude=exclude))
+
+    results = {m: [] for m in size["methods"]}
+    for seed in size["seeds"]:  # methods alternate within each seed
+        for method in size["methods"]:
+            results[method].append(
+                run_method(method, seed, size, model_path, tok, train_ds, eval_problems, args.device, out.parent / ".runs", log)
+            )
+            (out.with_suffix(".json")).write_text(json.dumps({"info": info, "size": size, "results": results}, indent=1))
+    threshold = next(iter(results.values()))[0]["curve"][0]["student"] + 0.10  # same initial model for all runs
+    text = report(results, args.size, size, info, threshold, args, time.time() - started, out)
+    out.with_suffix(".md").write_text(text)
+    plot(results, out.with_suffix(".png"), f"{args.size}: {len(size['seeds'])} seeds, mean ± std")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""The benchmark's tiny language model: a tokenizer and a Qwen2-shaped model built locally, pretrained (SFT from
+scratch, plain torch) on the task family so that it solves the task *sometimes* and can *partly* use feedback given in
+VPD's teacher template. Cached under a directory keyed by the configuration."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import torch
+
+from trl_vpd.config import (
+    DEFAULT_ATTEMPT_TEMPLATE,
+    DEFAULT_FEEDBACK_TEMPLATE,
+    DEFAULT_SOLUTION_TEMPLATE,
+    DEFAULT_TEACHER_TEMPLATE,
+)
+from trl_vpd.teacher_context import TeacherContextBuilder
+
+from . import task
+
+CACHE_DIR = Path(os.environ.get("VPD_BENCH_CACHE", Path(__file__).parent / ".cache"))
+TEMPLATE_ARGS = SimpleNamespace(
+    teacher_template=DEFAULT_TEACHER_TEMPLATE,
+    attempt_template=DEFAULT_ATTEMPT_TEMPLATE,
+    feedback_template=DEFAULT_FEEDBACK_TEMPLATE,
+    solution_template=DEFAULT_SOLUTION_TEMPLATE,
+)
+
+
+@dataclass
+class PretrainConfig:
+    hidden_size: int = 64
+    num_layers: int = 2
+    intermediate_size: int = 128
+    num_heads: int = 4
+    num_kv_heads: int = 2
+    vocab_size: int = 600
+    num_problems: int = 6000
+    feedback_fraction: float = 0.3  # share of SFT examples in the teacher template with verifier feedback
+    solution_fraction: float = 0.1  # ... and with a correct sibling solution
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    max_steps: int = 1500
+    target_student_accuracy: float = 0.35  # stop pretraining once greedy held-out accuracy reaches this
+    eval_every: int = 50
+    seed: int = 0
+
+    def key(self) -> str:
+        return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def teacher_prompt(question: str, feedback: str | None = None, solution: str | None = None) -> list[dict]:
+    """The prompt VPD's teacher reads: `TeacherContextBuilder.render` with the default templates."""
+    prompt = [{"role": "user", "content": question}]
+    builder = TeacherContextBuilder(None, TEMPLATE_ARGS)
+    return builder.render(prompt, {"attempt": None, "feedback": feedback, "solution": solution})
+
+
+def build_tokenizer(vocab_size: int = 600):
+    from trl_vpd.tiny import build_tiny_tokenizer
+
+    problems = task.make_problems(300, seed=12345)
+    corpus = [p["question"] + " " + p["answer"] for p in problems]
+    corpus += [task.diagnose(task.corrupt(p["answer"], random.Random(i)), p["answer"]) for i, p in enumerate(problems)]
+    corpus += [DEFAULT_TEACHER_TEMPLATE, DEFAULT_FEEDBACK_TEMPLATE, DEFAULT_SOLUTION_TEMPLATE] * 20
+    return build_tiny_tokenizer(vocab_size=vocab_size, extra_corpus=corpus)
+
+
+def chat_ids(tok, messages, add_generation_prompt=True) -> list[int]:
+    return tok.apply_chat_template(messages, add_generation_prompt=add_generation_prompt, tokenize=True, return_dict=True)[
+        "input_ids"
+    ]
+
+
+def sft_examples(cfg: PretrainConfig, problems: list[dict]) -> list[tuple[list[dict], str]]:
+    """(prompt messages, target) pairs: plain problems, plus problems in the teacher template with feedback on a
+    corrupted attempt or with a correct solution shown, whose target is the correct answer."""
+    rng = random.Random(cfg.seed + 1)
+    out = []
+    for p in problems:
+        u = rng.random()
+        if u < cfg.feedback_fraction:
+            fb = task.diagnose(task.corrupt(p["answer"], rng), p["answer"])
+            out.append((teacher_prompt(p["question"], feedback=fb), p["answer"]))
+        elif u < cfg.feedback_fraction + cfg.solution_fraction:
+            out.append((teacher_prompt(p["question"], solution=p["answer"]), p["answer"]))
+        else:
+            out.append(([{"role": "user", "content": p["question"]}], p["answer"]))
+    return out
+
+
+def _encode(tok, prompt, target):
+    prompt_ids = chat_ids(tok, prompt)
+    target_ids = tok(target, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+    return prompt_ids + target_ids, [-100] * len(prompt_ids) + target_ids
+
+
+@torch.no_grad()
+def generate(model, tok, prompts: list[list[dict]], max_new_tokens: int = 16, batch_size: int = 64, do_sample=False):
+    """Greedy (or sampled) completions, decoded, for chat prompts."""
+    model_was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    texts = []
+    for start in range(0, len(prompts), batch_size):
+        ids = [chat_ids(tok, p) for p in prompts[start : start + batch_size]]
+        width = max(map(len, ids))
+        input_ids = torch.tensor([[tok.pad_token_id] * (width - len(x)) + x for x in ids], device=device)
+        mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in ids], device=device)
+        out = model.generate(
+            input_ids=input_ids,
+            attention_mask=mask,
+            max_new_tokens=max_new_tokens,
+            do_sample=do_sample,
+            pad_token_id=tok.pad_token_id,
+            eos_token_id=tok.eos_token_id,
+        )
+        texts += tok.batch_decode(out[:, width:], skip_special_tokens=True)
+    if model_was_training:
+        model.train()
+    return texts
+
+
+def student_accuracy(model, tok, problems) -> tuple[float, list[str]]:
+    texts = generate(model, tok, [[{"role": "user", "content": p["question"]}] for p in problems])
+    return sum(task.is_correct(t, p["answer"]) for t, p in zip(texts, problems)) / len(problems), texts
+
+
+def teacher_fix_rate(model, tok, problems, attempts: list[str]) -> tuple[float, int]:
+    """Greedy success of the model in the teacher template, given the verifier's feedback on `attempts`, over the
+    problems whose attempt failed (the teacher's own success rate with feedback). Returns (rate, #failed)."""
+    failed = [(p, a) for p, a in zip(problems, attempts) if not task.is_correct(a, p["answer"])]
+    if not failed:
+        return float("nan"), 0
+    prompts = [teacher_prompt(p["question"], feedback=task.diagnose(a, p["answer"])) for p, a in failed]
+    texts = generate(model, tok, prompts)
+    return sum(task.is_correct(t, p["answer"]) for t, (p, _) in zip(texts, failed)) / len(failed), len(failed)
+
+
+def pretrain(cfg: PretrainConfig, eval_problems: list[dict], log=print):
+    """Build and pretrain the tiny model, or load it from the cache. Returns (model, tokenizer, info)."""
+    from transformers import AutoModelForCausalLM
+
+    from trl_vpd.tiny import build_tiny_model
+
+    path = CACHE_DIR / f"pretrained-{cfg.key()}"
+    tok = build_tokenizer(cfg.vocab_size)
+    if (path / "info.json").exists():
+        model = AutoModelForCausalLM.from_pretrained(path)
+        model.generation_config.pad_token_id = tok.pad_token_id
+        return model, tok, json.loads((path / "info.json").read_text())
+
+    torch.manual_seed(cfg.seed)
+    model = build_tiny_model(
+        tok,
+        hidden_size=cfg.hidden_size,
+        num_layers=cfg.num_layers,
+        num_heads=cfg.num_heads,
+        num_kv_heads=cfg.num_kv_heads,
+        intermediate_size=cfg.intermediate_size,
+        seed=cfg.seed,
+    )
+    exclude = {p["question"] for p in eval_problems}
+    problems = task.make_problems(cfg.num_problems, seed=cfg.seed + 100, exclude=exclude)
+    data = [_encode(tok, p, t) for p, t in sft_examples(cfg, problems)]
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=0.0)
+    rng = random.Random(cfg.seed)
+    start, acc, step = time.time(), 0.0, 0
+    model.train()
+    for step in range(1, cfg.max_steps + 1):
+        batch = rng.sample(data, cfg.batch_size)
+        width = max(len(x) for x, _ in batch)
+        ids = torch.tensor([x + [tok.pad_token_id] * (width - len(x)) for x, _ in batch])
+        labels = torch.tensor([y + [-100] * (width - len(y)) for _, y in batch])
+        mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x, _ in batch])
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if step % cfg.eval_every == 0:
+            acc, _ = student_accuracy(model, tok, eval_problems[:128])
+            log(f"  pretrain step {step}: loss {loss.item():.3f}, greedy held-out accuracy {acc:.2f}")
+            if acc >= cfg.target_student_accuracy:
+                break
+    acc, attempts = student_accuracy(model, tok, eval_problems)
+    fix, n_failed = teacher_fix_rate(model, tok, eval_problems, attempts)
+    info = {
+        "config": asdict(cfg),
+        "steps": step,
+        "seconds": round(time.time() - start, 1),
+        "student_accuracy": acc,
+        "teacher_fix_rate": fix,
+        "num_parameters": sum(p.numel() for p in model.parameters()),
+    }
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    (path / "info.json").write_text(json.dumps(info, indent=1))
+    return model, tok, info

@@ -1,0 +1,77 @@
+"""One place that builds every compared trainer from the same recipe: GRPO (TRL), passive self-distillation and VPD
+(trl-vpd), and TRL's experimental SDPO, so that the learning and cost benchmarks compare like with like."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from . import task
+
+# name -> (trainer family, extra config fields, needs LoRA)
+METHODS = {
+    "grpo": ("grpo", {}, False),
+    "grpo_lora": ("grpo", {}, True),
+    "sdpo": ("sdpo", {}, False),
+    "passive_frozen": ("vpd", {"teacher_mode": "frozen", "e_step": False}, False),
+    "passive_ema": ("vpd", {"teacher_mode": "ema", "e_step": False}, False),
+    "vpd_shared": ("vpd", {"teacher_mode": "shared", "e_step": True}, False),
+    "vpd_adapter": ("vpd", {"teacher_mode": "adapter", "e_step": True}, True),
+}
+
+
+def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")):
+    from peft import LoraConfig
+
+    return LoraConfig(r=r, lora_alpha=2 * r, lora_dropout=0.0, target_modules=list(target_modules), task_type="CAUSAL_LM")
+
+
+def build_trainer(family: str, model, tok, train_dataset, common: dict, extra: dict | None = None, peft_config=None):
+    """A trainer of `family` ("grpo", "vpd", "sdpo") with the shared GRPO fields `common` plus `extra`."""
+    extra = dict(extra or {})
+    if family == "grpo":
+        from trl import GRPOConfig, GRPOTrainer
+
+        args = GRPOConfig(**common, **extra)
+        return GRPOTrainer(
+            model=model, reward_funcs=task.correctness_reward, args=args, train_dataset=train_dataset,
+            processing_class=tok, peft_config=peft_config,
+        )
+    if family == "vpd":
+        from trl_vpd import VPDConfig, VPDTrainer
+
+        args = VPDConfig(**common, **extra)
+        return VPDTrainer(
+            model=model, reward_funcs=task.correctness_reward, args=args, train_dataset=train_dataset,
+            processing_class=tok, peft_config=peft_config, feedback_funcs=[task.verifier_feedback],
+        )
+    if family == "sdpo":
+        from trl.experimental.sdpo import SDPOConfig
+
+        extra.setdefault("include_environment_feedback", True)
+        args = SDPOConfig(**common, **extra)
+        return feedback_sdpo_class()(
+            model=model, reward_funcs=task.correctness_reward, args=args, train_dataset=train_dataset,
+            processing_class=tok, peft_config=peft_config,
+        )
+    raise ValueError(family)
+
+
+def feedback_sdpo_class():
+    """TRL's `SDPOTrainer` reads environment feedback from a static dataset column (`privileged_context`); a
+    verifier's feedback depends on the rollout, so this subclass fills that column per rollout right after sampling
+    (before SDPO builds its teacher prompts). Nothing else changes."""
+    from trl.experimental.sdpo import SDPOTrainer
+
+    class FeedbackSDPOTrainer(SDPOTrainer):
+        def sample_rollouts(self, inputs):
+            batch = super().sample_rollouts(inputs)
+            texts = self.processing_class.batch_decode(batch["completion_ids"], skip_special_tokens=True)
+            for i, (example, text) in enumerate(zip(inputs, texts, strict=True)):
+                inputs[i] = {**example, "privileged_context": task.diagnose(text, example["answer"]) or ""}
+            return batch
+
+    return FeedbackSDPOTrainer
