@@ -107,7 +107,9 @@ def test_non_list_output_is_an_error(output):
         validate_feedback("fb", output, 4)
 
 
-@pytest.mark.parametrize("item, type_name", [(1.0, "float"), (b"x", "bytes"), (["nested"], "list"), ({"a": 1}, "dict")])
+@pytest.mark.parametrize(
+    "item, type_name", [(1.0, "float"), (b"x", "bytes"), (["nested"], "list"), ({"a": 1}, "dict")]
+)
 def test_non_str_items_are_an_error(item, type_name):
     def typed(prompts, **kwargs):
         return ["fine", None, item, "fine"]

@@ -94,7 +94,9 @@ def test_chat_layout_keeps_system_and_history_and_replaces_last_user_turn(tiny_t
 
 
 def test_render_keeps_messages_after_the_last_user_turn(tiny_tokenizer, tmp_path):
-    builder = make_builder(tiny_tokenizer, tmp_path, teacher_template="{prompt}|{feedback}", feedback_template="F={feedback}")
+    builder = make_builder(
+        tiny_tokenizer, tmp_path, teacher_template="{prompt}|{feedback}", feedback_template="F={feedback}"
+    )
     prompt = [*CHAT_PROMPT, {"role": "assistant", "content": "Let me think."}]
     rendered = builder.render(prompt, {"attempt": None, "feedback": "too big", "solution": None})
     assert rendered == [*CHAT_PROMPT[:3], {"role": "user", "content": "What is 2 + 3?|F=too big"}, prompt[-1]]
@@ -298,7 +300,8 @@ def test_build_picks_siblings_from_the_global_batch_at_the_right_offset(tiny_tok
     assert contexts.solution == ["c5", "c7", "c5", "c5"]
     assert contexts.has_context == [True] * 4
     assert contexts.stats.with_solution == 4
-    assert tiny_tokenizer.decode(contexts.prompt_ids[1]) == "P" + DEFAULT_SOLUTION_TEMPLATE.format(solution="c7") + SUFFIX
+    expected = "P" + DEFAULT_SOLUTION_TEMPLATE.format(solution="c7") + SUFFIX
+    assert tiny_tokenizer.decode(contexts.prompt_ids[1]) == expected
 
 
 def test_no_successful_sibling_and_no_feedback_means_no_context(tiny_tokenizer, tmp_path):

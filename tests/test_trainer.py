@@ -1,0 +1,326 @@
+"""VPDTrainer integration: drop-in for GRPOTrainer, the student loss decomposed into its GRPO and distillation parts,
+every distillation mode, the feedback plumbing, and the errors on bad input."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from helpers import (
+    changed,
+    id_reward,
+    logged,
+    make_config,
+    make_dataset,
+    make_trainer,
+    prepared_batch,
+    single_thread,  # noqa: F401 (autouse fixture)
+    snapshot,
+)
+from trl import GRPOTrainer
+
+from trl_vpd import VPDNumericalError, VPDTrainer
+from trl_vpd.feedback import FeedbackFunctionError
+
+# ---------------------------------------------------------------------------------------------------- drop-in
+
+GRPO_SCRIPT = """
+from datasets import Dataset
+from trl import GRPOConfig, GRPOTrainer
+
+dataset = Dataset.from_dict({"prompt": [f"What is {i} + {i + 1}?" for i in range(8)]})
+
+
+def reward_from_ids(completion_ids, **kwargs):
+    return [(sum(ids) % 5) / 4 for ids in completion_ids]
+
+
+args = GRPOConfig(
+    output_dir=OUTPUT_DIR,
+    per_device_train_batch_size=4,
+    num_generations=4,
+    max_completion_length=8,
+    max_steps=2,
+    learning_rate=1e-2,
+    logging_steps=1,
+    report_to="none",
+    save_strategy="no",
+)
+trainer = GRPOTrainer(model=MODEL_ID, reward_funcs=reward_from_ids, args=args, train_dataset=dataset)
+trainer.train()
+"""
+
+
+def run_script(source, tmp_path, model_id):
+    namespace = {"OUTPUT_DIR": str(tmp_path), "MODEL_ID": model_id}
+    exec(compile(source, "train_script.py", "exec"), namespace)
+    return namespace["trainer"]
+
+
+def test_grpo_script_with_swapped_class_names_trains(tmp_path, tiny_model_dir):
+    from transformers import AutoModelForCausalLM
+
+    grpo = run_script(GRPO_SCRIPT, tmp_path / "grpo", tiny_model_dir)
+    assert type(grpo) is GRPOTrainer and grpo.state.global_step == 2  # the script itself is a working GRPO script
+
+    swapped = GRPO_SCRIPT.replace("from trl import", "from trl_vpd import").replace("GRPO", "VPD")
+    assert "GRPO" not in swapped
+    trainer = run_script(swapped, tmp_path / "vpd", tiny_model_dir)
+    assert type(trainer) is VPDTrainer
+    assert trainer.state.global_step == 2
+    initial = dict(AutoModelForCausalLM.from_pretrained(tiny_model_dir).named_parameters())
+    moved = {n for n, p in trainer.model.named_parameters() if not torch.equal(p.detach(), initial[n])}
+    assert len(moved) > 0.9 * len(initial)
+    # The VPD defaults ran: no feedback source, sibling solutions on, an E-step at step 0 (e_step_every=5).
+    assert logged(trainer, "vpd/feedback_coverage") == [0.0, 0.0]
+    assert len(logged(trainer, "vpd/sibling_solution_coverage")) == 2
+    assert len(logged(trainer, "vpd/e_loss")) == 1
+    assert all(math.isfinite(entry["loss"]) for entry in trainer.state.log_history if "loss" in entry)
+
+
+# ---------------------------------------------------------------------------------------------------- the student loss
+
+
+def grads(model, loss):
+    model.zero_grad(set_to_none=True)
+    loss.backward()
+    out = {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None}
+    model.zero_grad(set_to_none=True)
+    return out
+
+
+def reference_distillation(trainer, inputs, has_context, alpha):
+    """An independent full-vocabulary computation of the M-step: KL(student‖teacher) (alpha=1) or
+    KL(teacher‖student) (alpha=0) per completion token, summed over samples with context, divided by the number of
+    completion tokens of the micro-batch."""
+    model = trainer.model
+    completion_ids, mask = inputs["completion_ids"], inputs["completion_mask"].float()
+    t = completion_ids.size(1)
+
+    def next_token_logps(ids, attention):
+        logits = model(input_ids=ids, attention_mask=attention, use_cache=False).logits[:, -t - 1 : -1]
+        return torch.log_softmax(logits.float() / trainer.temperature, dim=-1)
+
+    student = next_token_logps(
+        torch.cat([inputs["prompt_ids"], completion_ids], 1),
+        torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1),
+    )
+    with torch.no_grad():  # shared teacher: same weights, feedback prompt, detached
+        teacher = next_token_logps(inputs["teacher_input_ids"], inputs["teacher_attention_mask"])
+    if alpha == 1.0:
+        per_token = (student.exp() * (student - teacher)).sum(-1)
+    else:
+        per_token = (teacher.exp() * (teacher - student)).sum(-1)
+    return (per_token * mask * has_context.unsqueeze(1)).sum() / mask.sum()
+
+
+@pytest.mark.parametrize(
+    "weight, context, alpha",
+    [
+        (0.0, [1, 1, 1, 1], 1.0),  # weight 0: GRPO alone, although every sample has feedback
+        (0.5, [0, 0, 0, 0], 1.0),  # no sample has context: GRPO alone, whatever the weight
+        (1.0, [1, 1, 1, 1], 1.0),  # pure distillation where feedback exists: the GRPO term vanishes
+        (0.5, [1, 0, 1, 0], 1.0),  # mixed: (1 − w)·GRPO on samples with context, GRPO on the others, + w·distill
+        (0.5, [0, 1, 1, 0], 0.0),  # the same with forward KL
+    ],
+)
+def test_student_loss_is_grpo_plus_weighted_distillation(tmp_path, tiny_tokenizer, weight, context, alpha):
+    trainer = make_trainer(
+        tmp_path, tiny_tokenizer, teacher_mode="shared", e_step=False, distillation_weight=weight,
+        distillation_mode="full", distillation_alpha=alpha,
+    )  # fmt: skip
+    inputs = prepared_batch(trainer)
+    assert inputs["vpd_has_context"].tolist() == [1.0] * 4  # every row has a hint
+    assert inputs["advantages"].abs().sum() > 0
+    has_context = torch.tensor(context, dtype=torch.float32)
+    inputs["vpd_has_context"] = has_context
+    model = trainer.model
+
+    vpd_loss = trainer._compute_loss(model, inputs)
+    vpd_grads = grads(model, vpd_loss)
+    scaled = {**inputs, "advantages": inputs["advantages"] * (1 - weight * has_context)}
+    grpo_loss = GRPOTrainer._compute_loss(trainer, model, scaled)
+    expected_grads = grads(model, grpo_loss)
+    expected_loss = grpo_loss.detach()
+
+    distills = trainer._metrics["train"]["vpd/distill_loss"]
+    if weight > 0 and has_context.any():
+        reference = reference_distillation(trainer, inputs, has_context, alpha)
+        assert reference.item() > 0
+        assert distills[-1] == pytest.approx(reference.item(), rel=1e-4, abs=1e-7)
+        for name, grad in grads(model, weight * reference).items():
+            expected_grads[name] = expected_grads.get(name, 0) + grad
+        expected_loss = expected_loss + weight * reference.detach()
+    else:
+        assert distills == []  # no distillation term at all
+        assert vpd_loss.item() == pytest.approx(expected_loss.item(), abs=1e-6)
+
+    torch.testing.assert_close(vpd_loss.detach(), expected_loss, rtol=1e-4, atol=1e-6)
+    assert set(vpd_grads) == set(expected_grads)
+    for name, grad in vpd_grads.items():
+        torch.testing.assert_close(grad, expected_grads[name], rtol=1e-3, atol=1e-6, msg=name)
+
+
+@pytest.mark.parametrize(
+    "mode, alpha",
+    [("full", 0.0), ("full", 0.5), ("full", 1.0), ("topk", 0.0), ("topk", 0.5), ("topk", 1.0), ("sampled", 1.0)],
+)
+def test_every_distillation_mode_and_alpha_trains_one_step(tmp_path, tiny_tokenizer, mode, alpha):
+    trainer = make_trainer(
+        tmp_path, tiny_tokenizer, distillation_mode=mode, distillation_alpha=alpha, max_steps=1, conversational=True
+    )
+    before = snapshot(trainer.model.named_parameters())
+    trainer.train()
+    assert trainer.state.global_step == 1
+    assert changed(before, trainer.model.named_parameters())
+    (distill,) = logged(trainer, "vpd/distill_loss")
+    (kl,) = logged(trainer, "vpd/teacher_student_kl")
+    assert math.isfinite(distill) and math.isfinite(kl)
+    if mode != "sampled":
+        assert distill >= 0  # a divergence
+    assert len(logged(trainer, "vpd/e_loss")) == 1
+
+
+# ------------------------------------------------------------------------------------------------ feedback plumbing
+
+
+def test_feedback_column_and_functions_are_combined_in_training(tmp_path, tiny_tokenizer):
+    calls = []
+
+    def critique(prompts, completions, completion_ids, idx, hint, rewards, trainer_state, **kwargs):
+        calls.append(
+            {"idx": idx, "hint": hint, "rewards": rewards, "ids": completion_ids, "state": trainer_state}
+        )
+        return ["too small" if k % 2 == 0 else " " for k in range(len(prompts))]  # " " counts as empty
+
+    trainer = make_trainer(tmp_path, tiny_tokenizer, feedback_funcs=critique, max_steps=1, e_step=False)
+    built = []
+    original_build = trainer.context_builder.build
+
+    def build(*args, **kwargs):
+        built.append((kwargs["feedback"], original_build(*args, **kwargs)))
+        return built[-1][1]
+
+    trainer.context_builder.build = build
+    trainer.train()
+
+    (call,) = calls
+    (feedback, contexts), = built  # fmt: skip
+    assert call["state"] is trainer.state
+    assert len(call["idx"]) == 4
+    assert call["rewards"] == pytest.approx(id_reward(call["ids"]))  # the (weighted) rewards of these completions
+    assert call["hint"] == [f"the answer is {2 * i + 1}" for i in call["idx"]]
+    expected = [hint + ("\n\ntoo small" if k % 2 == 0 else "") for k, hint in enumerate(call["hint"])]
+    assert feedback == expected
+    assert contexts.feedback == expected
+    assert logged(trainer, "vpd/empty_feedback") == [2.0]
+    assert logged(trainer, "vpd/feedback_coverage") == [1.0]
+
+
+def test_blank_feedback_everywhere_means_no_distillation(tmp_path, tiny_tokenizer):
+    dataset = make_dataset().map(lambda row: {"hint": "   "})
+    trainer = make_trainer(
+        tmp_path, tiny_tokenizer, dataset=dataset, use_sibling_solutions=False, max_steps=1, e_step=False
+    )
+    trainer.train()
+    assert logged(trainer, "vpd/feedback_coverage") == [0.0]
+    assert logged(trainer, "vpd/empty_feedback") == [4.0]
+    assert logged(trainer, "vpd/distill_loss") == []
+
+
+# ---------------------------------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("where", ["train", "eval", "eval_dict"])
+def test_missing_feedback_column_is_named(tmp_path, tiny_tokenizer, where):
+    from trl_vpd.tiny import build_tiny_model
+
+    good, bad = make_dataset(feedback_column="solution_hint"), make_dataset(feedback_column="hint")
+    train, evaluation = {"train": (bad, None), "eval": (good, bad), "eval_dict": (good, {"a": good, "b": bad})}[where]
+    with pytest.raises(ValueError, match=r"feedback_column='solution_hint' is not a column.*'hint'"):
+        VPDTrainer(
+            model=build_tiny_model(tiny_tokenizer),
+            reward_funcs=id_reward,
+            args=make_config(tmp_path, feedback_column="solution_hint"),
+            train_dataset=train,
+            eval_dataset=evaluation,
+            processing_class=tiny_tokenizer,
+        )
+
+
+def _raises_on_idx_1(prompts, idx, **kwargs):
+    _raises_on_idx_1.seen.append(list(idx))
+    if 1 in idx:
+        raise ZeroDivisionError("cannot critique prompt 1")
+    return [None] * len(prompts)
+
+
+def _one_item(prompts, **kwargs):
+    return ["only one"]
+
+
+def _numbers(prompts, **kwargs):
+    return [0.5] * len(prompts)
+
+
+@pytest.mark.parametrize(
+    "func, pattern",
+    [
+        (_raises_on_idx_1, r"Feedback function '_raises_on_idx_1' raised ZeroDivisionError: cannot critique prompt 1"),
+        (_one_item, r"'_one_item' returned 1 items, but 4 were expected"),
+        (_numbers, r"'_numbers' returned a float for sample 0"),
+    ],
+)
+def test_bad_feedback_function_stops_training_with_its_name(tmp_path, tiny_tokenizer, func, pattern):
+    _raises_on_idx_1.seen = []
+    trainer = make_trainer(
+        tmp_path, tiny_tokenizer, feedback_funcs=[func], dataset=make_dataset(n=2), num_generations=2
+    )
+    before = snapshot(trainer.model.named_parameters())
+    with pytest.raises(FeedbackFunctionError, match=pattern) as info:
+        trainer.train()
+    if func is _raises_on_idx_1:
+        batch_idx = _raises_on_idx_1.seen[0]
+        assert sorted(batch_idx) == [0, 0, 1, 1]
+        assert f"sample {batch_idx.index(1)} of 4" in str(info.value)
+        assert isinstance(info.value.__cause__, ZeroDivisionError)
+    assert not changed(before, trainer.model.named_parameters())
+
+
+@pytest.mark.parametrize("source", ["grpo_nan", "distillation_nan", "e_loss_nan", "adapter_e_loss_nan"])
+def test_non_finite_loss_stops_before_the_update(tmp_path, tiny_tokenizer, monkeypatch, source):
+    import trl_vpd.trainer as trainer_module
+
+    kwargs = {}
+    if source == "grpo_nan":  # (an infinite reward does not do it: GRPO's advantages absorb it)
+        original_grpo = GRPOTrainer._compute_loss
+        monkeypatch.setattr(GRPOTrainer, "_compute_loss", lambda *a, **k: original_grpo(*a, **k) * float("nan"))
+    elif source == "distillation_nan":
+        original = trainer_module.per_token_distillation
+        monkeypatch.setattr(
+            trainer_module, "per_token_distillation", lambda *a, **k: original(*a, **k) * float("nan")
+        )
+    else:
+        original_e = trainer_module.e_step_loss
+
+        def nan_e_loss(*args, **kw):
+            loss, stats = original_e(*args, **kw)
+            return loss * float("nan"), stats
+
+        monkeypatch.setattr(trainer_module, "e_step_loss", nan_e_loss)
+        if source == "adapter_e_loss_nan":
+            kwargs.update(teacher_mode="adapter", peft=True)
+
+    trainer = make_trainer(tmp_path, tiny_tokenizer, **kwargs)
+    before = snapshot(trainer.model.named_parameters())
+    what = {
+        "grpo_nan": "total loss",
+        "distillation_nan": "distillation loss",
+        "e_loss_nan": "E-step loss",
+        "adapter_e_loss_nan": "E-step loss",
+    }[source]
+    with pytest.raises(VPDNumericalError, match=f"The {what} is nan at step 0"):
+        trainer.train()
+    assert trainer.state.global_step == 0
+    assert not changed(before, trainer.model.named_parameters()), "no weight (student or teacher) may change"

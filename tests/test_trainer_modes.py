@@ -1,0 +1,267 @@
+"""VPDTrainer in every teacher mode, with and without LoRA (and QLoRA): what trains, what stays frozen, which adapter
+generates and which scores, and which metrics are logged."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from helpers import (
+    id_reward,
+    logged,
+    lora_config,
+    make_config,
+    make_dataset,
+    make_trainer,
+    optimizer_param_ids,
+    single_thread,  # noqa: F401 (autouse fixture)
+    snapshot,
+)
+from transformers import TrainerCallback
+
+from trl_vpd import VPDTrainer
+from trl_vpd.teacher import EMA_ADAPTER, TEACHER_ADAPTER, adapter_parameters
+from trl_vpd.tiny import build_tiny_model
+
+BASE_METRICS = ["vpd/distill_loss", "vpd/teacher_student_kl", "vpd/feedback_coverage", "vpd/sibling_solution_coverage"]
+E_METRICS = ["vpd/e_loss", "vpd/beta_e", "vpd/kl_e"]
+EMA_RATE = 0.5
+
+
+class AdapterSpy:
+    """Records, on every forward of one LoRA layer, whether it ran inside `generate`, which adapters were active and
+    whether adapters were disabled."""
+
+    def __init__(self, trainer, monkeypatch):
+        from peft.tuners.tuners_utils import BaseTunerLayer
+
+        self.layer = next(m for m in trainer.model.modules() if isinstance(m, BaseTunerLayer))
+        self.in_generate = False
+        self.records = []
+        self.layer.register_forward_pre_hook(self._hook)
+        original = trainer.model.generate
+
+        def generate(*args, **kwargs):
+            self.in_generate = True
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.in_generate = False
+
+        monkeypatch.setattr(trainer.model, "generate", generate)
+
+    def _hook(self, module, args):
+        self.records.append((self.in_generate, tuple(module.active_adapters), bool(module.disable_adapters)))
+
+    def during_generation(self):
+        return {(a, d) for g, a, d in self.records if g}
+
+    def outside_generation(self):
+        return {(a, d) for g, a, d in self.records if not g}
+
+
+class StepRecorder(TrainerCallback):
+    """Student and EMA-teacher weights after each optimizer step (runs after the EMA callback, added earlier)."""
+
+    def __init__(self, student_fn, teacher_fn):
+        self.student_fn, self.teacher_fn = student_fn, teacher_fn
+        self.steps = [(snapshot(student_fn()), snapshot(teacher_fn()))]
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.steps.append((snapshot(self.student_fn()), snapshot(self.teacher_fn())))
+
+
+def assert_ema_recursion(recorder, rate):
+    """teacher_k = (1 − rate)·teacher_{k−1} + rate·student_k, starting from the initial student."""
+    (student0, teacher0), *later = recorder.steps
+    assert set(student0) == set(teacher0)
+    for key in student0:
+        torch.testing.assert_close(teacher0[key], student0[key], rtol=0, atol=0)
+    previous = teacher0
+    for student, teacher in later:
+        for key in teacher:
+            expected = previous[key] + rate * (student[key] - previous[key])
+            torch.testing.assert_close(teacher[key], expected, rtol=1e-5, atol=1e-7)
+        previous = teacher
+    final_student, final_teacher = recorder.steps[-1]
+    assert any(not torch.equal(final_teacher[k], teacher0[k]) for k in teacher0)  # it moved toward the student
+    assert any(not torch.equal(final_teacher[k], final_student[k]) for k in teacher0)  # but lags behind it
+
+
+def lora_names(model, adapter):
+    return {n for n, _ in model.named_parameters() if f".{adapter}." in n}
+
+
+# (teacher_mode, peft, conversational prompts)
+MODES = [
+    ("shared", False, False),
+    ("shared", False, True),
+    ("shared", True, True),
+    ("frozen", False, False),
+    ("frozen", True, True),
+    ("ema", False, True),
+    ("ema", True, False),
+    ("adapter", True, True),
+]
+
+
+MODE_IDS = [f"{m}-{'lora' if p else 'full'}-{'chat' if c else 'text'}" for m, p, c in MODES]
+
+
+@pytest.mark.parametrize("mode, peft, conversational", MODES, ids=MODE_IDS)
+def test_teacher_mode_trains(tmp_path, tiny_tokenizer, monkeypatch, mode, peft, conversational):
+    trainer = make_trainer(
+        tmp_path,
+        tiny_tokenizer,
+        teacher_mode=mode,
+        peft=peft,
+        conversational=conversational,
+        teacher_ema_rate=EMA_RATE,
+    )
+    model = trainer.model
+    before = snapshot(model.named_parameters())
+    spy = AdapterSpy(trainer, monkeypatch) if peft else None
+
+    teacher_module = getattr(trainer.teacher, "module", None)
+    teacher_before = snapshot(teacher_module.named_parameters()) if teacher_module is not None else None
+    recorder = None
+    if mode == "ema":
+        if peft:
+            recorder = StepRecorder(
+                lambda: adapter_parameters(model, "default").items(),
+                lambda: adapter_parameters(model, EMA_ADAPTER).items(),
+            )
+        else:
+            recorder = StepRecorder(model.named_parameters, teacher_module.named_parameters)
+        trainer.add_callback(recorder)
+
+    trainer.train()
+    assert trainer.state.global_step == 2
+    after = dict(model.named_parameters())
+    moved = {n for n, p in after.items() if not torch.equal(p.detach(), before[n])}
+
+    # ---- what the student optimizer holds: the student's trainable weights, never a teacher's
+    student_lora = lora_names(model, "default") if peft else set(after)
+    assert optimizer_param_ids(trainer.optimizer) == {id(after[n]) for n in student_lora}
+    teacher_ids = {id(p) for p in trainer.teacher.parameters()}
+    if teacher_module is not None:
+        teacher_ids |= {id(p) for p in teacher_module.parameters()}
+    for adapter in (EMA_ADAPTER, TEACHER_ADAPTER):
+        teacher_ids |= {id(after[n]) for n in lora_names(model, adapter)} if peft else set()
+    assert not teacher_ids & optimizer_param_ids(trainer.optimizer)
+
+    # ---- the student trained; under PEFT only its adapter (and the teacher adapter in `adapter` mode) moved
+    if peft:
+        base = {n for n in after if ".lora_" not in n}
+        assert not moved & base, "the (shared) base weights must stay frozen"
+        assert lora_names(model, "default") & moved
+        assert {n for n in moved if ".lora_B." in n} >= {n for n in lora_names(model, "default") if ".lora_B." in n}
+    else:
+        assert len(moved) > 0.9 * len(after)  # every weight with a gradient moved (lr 1e-2)
+
+    # ---- the teacher
+    if mode == "shared":
+        assert trainer.teacher.parameters() == [] and teacher_module is None
+        if peft:
+            assert set(model.peft_config) == {"default"}
+    elif mode == "frozen":
+        if teacher_module is not None:
+            assert teacher_module is not model
+            assert all(torch.equal(p, teacher_before[n]) for n, p in teacher_module.named_parameters())
+        assert_frozen_teacher_is_initial_model(trainer, tiny_tokenizer)
+    elif mode == "ema":
+        assert_ema_recursion(recorder, EMA_RATE)
+        if teacher_module is not None:
+            assert not any(p.requires_grad for p in teacher_module.parameters())
+        else:
+            assert not any(after[n].requires_grad for n in lora_names(model, EMA_ADAPTER))
+    elif mode == "adapter":
+        teacher_names = lora_names(model, TEACHER_ADAPTER)
+        assert teacher_names & moved, "the E-step must train the teacher adapter"
+        assert {id(p) for p in trainer.teacher.parameters()} == {id(after[n]) for n in teacher_names}
+        assert optimizer_param_ids(trainer.teacher_optimizer) == {id(after[n]) for n in teacher_names}
+        # Teacher and student adapters started equal and were trained by different losses.
+        teacher, student = adapter_parameters(model, TEACHER_ADAPTER), adapter_parameters(model, "default")
+        assert any(not torch.equal(teacher[k], student[k]) for k in teacher)
+
+    # ---- which adapter generated, which scored
+    if peft:
+        assert spy.during_generation() == {(("default",), False)}, "generation must use the student adapter only"
+        scoring = spy.outside_generation()
+        assert (("default",), False) in scoring  # the student's own forward
+        expected_teacher = {
+            "shared": (("default",), False),
+            "frozen": (("default",), True),  # adapters disabled: the base model
+            "ema": ((EMA_ADAPTER,), False),
+            "adapter": ((TEACHER_ADAPTER,), False),
+        }[mode]
+        assert expected_teacher in scoring
+        assert tuple(spy.layer.active_adapters) == ("default",) and not spy.layer.disable_adapters
+        assert model.active_adapter == "default"
+
+    # ---- metrics
+    history_keys = set().union(*trainer.state.log_history)
+    for key in BASE_METRICS:
+        values = logged(trainer, key)
+        assert len(values) == 2 and all(torch.isfinite(torch.tensor(values))), key
+    assert logged(trainer, "vpd/feedback_coverage") == [1.0, 1.0]  # every row has a hint
+    if trainer.args.e_step:
+        for key in E_METRICS:
+            assert len(logged(trainer, key)) == 2, key
+        assert logged(trainer, "vpd/beta_e") == [0.1, 0.1]  # fixed β_E without a target KL
+    else:
+        assert not history_keys & set(E_METRICS)
+
+
+def assert_frozen_teacher_is_initial_model(trainer, tokenizer):
+    """The frozen teacher computes exactly what the untrained model computes (the tiny model is seeded)."""
+    initial = build_tiny_model(tokenizer).eval()
+    ids = torch.tensor([tokenizer("What is 1 + 2? The answer", add_special_tokens=False)["input_ids"]])
+    trainer.model.eval()
+    with torch.no_grad(), trainer.teacher.activate(trainer.model) as teacher:
+        teacher_logits = teacher(input_ids=ids).logits
+        expected = initial(input_ids=ids).logits
+    student_logits = trainer.model(input_ids=ids).logits
+    torch.testing.assert_close(teacher_logits, expected, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(student_logits, expected, atol=1e-4)  # ... while the student has moved
+
+
+def test_adapter_mode_without_peft_is_a_clear_error(tmp_path, tiny_tokenizer):
+    with pytest.raises(ValueError, match=r"teacher_mode='adapter'.*peft_config"):
+        make_trainer(tmp_path, tiny_tokenizer, teacher_mode="adapter", peft=False)
+
+
+@pytest.mark.parametrize("mode", ["frozen", "ema"])
+def test_passive_teacher_with_e_step_is_a_config_error(tmp_path, mode):
+    with pytest.raises(ValueError, match="passive teacher"):
+        make_config(tmp_path, teacher_mode=mode, e_step=True)
+
+
+def test_qlora_4bit_base_with_teacher_adapter_trains(tmp_path, tiny_tokenizer, tiny_model_dir):
+    from transformers import BitsAndBytesConfig
+
+    pytest.importorskip("bitsandbytes")
+    quantization = BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32
+    )
+    args = make_config(tmp_path, teacher_mode="adapter", model_init_kwargs={"quantization_config": quantization})
+    trainer = VPDTrainer(
+        model=tiny_model_dir,
+        reward_funcs=id_reward,
+        args=args,
+        train_dataset=make_dataset(conversational=True),
+        processing_class=tiny_tokenizer,
+        peft_config=lora_config(),
+    )
+    import bitsandbytes as bnb
+
+    model = trainer.model
+    assert any(isinstance(m, bnb.nn.Linear4bit) for m in model.modules()), "the base must be 4-bit"
+    before = snapshot(model.named_parameters())
+    trainer.train()
+    assert trainer.state.global_step == 2
+    moved = {n for n, p in model.named_parameters() if not torch.equal(p.detach(), before[n])}
+    assert moved & lora_names(model, "default")
+    assert moved & lora_names(model, TEACHER_ADAPTER)
+    assert all(".lora_" in n for n in moved), "the quantized base must not change"
+    assert not {id(p) for p in trainer.teacher.parameters()} & optimizer_param_ids(trainer.optimizer)
+    assert len(logged(trainer, "vpd/e_loss")) == 2
