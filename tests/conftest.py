@@ -8,6 +8,10 @@ os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pytest  # noqa: E402
+import torch  # noqa: E402
+
+# Two xdist workers on two cores: more intra-op threads per worker only oversubscribe the CPU (5-10x slower here).
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
