@@ -100,8 +100,9 @@ def test_science_recipe_trains_end_to_end_with_qlora(tiny_model_dir, tmp_path):
     """The science recipe as shipped (4-bit base, LoRA student, LoRA teacher adapter, `choice` reward and feedback),
     with only the model, the data and the sizes overridden; the final model card cites the paper."""
     out = tmp_path / "vpd"
+    data = str(FIXTURES / "sciknoweval_adapter_sample.jsonl")
     argv = ["train", "--config", "science_sciknoweval", "--model_name_or_path", tiny_model_dir,
-            "--dataset_name", str(FIXTURES / "sciknoweval_adapter_sample.jsonl"), "--output_dir", str(out)]  # fmt: skip
+            "--dataset_name", data, "--output_dir", str(out)]  # fmt: skip
     assert main(argv + TINY_RUN) == 0
     assert (out / "adapter_model.safetensors").is_file()
     assert (out / "vpd_teacher" / "adapter_model.safetensors").is_file()  # the teacher adapter is saved too

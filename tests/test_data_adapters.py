@@ -47,7 +47,8 @@ def test_sciknoweval_rows_are_scored_by_the_choice_verifier():
 
     out = apply_adapter(load("sciknoweval_adapter_sample"), "sciknoweval").to_dict()
     reward = get_reward_func("choice")
-    right = [[{"role": "assistant", "content": f"<reasoning>...</reasoning>\n<answer>\n{a}\n</answer>"}] for a in out["answer"]]
+    text = "<reasoning>...</reasoning>\n<answer>\n{}\n</answer>"
+    right = [[{"role": "assistant", "content": text.format(a)}] for a in out["answer"]]
     assert reward(prompts=out["prompt"], completions=right, answer=out["answer"]) == [1.0] * 4
 
 

@@ -17,7 +17,6 @@ as `accelerate launch ... -m trl_vpd.cli train <the other arguments>`.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from dataclasses import dataclass, field
@@ -122,7 +121,7 @@ def train(script_args, training_args, model_args, dataset_args):
     reward_funcs = [script_args.reward_model_name_or_path] if script_args.reward_model_name_or_path else []
     reward_funcs += [get_reward_func(name) for name in script_args.reward_funcs or []]
     if not reward_funcs:
-        raise ValueError("No reward: set `reward_funcs` (e.g. `choice`, `code`, `math`) or `reward_model_name_or_path`.")
+        raise ValueError("No reward: set `reward_funcs` (e.g. `choice`, `code`, `math`) or a reward model.")
     feedback_funcs = [get_feedback_func(name) for name in script_args.feedback_funcs or []]
 
     model_init_kwargs = dict(
@@ -298,8 +297,8 @@ def demo_command(argv: list[str]) -> int:
     final = run_demo(args.output_dir, max_steps=args.max_steps, teacher_mode=args.teacher_mode, plot=not args.no_plot)
     nan = float("nan")
     print(
-        f"final reward {final.get('reward', nan):.3f} (mean of the first 5 steps {final.get('reward_first5', nan):.3f}, "
-        f"of the last 5 {final.get('reward_last5', nan):.3f})"
+        f"final reward {final.get('reward', nan):.3f} (mean of the first 5 steps "
+        f"{final.get('reward_first5', nan):.3f}, of the last 5 {final.get('reward_last5', nan):.3f})"
     )
     return 0
 
@@ -313,7 +312,7 @@ def recipes_command(argv: list[str]) -> int:
 
 
 COMMANDS = {
-    "train": (train_command, "Train from a recipe (`--config`) and flags; `--trainer grpo|sdpo-passive` for baselines"),
+    "train": (train_command, "Train from a recipe (`--config`) and flags; `--trainer grpo|sdpo-passive`: baselines"),
     "demo": (demo_command, "Run the built-in tiny demo (no download, ~1 min on a CPU)"),
     "recipes": (recipes_command, "List the shipped recipes"),
 }

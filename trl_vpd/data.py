@@ -12,14 +12,16 @@ or into None to drop the row (e.g. call-based code tests, which the code verifie
 recipe (`dataset_adapter: sciknoweval`) or in Python: `apply_adapter(load_dataset(...), "gsm8k")`. A dotted path
 (`my_lib.data.my_row_fn`) names your own row function.
 
-| adapter | layouts it reads |
-| --- | --- |
-| `sciknoweval` | SDPO's prepared SciKnowEval (`prompt`, `answer` letter, `system`), or the Hub's raw rows (`question`, `choices.text/label`, `answerKey`) |
-| `livecodebench` | LiveCodeBench (`question_content`, `public_test_cases` JSON, `starter_code`) |
-| `apps` | APPS / TACO (`question`, `input_output` JSON, `solutions` JSON) |
-| `humaneval` | HumanEval (`prompt` stub, `test`, `entry_point`, `canonical_solution`) |
-| `mbpp` | MBPP full or sanitized (`text` or `prompt`, `test_list`, `test_setup_code`/`test_imports`, `code`) |
-| `math` (alias `gsm8k`) | MATH (`problem`, `solution` with `\\boxed{}`, optional `answer`), GSM8K (`question`, `answer` with `#### 42`), DAPO-Math (`prompt` messages, `reward_model.ground_truth`) |
+Adapters and the column layouts they read:
+
+* `sciknoweval`: SDPO's prepared SciKnowEval (`prompt`, `answer` letter, `system`), or the Hub's raw rows
+  (`question`, `choices.text` / `choices.label`, `answerKey`; rows without choices are dropped);
+* `livecodebench`: LiveCodeBench (`question_content`, `public_test_cases` JSON);
+* `apps`: APPS / TACO (`question`, `input_output` JSON, `solutions` JSON, `starter_code`);
+* `humaneval`: HumanEval (`prompt` stub, `test`, `entry_point`, `canonical_solution`);
+* `mbpp`: MBPP full or sanitized (`text` or `prompt`, `test_list`, `test_setup_code` / `test_imports`, `code`);
+* `math` (alias `gsm8k`): MATH (`problem`, `solution` with `\\boxed{}`, optional `answer`), GSM8K (`question`,
+  `answer` ending in `#### 42`), DAPO-Math (`prompt` messages, `reward_model.ground_truth`).
 """
 
 from __future__ import annotations
@@ -170,7 +172,8 @@ def apps(row: Row) -> Row | None:
 @register_adapter("humaneval")
 def humaneval(row: Row) -> Row | None:
     """HumanEval: complete the function stub; the `check(candidate)` harness and the entry point are the tests."""
-    user = f"Complete the following Python function.\n\n```python\n{row['prompt'].rstrip()}\n```\n\n{FUNCTION_INSTRUCTION}"
+    stub = row["prompt"].rstrip()
+    user = f"Complete the following Python function.\n\n```python\n{stub}\n```\n\n{FUNCTION_INSTRUCTION}"
     solution = row.get("canonical_solution")
     return {
         "prompt": conversation(user, CODE_SYSTEM_PROMPT),
@@ -186,9 +189,7 @@ def mbpp(row: Row) -> Row | None:
     asserts = list(row.get("test_list") or [])
     if not asserts:
         return None
-    setup = "\n".join(
-        [*(row.get("test_imports") or []), row.get("test_setup_code") or ""]
-    ).strip()
+    setup = "\n".join([*(row.get("test_imports") or []), row.get("test_setup_code") or ""]).strip()
     tests = [f"{setup}\n{case}" if setup else case for case in asserts]
     text = row.get("text") or row.get("prompt")
     user = f"{text.strip()}\nYour code should pass these tests:\n" + "\n".join(asserts)
@@ -235,5 +236,5 @@ def math(row: Row) -> Row | None:
     if answer is None or not str(answer).strip():
         return None
     feedback = f"A worked solution:\n{solution.strip()}" if solution and solution.strip() else ""
-    return {"prompt": conversation(f"{question.strip()}\n\n{MATH_INSTRUCTION}"), "answer": str(answer).strip(),
-            "feedback": feedback}
+    prompt = conversation(f"{question.strip()}\n\n{MATH_INSTRUCTION}")
+    return {"prompt": prompt, "answer": str(answer).strip(), "feedback": feedback}

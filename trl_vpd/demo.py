@@ -106,8 +106,9 @@ def demo_config(output_dir: str, max_steps: int = 30, teacher_mode: str = "share
         teacher_mode=teacher_mode,
         e_step=not passive,
         e_step_every=2,
-        # A target KL makes β_E adapt, so the plot shows the trust region at work (the paper keeps β_E fixed).
-        trust_region_target_kl=0.01,
+        # A target KL makes β_E adapt, so the plot shows the trust region at work (the paper keeps β_E fixed); this
+        # tiny model's KL_E is of order 1e-4.
+        trust_region_target_kl=1e-4,
         distillation_mode="topk",
         distillation_topk=20,
         max_teacher_prompt_length=256,
@@ -250,7 +251,7 @@ def format_table(history: list[dict], metrics=DEMO_METRICS, every: int | None = 
     keys = [key for key, _ in metrics]
     lines = [f"{'step':>5} " + " ".join(f"{key:>17}" for key in keys)]
     for row in picked:
-        cells = [f"{row[key]:17.4f}" if key in row else f"{'-':>17}" for key in keys]
+        cells = [f"{row[key]:17.4g}" if row.get(key) is not None else f"{'-':>17}" for key in keys]
         lines.append(f"{row['step']:>5} " + " ".join(cells))
     return "\n".join(lines)
 
