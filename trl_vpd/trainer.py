@@ -500,6 +500,16 @@ class VPDTrainer(GRPOTrainer):
                 if param.grad is None:
                     param.grad = torch.zeros_like(param)
                 param.grad = self.accelerator.reduce(param.grad, reduction="mean")
+        scaler = getattr(self.accelerator, "scaler", None)
+        if scaler is not None:  # fp16: `accelerator.backward` scaled these gradients too
+            inverse_scale = 1.0 / scaler.get_scale()
+            for param in params:
+                if param.grad is not None:
+                    param.grad.mul_(inverse_scale)
+        if not all(torch.isfinite(p.grad).all() for p in params if p.grad is not None):
+            self._metrics["train"]["vpd/teacher_step_nonfinite"].append(1.0)
+            self.teacher_optimizer.zero_grad(set_to_none=True)
+            return
         if self.args.max_grad_norm and self.args.max_grad_norm > 0:
             norm = torch.nn.utils.clip_grad_norm_(params, self.args.max_grad_norm)
             self._metrics["train"]["vpd/teacher_grad_norm"].append(float(norm))
