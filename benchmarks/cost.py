@@ -37,7 +37,7 @@ from .trainers import build_trainer, lora_config
 PRESETS = {
     # model dims, batch, lengths, steps
     "tiny": dict(hidden=32, layers=2, inter=64, heads=4, kv=2, vocab=None, gens=4, prompts=1, completion=6, steps=1, warmup=1, repeats=1),
-    "cpu": dict(hidden=128, layers=4, inter=256, heads=4, kv=2, vocab=None, gens=8, prompts=2, completion=32, steps=3, warmup=1, repeats=2),
+    "cpu": dict(hidden=64, layers=2, inter=128, heads=4, kv=2, vocab=None, gens=8, prompts=2, completion=16, steps=2, warmup=1, repeats=2),
     "gpu": dict(hidden=1024, layers=20, inter=2816, heads=16, kv=4, vocab=32768, gens=8, prompts=4, completion=128, steps=2, warmup=1, repeats=2),
 }
 
