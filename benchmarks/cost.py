@@ -53,6 +53,8 @@ CONFIGS = {
     "vpd_adapter_topk_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1}, "lora"),
     "grpo_qlora": ("grpo", {}, "qlora"),
     "vpd_adapter_qlora_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1}, "qlora"),
+    "vpd_adapter_sampled_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled"}, "lora"),
+    "vpd_adapter_qlora_sampled_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled"}, "qlora"),
 }
 BASELINE = {None: "grpo", "lora": "grpo_lora", "qlora": "grpo_qlora"}
 
