@@ -256,6 +256,10 @@ def test_qlora_4bit_base_with_teacher_adapter_trains(tmp_path, tiny_tokenizer, t
 
     model = trainer.model
     assert any(isinstance(m, bnb.nn.Linear4bit) for m in model.modules()), "the base must be 4-bit"
+    # TRL keeps QLoRA adapters in bf16; the teacher copy must match, or its activations are upcast (H200: +2.5 GB).
+    dtypes = {name: {p.dtype for n, p in model.named_parameters() if f".{name}." in n}
+              for name in ("default", TEACHER_ADAPTER)}  # fmt: skip
+    assert dtypes["default"] == dtypes[TEACHER_ADAPTER] == {torch.bfloat16}
     before = snapshot(model.named_parameters())
     trainer.train()
     assert trainer.state.global_step == 2

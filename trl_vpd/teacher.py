@@ -48,13 +48,14 @@ def adapter_parameters(peft_model, name: str) -> dict[str, torch.nn.Parameter]:
 
 
 def add_adapter_copy(peft_model, source: str, name: str, trainable: bool) -> list[torch.nn.Parameter]:
-    """Add adapter `name` with `source`'s config and a copy of its weights; returns its parameters."""
+    """Add adapter `name` with `source`'s config and a copy of its weights, in the source's dtype (TRL keeps QLoRA
+    adapters in bf16; an fp32 copy would upcast the teacher's activations); returns its parameters."""
     peft_model.add_adapter(name, copy.deepcopy(peft_model.peft_config[source]))
     src = adapter_parameters(peft_model, source)
     dst = adapter_parameters(peft_model, name)
     with torch.no_grad():
         for key, param in dst.items():
-            param.copy_(src[key])
+            param.data = src[key].detach().clone()
             param.requires_grad_(trainable)
     return list(dst.values())
 
