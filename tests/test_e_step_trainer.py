@@ -1,6 +1,8 @@
 """E-step inside the trainer: no-signal groups and the hard trust region leave the teacher untouched and are counted;
 the adaptive β_E moves toward the target; E-step scheduling."""
 
+import contextlib
+
 import pytest
 import torch
 from datasets import Dataset
@@ -93,3 +95,41 @@ def test_e_step_schedule_warmup_and_every(tmp_path):
     steps_with_e = [e["step"] for e in trainer.state.log_history if "vpd/e_loss" in e]
     # global_step at generation time 1 and 3 → logged at steps 2 and 4
     assert steps_with_e == [2, 4]
+
+
+def test_frozen_reference_without_initial_weights_is_refused(tmp_path):
+    tokenizer = build_tiny_tokenizer()
+    args = VPDConfig(output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=4, report_to="none",
+                     e_step_reference="frozen")  # fmt: skip
+    with pytest.raises(ValueError, match="e_step_reference='frozen'"):
+        VPDTrainer(model=build_tiny_model(tokenizer), reward_funcs=varying_reward, args=args,
+                   train_dataset=Dataset.from_dict({"prompt": ["a", "b"]}), processing_class=tokenizer)  # fmt: skip
+
+
+def test_frozen_reference_with_peft_uses_disabled_adapters(tmp_path):
+    trainer = _trainer(tmp_path, varying_reward, max_steps=1, teacher_mode="shared", e_step_reference="frozen")
+    seen = {}
+    original = trainer._reference_logps
+
+    def completion_logps(batch, base: bool):
+        ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)
+        mask = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)
+        with torch.no_grad(), trainer.model.disable_adapter() if base else contextlib.nullcontext():
+            logits = trainer.model(input_ids=ids, attention_mask=mask).logits
+        logits = logits[:, -batch["completion_ids"].size(1) - 1 : -1].float() / trainer.temperature
+        return torch.log_softmax(logits, -1).gather(-1, batch["completion_ids"].unsqueeze(-1)).squeeze(-1)
+
+    def spy(batch):
+        seen["reference"] = original(batch)
+        seen["base"] = completion_logps(batch, base=True)
+        seen["student"] = completion_logps(batch, base=False)
+        return seen["reference"]
+
+    trainer._reference_logps = spy
+    with torch.no_grad():  # move the student away from the base, so the two references differ
+        for name, param in trainer.model.named_parameters():
+            if "lora_B.default" in name:
+                param.normal_(std=0.5)
+    trainer.train()
+    torch.testing.assert_close(seen["reference"], seen["base"], atol=1e-4, rtol=1e-4)
+    assert (seen["reference"] - seen["student"]).abs().max() > 1e-2

@@ -8,7 +8,7 @@ import os
 from contextlib import nullcontext
 
 import torch
-from accelerate.utils import gather_object
+from accelerate.utils import gather_object, is_peft_model
 from trl import GRPOTrainer
 from trl.trainer.utils import get_config_model_id, pad, selective_log_softmax
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
@@ -110,6 +110,11 @@ class VPDTrainer(GRPOTrainer):
             environment_factory=environment_factory,
         )
 
+        if args.e_step and args.e_step_reference == "frozen" and not is_peft_model(self.model) and self.ref_model is None:
+            raise ValueError(
+                "e_step_reference='frozen' needs the initial weights: train with PEFT (adapters disabled) or set "
+                "beta > 0 so that GRPO keeps a reference model."
+            )
         self.teacher = build_teacher(self, model_copy)
         for func in self.feedback_funcs:
             if hasattr(func, "bind_trainer"):
