@@ -64,3 +64,34 @@ def test_resume_needs_the_teacher_optimizer_state(tmp_path):
     (tmp_path / "run" / "checkpoint-2" / "vpd_teacher_optimizer.pt").unlink()
     resumed, _ = _train(tmp_path / "run", resume_from=str(tmp_path / "run" / "checkpoint-2"))
     assert max((resumed[n] - straight[n]).abs().max().item() for n in straight) > 1e-4
+
+
+def test_save_model_writes_both_adapters_and_they_reload(tmp_path):
+    from peft import PeftModel
+
+    tokenizer = build_tiny_tokenizer()
+    args = VPDConfig(output_dir=str(tmp_path / "run"), per_device_train_batch_size=4, num_generations=4,
+                     max_completion_length=6, max_steps=1, learning_rate=1e-2, report_to="none",
+                     save_strategy="no", teacher_mode="adapter", e_step_every=1, seed=0)  # fmt: skip
+    trainer = VPDTrainer(
+        model=build_tiny_model(tokenizer),
+        reward_funcs=reward,
+        args=args,
+        train_dataset=Dataset.from_dict({"prompt": [f"Say {i}" for i in range(8)]}),
+        processing_class=tokenizer,
+        peft_config=LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"),
+        feedback_funcs=feedback,
+    )
+    trainer.train()
+    trainer.save_model(str(tmp_path / "final"))
+    assert (tmp_path / "final" / "adapter_model.safetensors").exists()
+    assert (tmp_path / "final" / "vpd_teacher" / "adapter_model.safetensors").exists()
+    trainer.create_model_card()  # TRL's model card (also written with every checkpoint) cites the VPD paper
+    assert "2605.15113" in (tmp_path / "run" / "README.md").read_text()
+
+    reloaded = PeftModel.from_pretrained(build_tiny_model(tokenizer), str(tmp_path / "final"))
+    reloaded.load_adapter(str(tmp_path / "final" / "vpd_teacher"), adapter_name="vpd_teacher")
+    trained = {n: p for n, p in trainer.model.named_parameters() if "lora_" in n}
+    for name, param in reloaded.named_parameters():
+        if "lora_" in name:
+            torch.testing.assert_close(param, trained[name])
