@@ -133,3 +133,25 @@ def test_frozen_reference_with_peft_uses_disabled_adapters(tmp_path):
     trainer.train()
     torch.testing.assert_close(seen["reference"], seen["base"], atol=1e-4, rtol=1e-4)
     assert (seen["reference"] - seen["student"]).abs().max() > 1e-2
+
+
+@pytest.mark.parametrize("teacher_mode", ["shared", "adapter"])
+def test_m_step_reuses_the_e_step_teacher_forward(tmp_path, teacher_mode):
+    """On an E-step (sampled M-step) the teacher is run once per micro-batch, and the M-step's targets equal a fresh
+    no-grad teacher forward: the E-step's forward is reused, not approximated."""
+    trainer = _trainer(tmp_path, varying_reward, max_steps=2, teacher_mode=teacher_mode, distillation_mode="sampled")
+    calls, checks = [], []
+    original = trainer._teacher_logps
+
+    def spy(model, inputs, grad, key="teacher"):
+        calls.append(grad)
+        out = original(model, inputs, grad, key)
+        if grad:
+            checks.append((out.detach(), original(model, inputs, False, key)))
+        return out
+
+    trainer._teacher_logps = spy
+    trainer.train()
+    assert calls == [True, True], calls  # two E-step micro-batches, no separate target forward
+    for with_grad, fresh in checks:
+        torch.testing.assert_close(with_grad, fresh)

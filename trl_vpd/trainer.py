@@ -138,6 +138,7 @@ class VPDTrainer(GRPOTrainer):
         self.teacher_optimizer = None
         self._vpd_capture = None
         self._vpd_pending = None
+        self._vpd_teacher_logps = None  # (teacher_input_ids, log-probs) of the last E-step forward, for the M-step
         self._e_step_now = False
         self._teacher_had_grad = False
 
@@ -357,18 +358,20 @@ class VPDTrainer(GRPOTrainer):
         if "tool_mask" in inputs:
             mask = mask * inputs["tool_mask"]
         distill_mask = mask * has_context.unsqueeze(1)
+        e_loss = None
+        if mode == "train" and self._e_step_now and args.em_schedule != "sequential" and self.teacher.trainable:
+            if not self.teacher.parameters():  # shared teacher: the E-loss joins this backward
+                e_loss = self._e_step(model, inputs, student_logps=student.get("logps"))
         if weight > 0 and self.accelerator.reduce(distill_mask.sum(), reduction="sum").item() > 0:
             distill, kl = self._distillation(model, inputs, student, distill_mask, mask)
             loss = loss + weight * distill / ga
             self._metrics[mode]["vpd/distill_loss"].append(self._mean_across(distill))
             self._metrics[mode]["vpd/teacher_student_kl"].append(self._mean_across(kl))
+        self._vpd_teacher_logps = None
         if e_only:
             loss = loss * 0.0
-        if mode == "train" and self._e_step_now and args.em_schedule != "sequential" and self.teacher.trainable:
-            if not self.teacher.parameters():
-                e_loss = self._e_step(model, inputs, student_logps=student.get("logps"))
-                if e_loss is not None:
-                    loss = loss + args.e_step_weight * e_loss / ga
+        if e_loss is not None:
+            loss = loss + args.e_step_weight * e_loss / ga
         self._check_finite(loss, "total loss", mode)
         return loss
 
@@ -378,7 +381,11 @@ class VPDTrainer(GRPOTrainer):
         args = self.args
         completion_ids = inputs["completion_ids"]
         if args.distillation_mode == "sampled":
-            teacher_logps = self._teacher_logps(model, inputs, grad=False)
+            cached = self._vpd_teacher_logps
+            if cached is not None and cached[0] is inputs["teacher_input_ids"]:
+                teacher_logps = cached[1]  # the E-step's forward on the same inputs with the same (un-stepped) weights
+            else:
+                teacher_logps = self._teacher_logps(model, inputs, grad=False)
             per_token = per_token_distillation(
                 "sampled", alpha=1.0, student_logps=student["logps"], teacher_logps=teacher_logps
             )
@@ -412,6 +419,8 @@ class VPDTrainer(GRPOTrainer):
             reference = student_logps.detach()
         key = "vpd_e_teacher" if "vpd_e_teacher_input_ids" in inputs else "teacher"
         teacher_logps = self._teacher_logps(model, inputs, grad=True, key=key)
+        if key == "teacher":
+            self._vpd_teacher_logps = (inputs["teacher_input_ids"], teacher_logps.detach())
         loss, stats = e_step_loss(
             args.e_step_loss,
             teacher_token_logps=teacher_logps,
