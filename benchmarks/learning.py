@@ -6,9 +6,10 @@
 
 Task (`benchmarks/task.py`): reverse / sort / shift a string of letters; reward 0/1; the verifier's feedback names the
 length error and the first wrong positions with the letter that belongs there. Model (`benchmarks/tinylm.py`): a tiny
-Qwen2-shaped LM pretrained from scratch here (cached) until it solves ~35% of held-out problems greedily, with some
-pretraining examples in VPD's teacher template (feedback / a correct solution in the prompt), so that the model with
-feedback (the teacher) is better than without it, but far from perfect.
+Qwen2-shaped LM pretrained from scratch here (cached) until it solves ≥ 35% of held-out problems greedily (and, for
+`small`, until the teacher fixes ≥ 25% of the student's failures with feedback), with most pretraining examples in
+VPD's teacher template (feedback / a correct solution in the prompt), so that the model with feedback (the teacher) is
+clearly better than without it, but far from perfect.
 
 Methods, all with the same prompts per step, generations per prompt, steps and learning rate:
 GRPO (TRL), passive self-distillation (VPDTrainer, frozen teacher, no E-step), VPD with a shared teacher, VPD with a
@@ -46,9 +47,11 @@ SIZES = {
         prompts=1, gens=4, completion=8, n_eval=8, n_train=16,
     ),
     "small": dict(
-        pretrain=dict(),
-        methods=["grpo", "passive_frozen", "vpd_shared", "vpd_adapter", "sdpo"], seeds=[0, 1, 2], steps=20,
-        eval_every=5, prompts=2, gens=8, completion=10, n_eval=128, n_train=512,
+        pretrain=dict(feedback_fraction=0.7, target_teacher_fix_rate=0.25, eval_every=25, max_steps=800),
+        methods=["grpo", "grpo_lora", "passive_frozen", "vpd_shared", "vpd_adapter", "vpd_adapter_adaptive", "sdpo"],
+        seeds=[0, 1, 2],
+        steps=30,
+        eval_every=10, prompts=2, gens=8, completion=10, n_eval=128, n_train=512,
     ),
     "large": dict(
         pretrain=dict(hidden_size=256, num_layers=4, intermediate_size=512, num_heads=8, num_kv_heads=4, learning_rate=1e-3,
@@ -57,7 +60,8 @@ SIZES = {
         steps=150, eval_every=10, prompts=8, gens=8, completion=16, n_eval=256, n_train=4096,
     ),
 }
-LR = {"full": 5e-4, "lora": 2e-3}
+LR = {"full": 1e-4, "lora": 4e-4}  # LoRA gets 4× the full-model lr (the usual ratio); `--lr` scales both together
+VPD_LOGGED = ("vpd/kl_e", "vpd/beta_e", "vpd/e_loss", "vpd/teacher_student_kl", "vpd/non_finite_loss")
 
 
 def teacher_module(trainer, model):
@@ -111,11 +115,16 @@ def run_method(method, seed, size, model_path, tok, train_ds, eval_problems, dev
     trainer.train()
     key = "self_distillation/reward_mean" if family == "sdpo" else "reward"
     rewards = [h[key] for h in trainer.state.log_history if key in h] or [float("nan")]
+    vpd = {k: [(h["step"], h[k]) for h in trainer.state.log_history if k in h] for k in VPD_LOGGED}
+    vpd = {k: v for k, v in vpd.items() if v}
     last = curve[-1]
     log(f"  {method} seed {seed}: student {curve[0]['student']:.2f} → {last['student']:.2f}, teacher fix "
         f"{curve[0]['teacher_fix']:.2f} → {last['teacher_fix']:.2f}, mean train reward {statistics.mean(rewards):.2f}, "
         f"{time.time() - t:.0f}s")
-    return {"curve": curve, "train_reward": rewards, "seconds": time.time() - t}
+    if "vpd/kl_e" in vpd:
+        log(f"    KL_E per E-step: {[round(v, 4) for _, v in vpd['vpd/kl_e']]}; β_E: "
+            f"{[round(v, 4) for _, v in vpd.get('vpd/beta_e', [])]}")
+    return {"curve": curve, "train_reward": rewards, "vpd": vpd, "seconds": time.time() - t}
 
 
 def steps_to(curve, threshold):
@@ -205,6 +214,7 @@ def main(argv=None):
     ap.add_argument("--methods", default=None)
     ap.add_argument("--seeds", default=None, help="comma-separated, overrides the size's seeds")
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--lr", type=float, default=None, help="full-model lr (LoRA: 4×), overrides the default (pilots)")
     ap.add_argument("--out", default=None, help="output stem (default benchmarks/results/learning_<size>)")
     args = ap.parse_args(argv)
     size = dict(SIZES[args.size])
@@ -214,6 +224,8 @@ def main(argv=None):
         size["seeds"] = [int(s) for s in args.seeds.split(",")]
     if args.steps:
         size["steps"] = args.steps
+    if args.lr:
+        LR.update(full=args.lr, lora=4 * args.lr)
     out = Path(args.out) if args.out else Path(__file__).parent / "results" / f"learning_{args.size}"
     out.parent.mkdir(parents=True, exist_ok=True)
     log = lambda *a: print(*a, flush=True)  # noqa: E731

@@ -48,7 +48,8 @@ class PretrainConfig:
     batch_size: int = 64
     learning_rate: float = 3e-3
     max_steps: int = 1500
-    target_student_accuracy: float = 0.35  # stop pretraining once greedy held-out accuracy reaches this
+    target_student_accuracy: float = 0.35  # stop pretraining once greedy held-out accuracy reaches this ...
+    target_teacher_fix_rate: float = 0.0  # ... and the teacher's fix rate with feedback reaches this
     eval_every: int = 50
     seed: int = 0
 
@@ -186,9 +187,13 @@ def pretrain(cfg: PretrainConfig, eval_problems: list[dict], log=print):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if step % cfg.eval_every == 0:
-            acc, _ = student_accuracy(model, tok, eval_problems[:128])
-            log(f"  pretrain step {step}: loss {loss.item():.3f}, greedy held-out accuracy {acc:.2f}")
-            if acc >= cfg.target_student_accuracy:
+            acc, attempts = student_accuracy(model, tok, eval_problems[:128])
+            fix = 1.0
+            if cfg.target_teacher_fix_rate > 0:
+                fix, _ = teacher_fix_rate(model, tok, eval_problems[:128], attempts)
+            log(f"  pretrain step {step}: loss {loss.item():.3f}, greedy held-out accuracy {acc:.2f}"
+                + (f", teacher fix rate {fix:.2f}" if cfg.target_teacher_fix_rate > 0 else ""))
+            if acc >= cfg.target_student_accuracy and not fix < cfg.target_teacher_fix_rate:
                 break
     acc, attempts = student_accuracy(model, tok, eval_problems)
     fix, n_failed = teacher_fix_rate(model, tok, eval_problems, attempts)

@@ -20,6 +20,13 @@ METHODS = {
     "passive_ema": ("vpd", {"teacher_mode": "ema", "e_step": False}, False),
     "vpd_shared": ("vpd", {"teacher_mode": "shared", "e_step": True}, False),
     "vpd_adapter": ("vpd", {"teacher_mode": "adapter", "e_step": True}, True),
+    # Same as vpd_adapter with the adaptive β_E controller on (target per-token KL_E ε = 0.1, chosen from the KL_E that
+    # a 15-step vpd_adapter pilot at the benchmark's lr logged: 0.20, 0.084, 0.075), no hard skip.
+    "vpd_adapter_adaptive": (
+        "vpd",
+        {"teacher_mode": "adapter", "e_step": True, "trust_region_target_kl": 0.1, "trust_region_skip_factor": None},
+        True,
+    ),
 }
 
 
