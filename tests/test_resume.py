@@ -16,32 +16,26 @@ def feedback(rewards, **kwargs):
     return [None if r > 0 else "Wrong: the token sum must be divisible by 3." for r in rewards]
 
 
-def _train(output_dir, resume_from=None):
+def _adapter_trainer(output_dir, **overrides):
+    """A two-adapter (student + `vpd_teacher`) VPD trainer on the tiny model, an E-step every step."""
     tokenizer = build_tiny_tokenizer()
-    args = VPDConfig(
-        output_dir=str(output_dir),
-        per_device_train_batch_size=4,
-        num_generations=4,
-        max_completion_length=6,
-        max_steps=4,
-        learning_rate=1e-2,
-        report_to="none",
-        save_strategy="steps",
-        save_steps=2,
-        teacher_mode="adapter",
-        e_step_every=1,
-        trust_region_target_kl=1e-4,
-        seed=0,
-    )
-    trainer = VPDTrainer(
+    config = dict(output_dir=str(output_dir), per_device_train_batch_size=4, num_generations=4,
+                  max_completion_length=6, max_steps=4, learning_rate=1e-2, report_to="none", save_strategy="no",
+                  teacher_mode="adapter", e_step_every=1, seed=0)  # fmt: skip
+    config.update(overrides)
+    return VPDTrainer(
         model=build_tiny_model(tokenizer),
         reward_funcs=reward,
-        args=args,
+        args=VPDConfig(**config),
         train_dataset=Dataset.from_dict({"prompt": [f"Say {i}" for i in range(32)]}),
         processing_class=tokenizer,
         peft_config=LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"),
         feedback_funcs=feedback,
     )
+
+
+def _train(output_dir, resume_from=None):
+    trainer = _adapter_trainer(output_dir, save_strategy="steps", save_steps=2, trust_region_target_kl=1e-4)
     trainer.train(resume_from_checkpoint=resume_from)
     adapters = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "lora_" in n}
     return adapters, trainer.trust_region.controller.state_dict()
@@ -69,19 +63,7 @@ def test_resume_needs_the_teacher_optimizer_state(tmp_path):
 def test_save_model_writes_both_adapters_and_they_reload(tmp_path):
     from peft import PeftModel
 
-    tokenizer = build_tiny_tokenizer()
-    args = VPDConfig(output_dir=str(tmp_path / "run"), per_device_train_batch_size=4, num_generations=4,
-                     max_completion_length=6, max_steps=1, learning_rate=1e-2, report_to="none",
-                     save_strategy="no", teacher_mode="adapter", e_step_every=1, seed=0)  # fmt: skip
-    trainer = VPDTrainer(
-        model=build_tiny_model(tokenizer),
-        reward_funcs=reward,
-        args=args,
-        train_dataset=Dataset.from_dict({"prompt": [f"Say {i}" for i in range(8)]}),
-        processing_class=tokenizer,
-        peft_config=LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"),
-        feedback_funcs=feedback,
-    )
+    trainer = _adapter_trainer(tmp_path / "run", max_steps=1)
     trainer.train()
     trainer.save_model(str(tmp_path / "final"))
     assert (tmp_path / "final" / "adapter_model.safetensors").exists()
@@ -89,7 +71,7 @@ def test_save_model_writes_both_adapters_and_they_reload(tmp_path):
     trainer.create_model_card()  # TRL's model card (also written with every checkpoint) cites the VPD paper
     assert "2605.15113" in (tmp_path / "run" / "README.md").read_text()
 
-    reloaded = PeftModel.from_pretrained(build_tiny_model(tokenizer), str(tmp_path / "final"))
+    reloaded = PeftModel.from_pretrained(build_tiny_model(build_tiny_tokenizer()), str(tmp_path / "final"))
     reloaded.load_adapter(str(tmp_path / "final" / "vpd_teacher"), adapter_name="vpd_teacher")
     trained = {n: p for n, p in trainer.model.named_parameters() if "lora_" in n}
     for name, param in reloaded.named_parameters():
