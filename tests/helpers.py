@@ -3,7 +3,6 @@ parameter snapshots."""
 
 from __future__ import annotations
 
-import pytest
 import torch
 from datasets import Dataset
 
@@ -11,17 +10,6 @@ from trl_vpd import VPDConfig, VPDTrainer
 from trl_vpd.tiny import build_tiny_model
 
 LORA_TARGETS = ["q_proj", "v_proj"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def single_thread():
-    """One intra-op thread for the tiny model: its matmuls are far too small to share, and on a busy 2-core machine
-    (two xdist workers) thread oversubscription makes a 1-second run take 10. Import this fixture into a test module to
-    apply it there (it is autouse within that module)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def make_dataset(conversational: bool = False, n: int = 8, feedback_column: str | None = "hint") -> Dataset:

@@ -15,7 +15,6 @@ from helpers import (
     make_dataset,
     make_trainer,
     prepared_batch,
-    single_thread,  # noqa: F401 (autouse fixture)
     snapshot,
 )
 from trl import GRPOTrainer

@@ -13,7 +13,6 @@ from helpers import (
     make_dataset,
     make_trainer,
     optimizer_param_ids,
-    single_thread,  # noqa: F401 (autouse fixture)
     snapshot,
 )
 from transformers import TrainerCallback

@@ -16,10 +16,6 @@ class FeedbackFunctionError(RuntimeError):
     """A feedback function raised or returned something unusable."""
 
 
-def feedback_func_name(func: FeedbackFunc) -> str:
-    return get_callable_name(func)
-
-
 def call_feedback_funcs(
     funcs: Sequence[FeedbackFunc],
     prompts: list,
@@ -31,7 +27,7 @@ def call_feedback_funcs(
     columns as per-sample lists plus scalars such as `trainer_state`."""
     results = []
     for func in funcs:
-        name = feedback_func_name(func)
+        name = get_callable_name(func)
         try:
             output = func(prompts=prompts, completions=completions, completion_ids=completion_ids, **kwargs)
         except Exception as error:

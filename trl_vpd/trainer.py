@@ -14,8 +14,8 @@ from trl.trainer.utils import get_config_model_id, pad, selective_log_softmax
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from .config import VPDConfig
-from .feedback import call_feedback_funcs, feedback_func_name
-from .losses import e_step_loss, masked_mean, per_token_distillation, token_kl
+from .feedback import call_feedback_funcs
+from .losses import e_step_loss, masked_mean, per_token_distillation
 from .teacher import build_teacher, disabled_adapters, load_full_teacher, save_full_teacher
 from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing
 from .trust_region import TrustRegionCallback, TrustRegionController
@@ -284,10 +284,8 @@ class VPDTrainer(GRPOTrainer):
             if capture is not None:
                 capture["logps"] = result[0]
             return result
-        extra = {k: v for k, v in kwargs.items() if k not in ("batch_size", "compute_entropy")}
-        if args or any(v for k, v in extra.items() if k == "compute_aux_loss") or any(
-            v is not None for k, v in extra.items() if k != "compute_aux_loss"
-        ):
+        unsupported = {k: v for k, v in kwargs.items() if k not in ("batch_size", "compute_entropy")}
+        if args or unsupported.pop("compute_aux_loss", False) or any(v is not None for v in unsupported.values()):
             raise NotImplementedError(
                 "distillation_mode 'full'/'topk' supports text-only, non-MoE models; use distillation_mode='sampled'."
             )
