@@ -136,22 +136,28 @@ def test_frozen_reference_with_peft_uses_disabled_adapters(tmp_path):
 
 
 @pytest.mark.parametrize("teacher_mode", ["shared", "adapter"])
-def test_m_step_reuses_the_e_step_teacher_forward(tmp_path, teacher_mode):
-    """On an E-step (sampled M-step) the teacher is run once per micro-batch, and the M-step's targets equal a fresh
-    no-grad teacher forward: the E-step's forward is reused, not approximated."""
-    trainer = _trainer(tmp_path, varying_reward, max_steps=2, teacher_mode=teacher_mode, distillation_mode="sampled")
+@pytest.mark.parametrize("distillation_mode", ["sampled", "topk"])
+def test_m_step_reuses_the_e_step_teacher_forward(tmp_path, teacher_mode, distillation_mode):
+    """On an E-step the teacher is run once per micro-batch, and the M-step's targets (log-probs, and for top-k the
+    final hidden states) equal a fresh no-grad teacher forward: the E-step's forward is reused, not approximated."""
+    trainer = _trainer(tmp_path, varying_reward, max_steps=2, teacher_mode=teacher_mode, distillation_mode=distillation_mode)
     calls, checks = [], []
-    original = trainer._teacher_logps
+    original = trainer._teacher_forward
 
-    def spy(model, inputs, grad, key="teacher"):
-        calls.append(grad)
-        out = original(model, inputs, grad, key)
+    def spy(model, inputs, grad, key="teacher", with_hidden=False):
+        calls.append((grad, with_hidden))
+        out = original(model, inputs, grad, key, with_hidden)
         if grad:
-            checks.append((out.detach(), original(model, inputs, False, key)))
+            checks.append((out, original(model, inputs, False, key, with_hidden)))
         return out
 
-    trainer._teacher_logps = spy
+    trainer._teacher_forward = spy
     trainer.train()
-    assert calls == [True, True], calls  # two E-step micro-batches, no separate target forward
-    for with_grad, fresh in checks:
-        torch.testing.assert_close(with_grad, fresh)
+    expected_hidden = distillation_mode == "topk"
+    assert calls == [(True, expected_hidden)] * 2, calls  # two E-step micro-batches, no separate target forward
+    for (logps, hidden, _), (fresh_logps, fresh_hidden, _) in checks:
+        torch.testing.assert_close(logps.detach(), fresh_logps)
+        if expected_hidden:
+            torch.testing.assert_close(hidden.detach(), fresh_hidden)
+        else:
+            assert hidden is None and fresh_hidden is None

@@ -89,10 +89,10 @@ def grads(model, loss):
     return out
 
 
-def reference_distillation(trainer, inputs, has_context, alpha):
-    """An independent full-vocabulary computation of the M-step: KL(student‖teacher) (alpha=1) or
-    KL(teacher‖student) (alpha=0) per completion token, summed over samples with context, divided by the number of
-    completion tokens of the micro-batch."""
+def reference_distillation(trainer, inputs, has_context, alpha, topk=None):
+    """An independent computation of the M-step from the model's materialized logits: KL(student‖teacher) (alpha=1)
+    or KL(teacher‖student) (alpha=0) per completion token — over the whole vocabulary, or with `topk` on the student's
+    top-k tokens plus one tail bucket — summed over samples with context, divided by the completion tokens."""
     model = trainer.model
     completion_ids, mask = inputs["completion_ids"], inputs["completion_mask"].float()
     t = completion_ids.size(1)
@@ -107,6 +107,14 @@ def reference_distillation(trainer, inputs, has_context, alpha):
     )
     with torch.no_grad():  # shared teacher: same weights, feedback prompt, detached
         teacher = next_token_logps(inputs["teacher_input_ids"], inputs["teacher_attention_mask"])
+    if topk is not None:
+        index = student.detach().topk(topk, dim=-1).indices
+        outside = torch.ones_like(student, dtype=torch.bool).scatter(-1, index, False)
+
+        def bucketed(logp):
+            return torch.cat([logp.gather(-1, index), logp.masked_fill(~outside, -math.inf).logsumexp(-1, True)], -1)
+
+        student, teacher = bucketed(student), bucketed(teacher)
     if alpha == 1.0:
         per_token = (student.exp() * (student - teacher)).sum(-1)
     else:
@@ -115,19 +123,22 @@ def reference_distillation(trainer, inputs, has_context, alpha):
 
 
 @pytest.mark.parametrize(
-    "weight, context, alpha",
+    "weight, context, alpha, topk",
     [
-        (0.0, [1, 1, 1, 1], 1.0),  # weight 0: GRPO alone, although every sample has feedback
-        (0.5, [0, 0, 0, 0], 1.0),  # no sample has context: GRPO alone, whatever the weight
-        (1.0, [1, 1, 1, 1], 1.0),  # pure distillation where feedback exists: the GRPO term vanishes
-        (0.5, [1, 0, 1, 0], 1.0),  # mixed: (1 − w)·GRPO on samples with context, GRPO on the others, + w·distill
-        (0.5, [0, 1, 1, 0], 0.0),  # the same with forward KL
+        (0.0, [1, 1, 1, 1], 1.0, None),  # weight 0: GRPO alone, although every sample has feedback
+        (0.5, [0, 0, 0, 0], 1.0, None),  # no sample has context: GRPO alone, whatever the weight
+        (1.0, [1, 1, 1, 1], 1.0, None),  # pure distillation where feedback exists: the GRPO term vanishes
+        (0.5, [1, 0, 1, 0], 1.0, None),  # mixed: (1 − w)·GRPO on samples with context, GRPO on the others, + w·distill
+        (0.5, [0, 1, 1, 0], 0.0, None),  # the same with forward KL
+        (0.5, [1, 0, 1, 0], 1.0, 5),  # top-5 + tail, computed in chunks of 3 tokens from the hidden states
+        (0.5, [0, 1, 1, 1], 0.0, 5),
     ],
 )
-def test_student_loss_is_grpo_plus_weighted_distillation(tmp_path, tiny_tokenizer, weight, context, alpha):
+def test_student_loss_is_grpo_plus_weighted_distillation(tmp_path, tiny_tokenizer, weight, context, alpha, topk):
     trainer = make_trainer(
         tmp_path, tiny_tokenizer, teacher_mode="shared", e_step=False, distillation_weight=weight,
-        distillation_mode="full", distillation_alpha=alpha,
+        distillation_mode="full" if topk is None else "topk", distillation_alpha=alpha,
+        distillation_topk=topk or 100, distillation_chunk_tokens=3,
     )  # fmt: skip
     inputs = prepared_batch(trainer)
     assert inputs["vpd_has_context"].tolist() == [1.0] * 4  # every row has a hint
@@ -145,7 +156,7 @@ def test_student_loss_is_grpo_plus_weighted_distillation(tmp_path, tiny_tokenize
 
     distills = trainer._metrics["train"]["vpd/distill_loss"]
     if weight > 0 and has_context.any():
-        reference = reference_distillation(trainer, inputs, has_context, alpha)
+        reference = reference_distillation(trainer, inputs, has_context, alpha, topk)
         assert reference.item() > 0
         assert distills[-1] == pytest.approx(reference.item(), rel=1e-4, abs=1e-7)
         for name, grad in grads(model, weight * reference).items():

@@ -143,12 +143,20 @@ class VPDConfig(GRPOConfig):
         default="sampled",
         metadata={
             "help": "`sampled`: the realized tokens only (REINFORCE estimator of the reverse KL; alpha must be 1), "
-            "reusing GRPO's fused log-probs: ~1.04× GRPO's peak memory on an H200 (benchmarks/results/gpu_h200), "
-            "TRL SDPO's default. `topk`: the student's top-k tokens plus a tail bucket; `full`: all logits. Both "
-            "give lower-variance gradients but materialise full-vocabulary logits (1.6–2.4× GRPO's peak memory)."
+            "reusing GRPO's log-probs: the cheapest, TRL SDPO's default. `topk`: the student's top-k tokens plus a "
+            "tail bucket; `full`: the whole vocabulary. Both give lower-variance gradients; they read the final "
+            "hidden states of GRPO's own forward and project them through the LM head a chunk at a time (`full` "
+            "with TRL's chunked-divergence kernel), so no (batch, length, vocabulary) logits are held."
         },
     )
     distillation_topk: int = field(default=100, metadata={"help": "k for `distillation_mode='topk'` (SDPO: 100)."})
+    distillation_chunk_tokens: int = field(
+        default=256,
+        metadata={
+            "help": "`topk` mode: completion tokens whose full-vocabulary logits are computed at once (recomputed in "
+            "the backward). Peak extra memory ≈ 4 × chunk × vocabulary × 4 bytes; lower it for large vocabularies."
+        },
+    )
     distillation_add_tail: bool = field(
         default=True, metadata={"help": "`topk` mode: add a bucket for the probability mass outside the top-k."}
     )
@@ -250,6 +258,8 @@ class VPDConfig(GRPOConfig):
             raise ValueError("distillation_mode='sampled' estimates the reverse KL only: set distillation_alpha=1.0.")
         if self.distillation_topk < 1:
             raise ValueError(f"distillation_topk must be ≥ 1, got {self.distillation_topk}.")
+        if self.distillation_chunk_tokens < 1:
+            raise ValueError(f"distillation_chunk_tokens must be ≥ 1, got {self.distillation_chunk_tokens}.")
         if self.e_step_every < 1 or self.e_step_warmup_steps < 0:
             raise ValueError("e_step_every must be ≥ 1 and e_step_warmup_steps ≥ 0.")
         if self.e_step and self.teacher_mode in ("frozen", "ema"):

@@ -10,12 +10,13 @@ from contextlib import nullcontext
 import torch
 from accelerate.utils import gather_object, is_peft_model
 from trl import GRPOTrainer
-from trl.trainer.utils import get_config_model_id, pad, selective_log_softmax
+from trl.trainer.utils import get_config_model_id, pad
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from .config import VPDConfig
 from .feedback import call_feedback_funcs
-from .losses import e_step_loss, masked_mean, per_token_distillation
+from .hidden_states import capture_final_hidden, completion_hidden, output_head
+from .losses import e_step_loss, head_divergence, masked_mean, per_token_distillation
 from .teacher import build_teacher, disabled_adapters, load_full_teacher, save_full_teacher
 from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing
 from .trust_region import TrustRegionCallback, TrustRegionController
@@ -138,7 +139,8 @@ class VPDTrainer(GRPOTrainer):
         self.teacher_optimizer = None
         self._vpd_capture = None
         self._vpd_pending = None
-        self._vpd_teacher_logps = None  # (teacher_input_ids, log-probs) of the last E-step forward, for the M-step
+        # (teacher_input_ids, log-probs, hidden states, head) of the last E-step forward, reused by the M-step
+        self._vpd_teacher_forward = None
         self._e_step_now = False
         self._teacher_had_grad = False
 
@@ -274,8 +276,8 @@ class VPDTrainer(GRPOTrainer):
     # ------------------------------------------------------------------ forwards
 
     def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, *args, **kwargs):
-        """GRPO's student forward; inside `_compute_loss` it also hands the student's tempered logits (or log-probs)
-        to the distillation term, so one forward serves both losses."""
+        """GRPO's student forward; inside `_compute_loss` it also hands the student's log-probs (and, for top-k / full
+        distillation, its final hidden states) to the distillation term, so one forward serves both losses."""
         capture, self._vpd_capture = self._vpd_capture, None
         if capture is None or self.args.distillation_mode == "sampled":
             result = super()._get_per_token_logps_and_entropies(
@@ -284,37 +286,35 @@ class VPDTrainer(GRPOTrainer):
             if capture is not None:
                 capture["logps"] = result[0]
             return result
-        unsupported = {k: v for k, v in kwargs.items() if k not in ("batch_size", "compute_entropy")}
-        if args or unsupported.pop("compute_aux_loss", False) or any(v is not None for v in unsupported.values()):
+        extra = {k: v for k, v in kwargs.items() if k not in ("batch_size", "compute_entropy", "compute_aux_loss")}
+        if args or any(v is not None for v in extra.values()):
             raise NotImplementedError(
-                "distillation_mode 'full'/'topk' supports text-only, non-MoE models; use distillation_mode='sampled'."
+                "distillation_mode 'full'/'topk' supports text-only models (the teacher prompt carries no images); "
+                "use distillation_mode='sampled'."
             )
-        from trl.trainer.utils import entropy_from_logits
+        with capture_final_hidden(model) as hidden:
+            result = super()._get_per_token_logps_and_entropies(
+                model, input_ids, attention_mask, logits_to_keep, **kwargs
+            )
+        capture.update(logps=result[0], hidden=completion_hidden(hidden, logits_to_keep), head=output_head(model))
+        return result
 
-        logits = self._completion_logits(model, input_ids, attention_mask, logits_to_keep)
-        logps = selective_log_softmax(logits, input_ids[:, -logits_to_keep:])
-        entropies = entropy_from_logits(logits) if kwargs.get("compute_entropy") else None
-        capture["logits"] = logits
-        capture["logps"] = logps
-        return logps, entropies, None
-
-    def _completion_logits(self, model, input_ids, attention_mask, logits_to_keep):
-        """Tempered next-token logits at the last `logits_to_keep` positions (a plain, full-vocabulary forward)."""
-        with self.accelerator.autocast():
-            logits = model(
-                input_ids=input_ids, attention_mask=attention_mask, use_cache=False, logits_to_keep=logits_to_keep + 1
-            ).logits
-        return logits[:, :-1, :].float() / self.temperature
-
-    def _teacher_logps(self, model, inputs, grad: bool, key: str = "teacher"):
-        """log q(y|c) of the completion tokens under the teacher contexts `inputs[key + "_input_ids"]`."""
+    def _teacher_forward(self, model, inputs, grad: bool, key: str = "teacher", with_hidden: bool = False):
+        """log q(y|c) of the completion tokens under the teacher contexts `inputs[key + "_input_ids"]`, and with
+        `with_hidden` the teacher's final hidden states and output head (else None, None)."""
         completion_len = inputs["completion_ids"].size(1)
         context = torch.enable_grad() if grad else torch.no_grad()
         with context, self.teacher.activate(model) as teacher_model:
-            logps, _, _ = super()._get_per_token_logps_and_entropies(
-                teacher_model, inputs[f"{key}_input_ids"], inputs[f"{key}_attention_mask"], completion_len
-            )
-        return logps
+            with capture_final_hidden(teacher_model) if with_hidden else nullcontext() as hidden:
+                logps, _, _ = super()._get_per_token_logps_and_entropies(
+                    teacher_model, inputs[f"{key}_input_ids"], inputs[f"{key}_attention_mask"], completion_len
+                )
+            if not with_hidden:
+                return logps, None, None
+            return logps, completion_hidden(hidden, completion_len), output_head(teacher_model)
+
+    def _teacher_logps(self, model, inputs, grad: bool, key: str = "teacher"):
+        return self._teacher_forward(model, inputs, grad, key)[0]
 
     def _reference_logps(self, batch):
         """log π_ref(y|x) of the completions for the E-step's implicit reward, without gradient. None means "the
@@ -365,7 +365,7 @@ class VPDTrainer(GRPOTrainer):
             loss = loss + weight * distill / ga
             self._metrics[mode]["vpd/distill_loss"].append(self._mean_across(distill))
             self._metrics[mode]["vpd/teacher_student_kl"].append(self._mean_across(kl))
-        self._vpd_teacher_logps = None
+        self._vpd_teacher_forward = None
         if e_only:
             loss = loss * 0.0
         if e_loss is not None:
@@ -377,30 +377,33 @@ class VPDTrainer(GRPOTrainer):
         """M-step: divergence to the (detached) teacher on the student's own completion tokens, averaged over all
         completion tokens of the micro-batch (samples without context contribute zero)."""
         args = self.args
-        completion_ids = inputs["completion_ids"]
+        cached = self._vpd_teacher_forward
+        if cached is not None and cached[0] is inputs["teacher_input_ids"]:
+            # the E-step's forward on the same inputs with the same (not yet stepped) weights
+            _, teacher_logps, teacher_hidden, teacher_head = cached
+        else:
+            teacher_logps, teacher_hidden, teacher_head = self._teacher_forward(
+                model, inputs, grad=False, with_hidden=args.distillation_mode != "sampled"
+            )
         if args.distillation_mode == "sampled":
-            cached = self._vpd_teacher_logps
-            if cached is not None and cached[0] is inputs["teacher_input_ids"]:
-                teacher_logps = cached[1]  # the E-step's forward on the same inputs with the same (un-stepped) weights
-            else:
-                teacher_logps = self._teacher_logps(model, inputs, grad=False)
             per_token = per_token_distillation(
                 "sampled", alpha=1.0, student_logps=student["logps"], teacher_logps=teacher_logps
             )
         else:
-            with torch.no_grad(), self.teacher.activate(model) as teacher_model:
-                teacher_logits = self._completion_logits(
-                    teacher_model, inputs["teacher_input_ids"], inputs["teacher_attention_mask"], completion_ids.size(1)
-                )
-            teacher_logps = selective_log_softmax(teacher_logits, completion_ids)
-            per_token = per_token_distillation(
+            valid = distill_mask != 0
+            per_valid = head_divergence(
                 args.distillation_mode,
+                student["hidden"][valid],
+                teacher_hidden[valid],
+                student["head"],
+                teacher_head,
                 alpha=args.distillation_alpha,
-                student_logits=student["logits"],
-                teacher_logits=teacher_logits,
+                temperature=self.temperature,
                 topk=args.distillation_topk,
                 add_tail=args.distillation_add_tail,
+                chunk_tokens=args.distillation_chunk_tokens,
             )
+            per_token = per_valid.new_zeros(valid.shape).masked_scatter(valid, per_valid)
         distill = masked_mean(per_token, distill_mask, normalizer=mask.sum())
         self._check_finite(distill, "distillation loss", "train" if self.model.training else "eval")
         kl = masked_mean((student["logps"].detach() - teacher_logps.detach()), distill_mask)
@@ -416,9 +419,11 @@ class VPDTrainer(GRPOTrainer):
         if reference is None:
             reference = student_logps.detach()
         key = "vpd_e_teacher" if "vpd_e_teacher_input_ids" in inputs else "teacher"
-        teacher_logps = self._teacher_logps(model, inputs, grad=True, key=key)
+        with_hidden = key == "teacher" and args.distillation_mode != "sampled"
+        teacher_logps, hidden, head = self._teacher_forward(model, inputs, grad=True, key=key, with_hidden=with_hidden)
         if key == "teacher":
-            self._vpd_teacher_logps = (inputs["teacher_input_ids"], teacher_logps.detach())
+            hidden = hidden.detach() if hidden is not None else None
+            self._vpd_teacher_forward = (inputs["teacher_input_ids"], teacher_logps.detach(), hidden, head)
         loss, stats = e_step_loss(
             args.e_step_loss,
             teacher_token_logps=teacher_logps,

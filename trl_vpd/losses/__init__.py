@@ -5,7 +5,9 @@ from __future__ import annotations
 from .distillation import (
     DISTILLATION_MODES,
     divergence,
+    OutputHead,
     full_vocab_divergence,
+    head_divergence,
     masked_mean,
     per_token_distillation,
     sampled_token_divergence,
@@ -27,10 +29,12 @@ from .e_step import (
 __all__ = [
     "DISTILLATION_MODES",
     "E_STEP_LOSSES",
+    "OutputHead",
     "awr_e_loss",
     "divergence",
     "e_step_loss",
     "full_vocab_divergence",
+    "head_divergence",
     "implicit_reward",
     "kto_e_loss",
     "masked_mean",

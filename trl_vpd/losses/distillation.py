@@ -9,13 +9,14 @@ forward KL(teacher ‖ student), anything in between the generalized Jensen-Shan
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
 
 DISTILLATION_MODES = ("full", "topk", "sampled")
 
-# Top-k log-mass closer to 0 than this is not resolvable in float32; the tail bucket is floored at this mass.
-_MIN_TAIL_MASS = 1e-7
 _LOG_FLOOR = torch.finfo(torch.float32).min
 
 
@@ -62,16 +63,12 @@ def full_vocab_divergence(student_logits: torch.Tensor, teacher_logits: torch.Te
     return divergence(student_logp, teacher_logp, alpha)
 
 
-def _log1mexp(log_x: torch.Tensor) -> torch.Tensor:
-    """log(1 - exp(log_x)) for log_x < 0, accurate on both sides of -log 2 (Mächler's log1mexp)."""
-    log_x = log_x.clamp(max=math.log1p(-_MIN_TAIL_MASS))
-    return torch.where(log_x > -math.log(2.0), torch.log(-torch.expm1(log_x)), torch.log1p(-torch.exp(log_x)))
-
-
-def _with_tail(topk_logp: torch.Tensor) -> torch.Tensor:
-    """Append one bucket holding the mass outside the top-k, so the support sums to 1."""
-    captured = torch.logsumexp(topk_logp, dim=-1, keepdim=True)
-    return torch.cat([topk_logp, _log1mexp(captured)], dim=-1)
+def _topk_with_tail(logits: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Log-probs at `index` plus one bucket for the mass outside it, the bucket summed from the logits themselves:
+    `log(1 - Σ top-k)` loses all precision when the top-k hold nearly all the mass, which they usually do."""
+    log_z = torch.logsumexp(logits, dim=-1, keepdim=True)
+    tail = torch.logsumexp(logits.scatter(-1, index, float("-inf")), dim=-1, keepdim=True)
+    return torch.cat([logits.gather(-1, index), tail], dim=-1) - log_z
 
 
 def _renormalized(topk_logp: torch.Tensor) -> torch.Tensor:
@@ -100,14 +97,90 @@ def topk_divergence(
     vocab = student_logits.shape[-1]
     k = min(int(k), vocab)
     index = torch.topk(student_logits.detach(), k=k, dim=-1).indices
+    if k < vocab and add_tail:
+        return divergence(_topk_with_tail(student_logits, index), _topk_with_tail(teacher_logits, index), alpha)
     student_logp = student_logits.gather(-1, index) - torch.logsumexp(student_logits, dim=-1, keepdim=True)
     teacher_logp = teacher_logits.gather(-1, index) - torch.logsumexp(teacher_logits, dim=-1, keepdim=True)
     if k < vocab:
-        if add_tail:
-            student_logp, teacher_logp = _with_tail(student_logp), _with_tail(teacher_logp)
-        else:
-            student_logp, teacher_logp = _renormalized(student_logp), _renormalized(teacher_logp)
+        student_logp, teacher_logp = _renormalized(student_logp), _renormalized(teacher_logp)
     return divergence(student_logp, teacher_logp, alpha)
+
+
+@dataclass(frozen=True)
+class OutputHead:
+    """A model's LM head as tensors: logits = softcap·tanh(scale·(h Wᵀ + b) / softcap) (softcap optional)."""
+
+    weight: torch.Tensor
+    bias: torch.Tensor | None = None
+    logit_scale: float = 1.0
+    softcap: float | None = None
+
+    def logits(self, hidden: torch.Tensor, temperature: float) -> torch.Tensor:
+        """Tempered float32 logits of `hidden` (N, H) -> (N, V)."""
+        logits = F.linear(hidden.to(self.weight.dtype), self.weight, self.bias).float() * self.logit_scale
+        if self.softcap is not None:
+            logits = self.softcap * torch.tanh(logits / self.softcap)
+        return logits / temperature
+
+
+def head_divergence(
+    mode: str,
+    student_hidden: torch.Tensor,
+    teacher_hidden: torch.Tensor,
+    student_head: OutputHead,
+    teacher_head: OutputHead,
+    *,
+    alpha: float,
+    temperature: float = 1.0,
+    topk: int | None = None,
+    add_tail: bool = True,
+    chunk_tokens: int = 256,
+) -> torch.Tensor:
+    """Per-token "full" or "topk" D_alpha from final hidden states (N, H) -> (N,), never holding (N, V) logits.
+
+    "full" is TRL's `ChunkedDivergenceFunction` (vocabulary tiles, online logsumexp, same alpha convention).
+    "topk" projects `chunk_tokens` positions at a time, under activation checkpointing, so at most one chunk's
+    logits exist at once in the forward and in the backward. Gradients reach the student side only.
+    """
+    alpha = _check_alpha(alpha)
+    teacher_hidden = teacher_hidden.detach()
+    if mode == "full":
+        from trl.kernels.chunked_divergence import ChunkedDivergenceFunction
+
+        teacher_weight = teacher_head.weight.detach()
+        teacher_bias = None if teacher_head.bias is None else teacher_head.bias.detach()
+        per_token, _ = ChunkedDivergenceFunction.apply(
+            student_hidden, student_head.weight, student_head.bias,
+            teacher_hidden, teacher_weight, teacher_bias,
+            alpha, temperature,
+            student_head.logit_scale, student_head.softcap, teacher_head.logit_scale, teacher_head.softcap,
+        )  # fmt: skip
+        return per_token
+    if mode != "topk":
+        raise ValueError(f"head_divergence computes 'full' or 'topk', got {mode!r}.")
+    if topk is None:
+        raise ValueError("Distillation mode 'topk' needs `topk` (the support size).")
+    if chunk_tokens < 1:
+        raise ValueError(f"chunk_tokens must be ≥ 1, got {chunk_tokens}.")
+
+    def chunk_divergence(h_s, h_t):
+        with torch.no_grad():
+            teacher_logits = teacher_head.logits(h_t, temperature)
+        student_logits = student_head.logits(h_s, temperature)
+        return topk_divergence(student_logits, teacher_logits, topk, alpha, add_tail=add_tail)
+
+    needs_grad = torch.is_grad_enabled() and (student_hidden.requires_grad or student_head.weight.requires_grad)
+    chunks = []
+    for start in range(0, student_hidden.size(0), chunk_tokens):
+        h_s = student_hidden[start : start + chunk_tokens]
+        h_t = teacher_hidden[start : start + chunk_tokens]
+        if needs_grad:
+            chunks.append(checkpoint(chunk_divergence, h_s, h_t, use_reentrant=False))
+        else:
+            chunks.append(chunk_divergence(h_s, h_t))
+    if not chunks:
+        return student_hidden.sum(-1).float() * 0.0  # (0,), still attached to the graph
+    return torch.cat(chunks)
 
 
 def sampled_token_divergence(student_logps: torch.Tensor, teacher_logps: torch.Tensor) -> torch.Tensor:
