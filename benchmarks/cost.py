@@ -7,8 +7,11 @@ TRL's GRPOTrainer and TRL's experimental SDPOTrainer on the same batch.
 
 Every configuration is rebuilt from the same initial weights for each repeat, the order of configurations rotates
 between repeats, and the first `--warmup` steps of each run are dropped. Ratios are taken between medians of the same
-run. Memory: `torch.cuda.max_memory_allocated` on GPU; on CPU the peak resident set size above the pre-run level
-(sampled every 2 ms), which is noisy for a model this small.
+run. Memory: `torch.cuda.max_memory_allocated` on GPU; on CPU the kernel's resident-set high-water mark (VmHWM, reset
+right before `train()`) above the resident set at that moment, each configuration in a fresh process (`--isolate`, the
+CPU default) so that memory freed by one run and kept by the allocator cannot hide the next one's peak.
+
+    python -m benchmarks.cost --preset cpu_mem      # CPU, 32k vocabulary: where the M-step's logits show in memory
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ PRESETS = {
     # model dims, batch, lengths, steps
     "tiny": dict(hidden=32, layers=2, inter=64, heads=4, kv=2, vocab=None, gens=4, prompts=1, completion=6, steps=1, warmup=1, repeats=1),
     "cpu": dict(hidden=64, layers=2, inter=128, heads=4, kv=2, vocab=None, gens=8, prompts=2, completion=16, steps=2, warmup=1, repeats=2),
+    # a vocabulary as large as real tokenizers' (32k) and 1k completion tokens per step, so that full-vocabulary logits
+    # (128 MiB per fp32 copy) dominate the training memory, as they do on real models
+    "cpu_mem": dict(hidden=256, layers=2, inter=512, heads=4, kv=2, vocab=32768, gens=8, prompts=2, completion=64, steps=1, warmup=1, repeats=1),
     "gpu": dict(hidden=1024, layers=20, inter=2816, heads=16, kv=4, vocab=32768, gens=8, prompts=4, completion=128, steps=2, warmup=1, repeats=2),
 }
 
@@ -45,18 +51,26 @@ PRESETS = {
 CONFIGS = {
     "grpo": ("grpo", {}, None),
     "sdpo": ("sdpo", {"distillation_mode": "topk_logits", "distillation_topk": 100, "distillation_weight": 0.5}, None),
-    "vpd_shared_topk_E1": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1}, None),
-    "vpd_shared_topk_Eoff": ("vpd", {"teacher_mode": "shared", "e_step": False}, None),
+    "vpd_shared_topk_E1": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "distillation_mode": "topk"}, None),
+    "vpd_shared_topk_Eoff": ("vpd", {"teacher_mode": "shared", "e_step": False, "distillation_mode": "topk"}, None),
     "vpd_shared_full_E1": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "distillation_mode": "full"}, None),
     "vpd_shared_sampled_E1": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled"}, None),
     "grpo_lora": ("grpo", {}, "lora"),
-    "vpd_adapter_topk_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1}, "lora"),
+    "vpd_adapter_topk_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk"}, "lora"),
     "grpo_qlora": ("grpo", {}, "qlora"),
-    "vpd_adapter_qlora_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1}, "qlora"),
+    "vpd_adapter_qlora_topk_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk"}, "qlora"),
     "vpd_adapter_sampled_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled"}, "lora"),
     "vpd_adapter_qlora_sampled_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled"}, "qlora"),
 }
 BASELINE = {None: "grpo", "lora": "grpo_lora", "qlora": "grpo_qlora"}
+
+
+def _proc_status(key: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(key)
 
 
 class PeakRSS:
@@ -72,6 +86,12 @@ class PeakRSS:
 
     def __enter__(self):
         self.base = self.peak = self.rss()
+        try:  # reset the kernel's high-water mark: exact, where sampling can miss a short spike
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+            self.hwm = True
+        except OSError:
+            self.hwm = False
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
@@ -84,6 +104,8 @@ class PeakRSS:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+        if self.hwm:
+            self.peak = max(self.peak, _proc_status("VmHWM"))
 
 
 def build_model(p, tok, device, model_dir):
@@ -111,7 +133,8 @@ def load_model(model_dir, device, peft):
         from transformers import BitsAndBytesConfig
 
         q = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16)
-        return AutoModelForCausalLM.from_pretrained(model_dir, quantization_config=q, dtype=torch.bfloat16, device_map={"": 0})
+        device_map = {"": 0} if device == "cuda" else {"": "cpu"}  # bitsandbytes ≥ 0.48 runs nf4 on the CPU too
+        return AutoModelForCausalLM.from_pretrained(model_dir, quantization_config=q, dtype=torch.bfloat16, device_map=device_map)
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
     return AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype)
 
@@ -179,6 +202,21 @@ def run_one(name, p, tok, dataset, model_dir, device, out_dir):
     return times, peak, base
 
 
+def run_isolated(name, preset, args, model_dir):
+    """`run_one` in a fresh Python process (same preset and model files)."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "benchmarks.cost", "--child", name, "--model-dir", str(model_dir),
+           "--preset", preset, "--device", args.device]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise RuntimeError(f"child exited with {done.returncode}: {tail}")
+    result = json.loads(lines[-1][len("RESULT "):])
+    return result["times"], result["peak"], result["base"]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -186,20 +224,23 @@ def main(argv=None):
     ap.add_argument("--configs", default=None, help="comma-separated subset of: " + ",".join(CONFIGS))
     ap.add_argument("--repeats", type=int, default=None)
     ap.add_argument("--out", default=None, help="Markdown report (default benchmarks/results/cost_<preset>.md)")
+    ap.add_argument("--isolate", action=argparse.BooleanOptionalAction, default=None,
+                    help="each configuration in a fresh process (default on CPU, where memory is the process's RSS)")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--model-dir", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.isolate is None:
+        args.isolate = args.device == "cpu"
     preset = args.preset or ("gpu" if args.device == "cuda" else "cpu")
     p = dict(PRESETS[preset])
     if args.repeats:
         p["repeats"] = args.repeats
     names = args.configs.split(",") if args.configs else list(CONFIGS)
-    if args.device == "cpu":
-        names = [n for n in names if CONFIGS[n][2] != "qlora"]  # bitsandbytes nf4 needs a GPU
-    else:
-        try:
-            import bitsandbytes  # noqa: F401
-        except ImportError:
-            print("bitsandbytes not installed: skipping the QLoRA configurations", file=sys.stderr)
-            names = [n for n in names if CONFIGS[n][2] != "qlora"]
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        print("bitsandbytes not installed: skipping the QLoRA configurations", file=sys.stderr)
+        names = [n for n in names if CONFIGS[n][2] != "qlora"]
     try:
         import trl.experimental.sdpo  # noqa: F401
     except ImportError:
@@ -210,6 +251,11 @@ def main(argv=None):
     tok = build_tokenizer()
     problems = task.make_problems(64, seed=1)
     dataset = task.to_dataset(problems)
+    if args.child:  # one configuration, in this fresh process; the parent reads the last line
+        model_dir = Path(args.model_dir)
+        times, peak, base = run_one(args.child, p, tok, dataset, model_dir, args.device, model_dir.parent)
+        print("RESULT " + json.dumps({"times": times, "peak": peak, "base": base}), flush=True)
+        return
     tmp = Path(tempfile.mkdtemp(prefix="vpd-cost-"))
     n_params = build_model(p, tok, args.device, tmp / "model")
     print(f"model: {n_params / 1e6:.1f}M parameters; configs: {names}", flush=True)
@@ -225,7 +271,10 @@ def main(argv=None):
             if name in failed:
                 continue
             try:
-                times, peak, base = run_one(name, p, tok, dataset, tmp / "model", args.device, tmp)
+                if args.isolate:
+                    times, peak, base = run_isolated(name, preset, args, tmp / "model")
+                else:
+                    times, peak, base = run_one(name, p, tok, dataset, tmp / "model", args.device, tmp)
             except Exception as exc:  # report and go on: one broken configuration must not hide the others
                 failed[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
                 print(f"[{name}] failed: {failed[name]}", file=sys.stderr, flush=True)
@@ -264,8 +313,9 @@ def summary_table(results, names, device_is_cuda=None) -> str:
             ok[on.replace("E1", "E5(derived)")] = tuple(0.8 * a + 0.2 * b for a, b in zip(ok[off], ok[on]))
             ok[on.replace("E1", "E5(derived)")] = ok[on.replace("E1", "E5(derived)")][:4] + (ok[on][4],)
     lines = [
-        "| config | step s | gen s | train s | peak MiB | step ×base | train ×base | mem ×base | step ×SDPO | train ×SDPO |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| config | step s | gen s | train s | peak MiB | growth MiB | step ×base | train ×base | mem ×base | growth ×base "
+        "| step ×SDPO | train ×SDPO |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, (step, gen, train, mem, peak) in ok.items():
         peft = CONFIGS[n][2] if n in CONFIGS else None
@@ -273,8 +323,8 @@ def summary_table(results, names, device_is_cuda=None) -> str:
         s = ok.get("sdpo") if peft is None else None
         fmt = lambda x: f"{x:.2f}" if x == x else "—"  # noqa: E731
         lines.append(
-            f"| {n} | {step:.3f} | {gen:.3f} | {train:.3f} | {peak / 2**20:.0f} | "
-            + (f"{fmt(step / b[0])} | {fmt(train / b[2])} | {fmt(peak / b[4])} | " if b else "— | — | — | ")
+            f"| {n} | {step:.3f} | {gen:.3f} | {train:.3f} | {peak / 2**20:.0f} | {mem / 2**20:.0f} | "
+            + (f"{fmt(step / b[0])} | {fmt(train / b[2])} | {fmt(peak / b[4])} | {fmt(mem / b[3])} | " if b else "— | — | — | — | ")
             + (f"{fmt(step / s[0])} | {fmt(train / s[2])} |" if s else "— | — |")
         )
     return "\n".join(lines)
@@ -302,10 +352,13 @@ def make_report(results, failed, p, preset, args, n_params, seconds) -> str:
         "step = median optimizer-step time; gen = median time inside `_generate` (sampling only); train = median of "
         "step − gen (rewards, feedback, teacher context, log-probs, losses, backward, optimizer). ×base: against GRPO "
         "with the same PEFT setting (full / LoRA / QLoRA); ×SDPO: against TRL's SDPOTrainer (EMA teacher, top-100 "
-        "logits, weight 0.5, per-rollout verifier feedback). Peak: " + (
+        "logits, weight 0.5, per-rollout verifier feedback). mem ×base: peak against the baseline's peak; growth: "
+        "peak minus the memory in use right before `train()` (model, data and trainer loaded), and its ratio. Peak: " + (
             "`torch.cuda.max_memory_allocated`." if args.device == "cuda" else
-            "peak RSS of the process (includes everything loaded so far; the ratio is dominated by the shared "
-            "baseline, so read it as an upper-level check only)."),
+            "the process's resident-set high-water mark during `train()`"
+            + (", each configuration in a fresh process."
+               if args.isolate else " (one process for all configurations: memory freed by one run and kept by the "
+               "allocator can hide the next one's peak; read it as a rough check only).")),
         "",
         summary_table(results, names),
         "",

@@ -91,8 +91,8 @@ def test_empty_selection_gives_an_attached_empty_result():
 
 
 class _LargestVocabRows(TorchDispatchMode):
-    """Records the most rows of any new tensor (not a view of an input) an op produces whose last dimension is the
-    vocabulary."""
+    """Records the most rows of any new tensor (not a view of an input) an op produces whose last dimension is at least
+    the vocabulary (logits, or TRL's vocabulary tiles)."""
 
     def __init__(self, vocab):
         super().__init__()
@@ -105,16 +105,17 @@ class _LargestVocabRows(TorchDispatchMode):
         for t in out if isinstance(out, (tuple, list)) else [out]:
             if not isinstance(t, torch.Tensor) or t.untyped_storage().data_ptr() in shared:
                 continue
-            if t.dim() >= 2 and t.shape[-1] == self.vocab:
+            if t.dim() >= 2 and t.shape[-1] >= self.vocab:
                 self.rows = max(self.rows, math.prod(t.shape[:-1]))
         return out
 
 
+@pytest.mark.parametrize("mode", ["topk", "full"])
 @pytest.mark.parametrize("chunk_tokens, max_rows", [(4, 4), (64, N)])  # the second row is the detector's control
-def test_topk_never_holds_more_than_one_chunk_of_logits(chunk_tokens, max_rows):
+def test_never_more_than_one_chunk_of_logits(mode, chunk_tokens, max_rows):
     h_s, h_t, s_head, t_head = _inputs()
     with _LargestVocabRows(V) as probe:
-        out = head_divergence("topk", h_s, h_t, s_head, t_head, alpha=1.0, topk=6, chunk_tokens=chunk_tokens)
+        out = head_divergence(mode, h_s, h_t, s_head, t_head, alpha=1.0, topk=6, chunk_tokens=chunk_tokens)
         out.sum().backward()
     assert probe.rows == max_rows
 

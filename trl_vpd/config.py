@@ -153,8 +153,9 @@ class VPDConfig(GRPOConfig):
     distillation_chunk_tokens: int = field(
         default=256,
         metadata={
-            "help": "`topk` mode: completion tokens whose full-vocabulary logits are computed at once (recomputed in "
-            "the backward). Peak extra memory ≈ 4 × chunk × vocabulary × 4 bytes; lower it for large vocabularies."
+            "help": "`topk`/`full` modes: completion tokens whose vocabulary-sized logits are computed at once (`topk` "
+            "recomputes them in the backward). The M-step's extra memory is a few × chunk × vocabulary × 4 bytes; "
+            "lower it for large vocabularies."
         },
     )
     distillation_add_tail: bool = field(

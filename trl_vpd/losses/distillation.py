@@ -138,32 +138,36 @@ def head_divergence(
 ) -> torch.Tensor:
     """Per-token "full" or "topk" D_alpha from final hidden states (N, H) -> (N,), never holding (N, V) logits.
 
-    "full" is TRL's `ChunkedDivergenceFunction` (vocabulary tiles, online logsumexp, same alpha convention).
-    "topk" projects `chunk_tokens` positions at a time, under activation checkpointing, so at most one chunk's
-    logits exist at once in the forward and in the backward. Gradients reach the student side only.
+    Positions are processed `chunk_tokens` at a time. "full" hands each chunk to TRL's `ChunkedDivergenceFunction`
+    (vocabulary tiles, online logsumexp, same alpha convention; its tile buffers grow with the rows it is given).
+    "topk" projects each chunk under activation checkpointing, so at most one chunk's logits exist at once in the
+    forward and in the backward. Gradients reach the student side only.
     """
     alpha = _check_alpha(alpha)
-    teacher_hidden = teacher_hidden.detach()
-    if mode == "full":
-        from trl.kernels.chunked_divergence import ChunkedDivergenceFunction
-
-        teacher_weight = teacher_head.weight.detach()
-        teacher_bias = None if teacher_head.bias is None else teacher_head.bias.detach()
-        per_token, _ = ChunkedDivergenceFunction.apply(
-            student_hidden, student_head.weight, student_head.bias,
-            teacher_hidden, teacher_weight, teacher_bias,
-            alpha, temperature,
-            student_head.logit_scale, student_head.softcap, teacher_head.logit_scale, teacher_head.softcap,
-        )  # fmt: skip
-        return per_token
-    if mode != "topk":
+    if mode not in ("full", "topk"):
         raise ValueError(f"head_divergence computes 'full' or 'topk', got {mode!r}.")
-    if topk is None:
+    if mode == "topk" and topk is None:
         raise ValueError("Distillation mode 'topk' needs `topk` (the support size).")
     if chunk_tokens < 1:
         raise ValueError(f"chunk_tokens must be ≥ 1, got {chunk_tokens}.")
+    teacher_hidden = teacher_hidden.detach()
+    teacher_head = OutputHead(
+        teacher_head.weight.detach(),
+        None if teacher_head.bias is None else teacher_head.bias.detach(),
+        teacher_head.logit_scale,
+        teacher_head.softcap,
+    )
 
-    def chunk_divergence(h_s, h_t):
+    def full_chunk(h_s, h_t):
+        from trl.kernels.chunked_divergence import ChunkedDivergenceFunction
+
+        s, t = student_head, teacher_head
+        return ChunkedDivergenceFunction.apply(
+            h_s, s.weight, s.bias, h_t, t.weight, t.bias, alpha, temperature, s.logit_scale, s.softcap,
+            t.logit_scale, t.softcap,
+        )[0]  # fmt: skip
+
+    def topk_chunk(h_s, h_t):
         with torch.no_grad():
             teacher_logits = teacher_head.logits(h_t, temperature)
         student_logits = student_head.logits(h_s, temperature)
@@ -174,10 +178,12 @@ def head_divergence(
     for start in range(0, student_hidden.size(0), chunk_tokens):
         h_s = student_hidden[start : start + chunk_tokens]
         h_t = teacher_hidden[start : start + chunk_tokens]
-        if needs_grad:
-            chunks.append(checkpoint(chunk_divergence, h_s, h_t, use_reentrant=False))
+        if mode == "full":
+            chunks.append(full_chunk(h_s, h_t))
+        elif needs_grad:
+            chunks.append(checkpoint(topk_chunk, h_s, h_t, use_reentrant=False))
         else:
-            chunks.append(chunk_divergence(h_s, h_t))
+            chunks.append(topk_chunk(h_s, h_t))
     if not chunks:
         return student_hidden.sum(-1).float() * 0.0  # (0,), still attached to the graph
     return torch.cat(chunks)
