@@ -4,6 +4,7 @@ from the same hidden states, each variant in a fresh process.
 
     python -m benchmarks.m_step_memory                      # CPU, a few minutes
     python -m benchmarks.m_step_memory --tokens 256 --vocab 4096 --hidden 64 --out /tmp/m.md   # smoke test
+    python -m benchmarks.m_step_memory --device cuda --tokens 4096 --out m_step_memory_gpu.md
 
 Memory: the kernel's resident-set high-water mark (VmHWM, reset before the step) above the resident set at that
 moment, so inputs and weights are excluded and only what the M-step allocates counts. One fp32 copy of the logits is
@@ -34,19 +35,27 @@ def _status(key: str) -> int:
     raise KeyError(key)
 
 
-def run_variant(variant: str, tokens: int, vocab: int, hidden: int, topk: int, chunk: int, measure: bool = True):
+def run_variant(
+    variant: str, tokens: int, vocab: int, hidden: int, topk: int, chunk: int, measure: bool = True, device: str = "cpu"
+):
     from trl_vpd.losses import OutputHead, full_vocab_divergence, head_divergence, topk_divergence
 
     if measure:  # the same step on a toy size first: lazy imports and autograd set-up are not the M-step's memory
-        run_variant(variant, 8, 2 * topk, 8, topk, chunk, measure=False)
+        run_variant(variant, 8, 2 * topk, 8, topk, chunk, measure=False, device=device)
     torch.manual_seed(0)
-    student = OutputHead(torch.randn(vocab, hidden) / hidden**0.5)
-    teacher = OutputHead(student.weight + 0.01 * torch.randn(vocab, hidden))
-    h_s = torch.randn(tokens, hidden, requires_grad=True)
-    h_t = torch.randn(tokens, hidden)
+    student = OutputHead(torch.randn(vocab, hidden, device=device) / hidden**0.5)
+    teacher = OutputHead(student.weight + 0.01 * torch.randn(vocab, hidden, device=device))
+    h_s = torch.randn(tokens, hidden, device=device, requires_grad=True)
+    h_t = torch.randn(tokens, hidden, device=device)
     mode = variant.split("_")[1]
-    base = _status("VmRSS")
-    if measure:
+    cuda = device == "cuda"
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    else:
+        base = _status("VmRSS")
+    if measure and not cuda:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
     start = time.perf_counter()
@@ -59,8 +68,11 @@ def run_variant(variant: str, tokens: int, vocab: int, hidden: int, topk: int, c
     else:
         per_token = head_divergence(mode, h_s, h_t, student, teacher, alpha=1.0, topk=topk, chunk_tokens=chunk)
     per_token.mean().backward()
+    if cuda:
+        torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    return {"extra_bytes": _status("VmHWM") - base, "seconds": seconds, "loss": per_token.mean().item()}
+    peak = torch.cuda.max_memory_allocated() if cuda else _status("VmHWM")
+    return {"extra_bytes": peak - base, "seconds": seconds, "loss": per_token.mean().item()}
 
 
 def main(argv=None):
@@ -70,12 +82,13 @@ def main(argv=None):
     ap.add_argument("--hidden", type=int, default=1024)
     ap.add_argument("--topk", type=int, default=100)
     ap.add_argument("--chunk", type=int, default=256, help="distillation_chunk_tokens")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "m_step_memory.md"))
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         variant, vocab = args.child.split(":")
-        result = run_variant(variant, args.tokens, int(vocab), args.hidden, args.topk, args.chunk)
+        result = run_variant(variant, args.tokens, int(vocab), args.hidden, args.topk, args.chunk, device=args.device)
         print("RESULT " + json.dumps(result), flush=True)
         return
 
@@ -84,7 +97,7 @@ def main(argv=None):
         for variant in VARIANTS:
             cmd = [sys.executable, "-m", "benchmarks.m_step_memory", "--child", f"{variant}:{vocab}",
                    "--tokens", str(args.tokens), "--hidden", str(args.hidden), "--topk", str(args.topk),
-                   "--chunk", str(args.chunk)]
+                   "--chunk", str(args.chunk), "--device", args.device]
             done = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parent.parent)
             lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
             if not lines:
@@ -98,11 +111,14 @@ def main(argv=None):
         "# M-step memory: materialized vs chunked logits",
         "",
         f"Command: `python -m benchmarks.m_step_memory {' '.join(sys.argv[1:])}`  ",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores; torch {torch.__version__}.  ",
+        f"Machine: {torch.cuda.get_device_name(0) if args.device == 'cuda' else f'{platform.machine()}, {os.cpu_count()} CPU cores'}; "
+        f"torch {torch.__version__}.  ",
         f"{args.tokens} completion tokens, hidden {args.hidden}, top-k {args.topk}, chunk {args.chunk} tokens, reverse "
         "KL, forward + backward of the distillation term alone from the same hidden states, fp32, each variant in a "
-        "fresh process. Extra memory = VmHWM during the step − VmRSS before it (inputs and weights excluded). Times "
-        "are single CPU runs on a shared machine: indicative only.",
+        "fresh process. Extra memory = "
+        + ("`torch.cuda.max_memory_allocated` during the step − allocated before it" if args.device == "cuda" else
+           "VmHWM during the step − VmRSS before it")
+        + " (inputs and weights excluded). Times are single runs: indicative only.",
         "",
         "| vocab | variant | extra MiB | × one fp32 logits copy | seconds | loss |",
         "|---|---|---|---|---|---|",

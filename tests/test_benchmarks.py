@@ -7,12 +7,36 @@ def test_cost_benchmark_tiny(tmp_path):
     from benchmarks import cost
 
     out = tmp_path / "cost.md"
-    cost.main(["--size", "tiny", "--configs", "grpo,sdpo,vpd_shared_topk_E1,vpd_adapter_topk_E1", "--out", str(out)])
+    configs = "grpo,sdpo,vpd_shared_topk_E1,vpd_adapter_topk_E1"
+    cost.main(["--size", "tiny", "--configs", configs, "--no-isolate", "--out", str(out)])
     text = out.read_text()
     assert "| vpd_shared_topk_E1 |" in text and "| vpd_adapter_topk_E1 |" in text and "| sdpo |" in text
     data = json.loads(out.with_suffix(".json").read_text())
     assert not data["failed"], data["failed"]
     assert all(len(r["step"]) > 0 for r in data["results"].values())
+
+
+def test_cost_benchmark_isolated_qlora_on_cpu(tmp_path):
+    from benchmarks import cost
+
+    out = tmp_path / "cost.md"
+    cost.main(["--size", "tiny", "--configs", "grpo_qlora,vpd_adapter_qlora_sampled_E1", "--out", str(out)])
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert not data["failed"], data["failed"]
+    for result in data["results"].values():  # measured in a child process: a real high-water mark above the base
+        assert result["step"] and result["peak"][0] > result["base"][0] > 0
+
+
+def test_m_step_memory_benchmark_tiny(tmp_path):
+    from benchmarks import m_step_memory
+
+    out = tmp_path / "m.md"
+    m_step_memory.main(["--tokens", "64", "--vocab", "512", "--hidden", "16", "--topk", "8", "--chunk", "16", "--out", str(out)])
+    rows = json.loads(out.with_suffix(".json").read_text())["rows"]
+    assert [r["variant"] for r in rows] == list(m_step_memory.VARIANTS)
+    losses = {r["variant"]: r["loss"] for r in rows}  # both paths compute the same divergence
+    assert abs(losses["chunked_topk"] - losses["materialized_topk"]) < 1e-5
+    assert abs(losses["chunked_full"] - losses["materialized_full"]) < 1e-5
 
 
 def test_learning_benchmark_tiny(tmp_path, monkeypatch):
