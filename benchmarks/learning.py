@@ -3,6 +3,7 @@
     python -m benchmarks.learning --size small      # CPU default, 3 seeds
     python -m benchmarks.learning --size large --device cuda
     python -m benchmarks.learning --size tiny       # smoke test (CI)
+    python -m benchmarks.learning --size estep      # CPU, E-step every step: fixed vs adaptive β_E (issue 6)
 
 Task (`benchmarks/task.py`): reverse / sort / shift a string of letters; reward 0/1; the verifier's feedback names the
 length error and the first wrong positions with the letter that belongs there. Model (`benchmarks/tinylm.py`): a tiny
@@ -53,6 +54,15 @@ SIZES = {
         steps=30,
         eval_every=10, prompts=2, gens=8, completion=10, n_eval=128, n_train=512,
     ),
+    # Issue 6: a regime where the E-step moves the teacher adapter (every step, 4× teacher lr: see trainers.py), fixed
+    # vs adaptive β_E, against the LoRA controls. Same pretraining as `small` (the cached model is reused).
+    "estep": dict(
+        pretrain=dict(feedback_fraction=0.7, target_teacher_fix_rate=0.25, eval_every=25, max_steps=800),
+        methods=["grpo_lora", "passive_frozen_lora", "vpd_adapter", "vpd_adapter_e1", "vpd_adapter_e1_adaptive"],
+        seeds=[0, 1, 2, 3, 4],
+        steps=60,
+        eval_every=10, prompts=2, gens=8, completion=10, n_eval=128, n_train=512,
+    ),
     "large": dict(
         pretrain=dict(hidden_size=256, num_layers=4, intermediate_size=512, num_heads=8, num_kv_heads=4, learning_rate=1e-3,
                       num_problems=20000, max_steps=4000),
@@ -61,7 +71,8 @@ SIZES = {
     ),
 }
 LR = {"full": 1e-4, "lora": 4e-4}  # LoRA gets 4× the full-model lr (the usual ratio); `--lr` scales both together
-VPD_LOGGED = ("vpd/kl_e", "vpd/beta_e", "vpd/e_loss", "vpd/teacher_student_kl", "vpd/non_finite_loss")
+VPD_LOGGED = ("vpd/kl_e", "vpd/beta_e", "vpd/e_loss", "vpd/teacher_student_kl", "vpd/non_finite_loss",
+              "vpd/teacher_reward_pos", "vpd/teacher_reward_neg")
 
 
 def teacher_module(trainer, model):
@@ -177,8 +188,49 @@ def report(results, size_name, size, info, threshold, args, seconds, out: Path) 
         tf0 = _ms([r["curve"][0]["teacher_fix"] for r in runs])
         tf1 = _ms([r["curve"][-1]["teacher_fix"] for r in runs])
         lines.append(f"| {method} | {_ms(finals)} | {_ms(deltas)} | {reach_s} | {_ms(rew)} | {tf0} → {tf1} |")
+    lines += e_step_summary(results)
     lines += ["", f"![curves]({out.stem}.png)", ""]
     return "\n".join(lines)
+
+
+def e_step_summary(results) -> list[str]:
+    """Per method with an E-step: KL_E, β_E and the teacher's discrimination (implicit reward on positive minus
+    negative rollouts) at the first E-step and averaged over the last `LAST` E-steps (single batches are noisy), mean ±
+    std over seeds: did the teacher move, did β_E adapt."""
+    LAST = 5  # noqa: N806
+    rows = []
+    for method, runs in results.items():
+        series = [r.get("vpd", {}) for r in runs]
+        if not all(s.get("vpd/kl_e") for s in series):
+            continue
+
+        def first_last(key, s=series):
+            vals = [[v for _, v in x.get(key, [])] for x in s]
+            if not all(vals):
+                return "—"
+            return f"{_ms([v[0] for v in vals])} → {_ms([statistics.mean(v[-LAST:]) for v in vals])}"
+
+        disc = []
+        for s in series:
+            pos, neg = dict(s.get("vpd/teacher_reward_pos", [])), dict(s.get("vpd/teacher_reward_neg", []))
+            ok = lambda v: v is not None and not math.isnan(v)  # noqa: E731  (NaN is logged as None: no pos/neg)
+            disc.append([(k, pos[k] - neg[k]) for k in sorted(pos) if ok(pos[k]) and ok(neg.get(k))])
+        disc_s = first_last("d", [{"d": d} for d in disc])
+        n = statistics.mean(len(s["vpd/kl_e"]) for s in series)
+        rows.append(f"| {method} | {n:.0f} | {first_last('vpd/kl_e')} | {first_last('vpd/beta_e')} | {disc_s} |")
+    if not rows:
+        return []
+    return [
+        "",
+        "E-steps (first E-step of each run → mean of its last 5 E-steps; then mean ± std over seeds): KL_E = "
+        "per-token KL(teacher ‖ student) on the batch, measured before that E-step's update; teacher h₊ − h₋ = the "
+        "teacher's mean implicit reward log q/π_ref on positive minus negative rollouts (its discrimination; E-steps "
+        "where both kinds occur).",
+        "",
+        "| method | E-steps per run | KL_E | β_E | teacher h₊ − h₋ |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
 
 
 def plot(results, path: Path, title: str):

@@ -27,6 +27,23 @@ METHODS = {
         {"teacher_mode": "adapter", "e_step": True, "trust_region_target_kl": 0.1, "trust_region_skip_factor": None},
         True,
     ),
+    # Like-for-like control of the adapter rows: LoRA student, frozen teacher (PEFT: adapters disabled, i.e. the base
+    # weights, which is exactly where the adapter teacher starts), no E-step.
+    "passive_frozen_lora": ("vpd", {"teacher_mode": "frozen", "e_step": False}, True),
+    # A regime where the E-step can visibly move the teacher adapter (issue 6): an E-step on every optimizer step (not
+    # every 5) and a teacher lr of 1.6e-3 = 4× the benchmark's LoRA lr 4e-4 (the same 4× ratio the benchmark already
+    # uses for LoRA vs full fine-tuning; Adam moves each parameter by ~lr per step, so 4× lr and 5× more E-steps give
+    # ~20× the teacher movement per training step). Fixed once, before any run; not tuned.
+    "vpd_adapter_e1": (
+        "vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "teacher_learning_rate": 1.6e-3}, True,
+    ),
+    # The same with the adaptive β_E controller, as in vpd_adapter_adaptive (ε = 0.1, no hard skip).
+    "vpd_adapter_e1_adaptive": (
+        "vpd",
+        {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "teacher_learning_rate": 1.6e-3,
+         "trust_region_target_kl": 0.1, "trust_region_skip_factor": None},
+        True,
+    ),
 }
 
 
