@@ -247,3 +247,38 @@ def test_trainer_checkpoint_round_trip(tmp_path, restore_flag):
     assert active.beta == pytest.approx(expected_final)
     assert active.controller.num_updates == 4
     assert active.delta == pytest.approx(callback.delta)
+
+
+def _feed(callback, kls):
+    for kl in kls:
+        callback.record(kl)
+        callback.apply_recorded()
+
+
+def test_warns_once_when_beta_is_pinned_at_max_above_target(caplog):
+    """The estep benchmark's failure mode: KL_E starts at 0.35 from the prompt alone, ε = 0.1 is out of reach."""
+    callback = TrustRegionCallback(beta=0.1, target_kl=0.1, rate=1.0, max_change=1.0, beta_max=1.0)
+    with caplog.at_level("WARNING", logger="trl_vpd.trust_region"):
+        _feed(callback, [0.35, 0.5, 0.6])  # β: 0.1 → 0.27 → 0.74 → 1.0 (pinned)
+        assert callback.beta == 1.0
+        _feed(callback, [0.7, 0.8])
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1, warnings
+    assert "trust_region_beta_max=1" in warnings[0] and "KL_E=0.35" in warnings[0]  # names the prompt-only KL
+
+
+def test_warns_when_beta_is_pinned_at_min_below_target(caplog):
+    callback = TrustRegionCallback(beta=0.1, target_kl=1.0, rate=1.0, max_change=1.0, beta_min=0.05)
+    with caplog.at_level("WARNING", logger="trl_vpd.trust_region"):
+        _feed(callback, [0.0, 0.0, 0.0])
+    assert callback.beta == 0.05
+    assert len(caplog.records) == 1 and "trust_region_beta_min" in caplog.records[0].getMessage()
+
+
+def test_no_warning_while_beta_is_free_or_fixed(caplog):
+    adaptive = TrustRegionCallback(beta=0.1, target_kl=0.1, rate=0.1, beta_max=10.0)
+    fixed = TrustRegionCallback(beta=0.1)
+    with caplog.at_level("WARNING", logger="trl_vpd.trust_region"):
+        _feed(adaptive, [0.12, 0.09, 0.2, 0.05] * 5)
+        _feed(fixed, [5.0] * 20)
+    assert caplog.records == []

@@ -9,11 +9,14 @@ stores the controller in `trainer_state.json`, so a resumed run continues with t
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from transformers.trainer_callback import ExportableState, TrainerCallback
+
+logger = logging.getLogger(__name__)
 
 # What changes during training (restored on resume); every other field is configuration.
 _DYNAMIC_FIELDS = ("beta", "delta", "num_updates", "num_skipped", "num_invalid")
@@ -135,6 +138,8 @@ class TrustRegionCallback(TrainerCallback, ExportableState):
         self._kls: list[float] = []
         self._h_pos: list[float] = []
         self._h_neg: list[float] = []
+        self._first_kl: float | None = None
+        self._warned_at_bound = False
 
     @property
     def controller_state(self) -> dict[str, Any]:
@@ -179,10 +184,35 @@ class TrustRegionCallback(TrainerCallback, ExportableState):
         """Feed the mean of the buffered measurements to the controller and clear the buffer (no-op if empty)."""
         if self._kls:
             finite = [v for v in self._kls if math.isfinite(v)]
-            self.controller.update_beta(sum(finite) / len(finite) if finite else math.nan)
+            kl = sum(finite) / len(finite) if finite else math.nan
+            if self._first_kl is None and finite:
+                self._first_kl = kl
+            self.controller.update_beta(kl)
+            self._warn_if_pinned(kl)
         if self._h_pos or self._h_neg:
             self.controller.update_delta(_mean_or_none(self._h_pos), _mean_or_none(self._h_neg))
         self._kls, self._h_pos, self._h_neg = [], [], []
+
+    def _warn_if_pinned(self, kl: float) -> None:
+        """Say once when β_E sits at a bound: the controller can no longer steer KL_E toward the target, usually
+        because the target lies below what the teacher prompt alone produces (KL_E is > 0 before any E-step)."""
+        c = self.controller
+        if c.target_kl is None or self._warned_at_bound or not math.isfinite(kl):
+            return
+        if c.beta >= c.beta_max and kl > c.target_kl:
+            self._warned_at_bound = True
+            logger.warning(
+                "β_E reached trust_region_beta_max=%g while KL_E=%.3g stays above trust_region_target_kl=%g. The first "
+                "E-step measured KL_E=%.3g before any teacher update (the teacher prompt alone); set the target above "
+                "that, or raise trust_region_beta_max.", c.beta_max, kl, c.target_kl, self._first_kl,
+            )  # fmt: skip
+        elif c.beta <= c.beta_min and kl < c.target_kl:
+            self._warned_at_bound = True
+            logger.warning(
+                "β_E reached trust_region_beta_min=%g while KL_E=%.3g stays below trust_region_target_kl=%g: the "
+                "E-step does not move the teacher that far; lower the target or raise teacher_learning_rate.",
+                c.beta_min, kl, c.target_kl,
+            )  # fmt: skip
 
     def on_step_end(self, args, state, control, **kwargs):
         """Once per optimizer step, after all gradient-accumulation micro-batches: update β and δ."""
