@@ -65,7 +65,8 @@ CONFIGS = {
 BASELINE = {None: "grpo", "lora": "grpo_lora", "qlora": "grpo_qlora"}
 
 
-def _proc_status(key: str) -> int:
+def proc_status(key: str) -> int:
+    """A byte count from /proc/self/status (VmRSS, VmHWM, ...)."""
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith(key + ":"):
@@ -105,7 +106,7 @@ class PeakRSS:
         self._stop.set()
         self._thread.join()
         if self.hwm:
-            self.peak = max(self.peak, _proc_status("VmHWM"))
+            self.peak = max(self.peak, proc_status("VmHWM"))
 
 
 def build_model(p, tok, device, model_dir):

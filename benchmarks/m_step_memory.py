@@ -24,15 +24,9 @@ from pathlib import Path
 
 import torch
 
+from .cost import proc_status
+
 VARIANTS = ("materialized_topk", "chunked_topk", "materialized_full", "chunked_full")
-
-
-def _status(key: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) * 1024
-    raise KeyError(key)
 
 
 def run_variant(
@@ -54,7 +48,7 @@ def run_variant(
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
     else:
-        base = _status("VmRSS")
+        base = proc_status("VmRSS")
     if measure and not cuda:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
@@ -71,7 +65,7 @@ def run_variant(
     if cuda:
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    peak = torch.cuda.max_memory_allocated() if cuda else _status("VmHWM")
+    peak = torch.cuda.max_memory_allocated() if cuda else proc_status("VmHWM")
     return {"extra_bytes": peak - base, "seconds": seconds, "loss": per_token.mean().item()}
 
 
