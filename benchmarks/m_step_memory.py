@@ -108,7 +108,8 @@ def main(argv=None):
         f"Machine: {torch.cuda.get_device_name(0) if args.device == 'cuda' else f'{platform.machine()}, {os.cpu_count()} CPU cores'}; "
         f"torch {torch.__version__}.  ",
         f"{args.tokens} completion tokens, hidden {args.hidden}, top-k {args.topk}, chunk {args.chunk} tokens, reverse "
-        "KL, forward + backward of the distillation term alone from the same hidden states, fp32, each variant in a "
+        "KL, frozen LM head (the LoRA/QLoRA case), forward + backward of the distillation term alone from the same "
+        "hidden states, fp32, each variant in a "
         "fresh process. Extra memory = "
         + ("`torch.cuda.max_memory_allocated` during the step − allocated before it" if args.device == "cuda" else
            "VmHWM during the step − VmRSS before it")

@@ -21,10 +21,11 @@ def _np_log_softmax(x):
     return x - np.log(np.exp(x).sum(-1, keepdims=True))
 
 
-def _inputs(seed=0, softcap=None, scale=1.0):
+def _inputs(seed=0, softcap=None, scale=1.0, frozen_head=False):
+    """Hidden states and heads; `frozen_head` is the LoRA case (only the hidden states need a gradient)."""
     g = torch.Generator().manual_seed(seed)
     student_head = OutputHead(
-        torch.randn(V, H, generator=g, requires_grad=True), torch.randn(V, generator=g), scale, softcap
+        torch.randn(V, H, generator=g, requires_grad=not frozen_head), torch.randn(V, generator=g), scale, softcap
     )
     teacher_head = OutputHead(torch.randn(V, H, generator=g), None, scale, softcap)
     h_s = torch.randn(N, H, generator=g, requires_grad=True)
@@ -49,15 +50,19 @@ def test_output_head_logits_follow_the_formula():
 @pytest.mark.parametrize("mode", ["full", "topk"])
 @pytest.mark.parametrize("alpha", [0.0, 0.5, 1.0])
 @pytest.mark.parametrize("softcap", [None, 4.0])
-def test_chunked_divergence_equals_the_materialized_one(mode, alpha, softcap):
-    h_s, h_t, s_head, t_head = _inputs(softcap=softcap, scale=1.3)
+@pytest.mark.parametrize("frozen_head", [False, True])
+def test_chunked_divergence_equals_the_materialized_one(mode, alpha, softcap, frozen_head):
+    h_s, h_t, s_head, t_head = _inputs(softcap=softcap, scale=1.3, frozen_head=frozen_head)
     chunked = head_divergence(
         mode, h_s, h_t, s_head, t_head, alpha=alpha, temperature=0.7, topk=6, chunk_tokens=5
     )
     reference = _materialized(mode, h_s, h_t, s_head, t_head, alpha, 0.7, 6)
     torch.testing.assert_close(chunked, reference, rtol=1e-4, atol=1e-5)
-    grads = torch.autograd.grad(chunked.sum(), [h_s, s_head.weight])
-    expected = torch.autograd.grad(reference.sum(), [h_s, s_head.weight])
+    weights = [h_s] if frozen_head else [h_s, s_head.weight]
+    # a non-uniform outer gradient: the row-wise path must scale each row by its own incoming gradient
+    outer = torch.linspace(-1.0, 2.0, N)
+    grads = torch.autograd.grad(chunked, weights, grad_outputs=outer)
+    expected = torch.autograd.grad(reference, weights, grad_outputs=outer)
     for got, want in zip(grads, expected, strict=True):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
 
@@ -110,10 +115,10 @@ class _LargestVocabRows(TorchDispatchMode):
         return out
 
 
-@pytest.mark.parametrize("mode", ["topk", "full"])
+@pytest.mark.parametrize("mode, frozen_head", [("topk", False), ("topk", True), ("full", False)])
 @pytest.mark.parametrize("chunk_tokens, max_rows", [(4, 4), (64, N)])  # the second row is the detector's control
-def test_never_more_than_one_chunk_of_logits(mode, chunk_tokens, max_rows):
-    h_s, h_t, s_head, t_head = _inputs()
+def test_never_more_than_one_chunk_of_logits(mode, frozen_head, chunk_tokens, max_rows):
+    h_s, h_t, s_head, t_head = _inputs(frozen_head=frozen_head)
     with _LargestVocabRows(V) as probe:
         out = head_divergence(mode, h_s, h_t, s_head, t_head, alpha=1.0, topk=6, chunk_tokens=chunk_tokens)
         out.sum().backward()
@@ -130,3 +135,17 @@ def test_invalid_arguments_are_rejected():
         head_divergence("sampled", h_s, h_t, s_head, t_head, alpha=1.0)
     with pytest.raises(ValueError, match="alpha"):
         head_divergence("full", h_s, h_t, s_head, t_head, alpha=1.5)
+
+
+@pytest.mark.parametrize("frozen_head, projections_per_chunk", [(True, 2), (False, 4)])
+def test_frozen_head_topk_is_not_recomputed_in_backward(monkeypatch, frozen_head, projections_per_chunk):
+    """LoRA/QLoRA (frozen head): student + teacher projection once per chunk; a trainable head pays the checkpoint
+    recompute of both in the backward."""
+    h_s, h_t, s_head, t_head = _inputs(frozen_head=frozen_head)
+    calls = []
+    original = OutputHead.logits
+    monkeypatch.setattr(OutputHead, "logits", lambda self, h, t: calls.append(1) or original(self, h, t))
+    out = head_divergence("topk", h_s, h_t, s_head, t_head, alpha=1.0, topk=6, chunk_tokens=8)
+    out.sum().backward()
+    assert len(calls) == projections_per_chunk * math.ceil(N / 8)
+    assert h_s.grad is not None and h_s.grad.abs().sum() > 0

@@ -140,8 +140,9 @@ def head_divergence(
 
     Positions are processed `chunk_tokens` at a time. "full" hands each chunk to TRL's `ChunkedDivergenceFunction`
     (vocabulary tiles, online logsumexp, same alpha convention; its tile buffers grow with the rows it is given).
-    "topk" projects each chunk under activation checkpointing, so at most one chunk's logits exist at once in the
-    forward and in the backward. Gradients reach the student side only.
+    "topk" holds at most one chunk's logits at once: with a frozen student head (LoRA / QLoRA) the gradient with
+    respect to the hidden states is taken in the forward (`_RowwiseLoss`: three projections per chunk), otherwise the
+    chunk runs under activation checkpointing (recomputed in the backward). Gradients reach the student side only.
     """
     alpha = _check_alpha(alpha)
     if mode not in ("full", "topk"):
@@ -174,12 +175,17 @@ def head_divergence(
         return topk_divergence(student_logits, teacher_logits, topk, alpha, add_tail=add_tail)
 
     needs_grad = torch.is_grad_enabled() and (student_hidden.requires_grad or student_head.weight.requires_grad)
+    head_frozen = not student_head.weight.requires_grad and (
+        student_head.bias is None or not student_head.bias.requires_grad
+    )
     chunks = []
     for start in range(0, student_hidden.size(0), chunk_tokens):
         h_s = student_hidden[start : start + chunk_tokens]
         h_t = teacher_hidden[start : start + chunk_tokens]
         if mode == "full":
             chunks.append(full_chunk(h_s, h_t))
+        elif needs_grad and head_frozen:  # LoRA / QLoRA: the head is frozen, only the hidden states need a gradient
+            chunks.append(_RowwiseLoss.apply(h_s, h_t, topk_chunk))
         elif needs_grad:
             chunks.append(checkpoint(topk_chunk, h_s, h_t, use_reentrant=False))
         else:
@@ -187,6 +193,26 @@ def head_divergence(
     if not chunks:
         return student_hidden.sum(-1).float() * 0.0  # (0,), still attached to the graph
     return torch.cat(chunks)
+
+
+class _RowwiseLoss(torch.autograd.Function):
+    """Per-row losses whose gradient with respect to the rows is taken in the forward, so nothing of the (rows, V)
+    logits is kept or recomputed: valid because row i's loss depends on row i alone and no other input needs a
+    gradient (a frozen LM head). The backward only scales each stored row gradient by its incoming gradient."""
+
+    @staticmethod
+    def forward(ctx, rows, other, row_loss):
+        with torch.enable_grad():
+            leaf = rows.detach().requires_grad_(True)
+            loss = row_loss(leaf, other)
+            (grad,) = torch.autograd.grad(loss.sum(), leaf)
+        ctx.save_for_backward(grad)
+        return loss.detach()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (grad,) = ctx.saved_tensors
+        return grad * grad_output.unsqueeze(-1).to(grad.dtype), None, None
 
 
 def sampled_token_divergence(student_logps: torch.Tensor, teacher_logps: torch.Tensor) -> torch.Tensor:
