@@ -298,7 +298,9 @@ def test_bad_feedback_function_stops_training_with_its_name(tmp_path, tiny_token
     assert not changed(before, trainer.model.named_parameters())
 
 
-@pytest.mark.parametrize("source", ["grpo_nan", "distillation_nan", "e_loss_nan", "adapter_e_loss_nan"])
+@pytest.mark.parametrize(
+    "source", ["grpo_nan", "distillation_nan_topk", "distillation_nan_sampled", "e_loss_nan", "adapter_e_loss_nan"]
+)
 def test_non_finite_loss_stops_before_the_update(tmp_path, tiny_tokenizer, monkeypatch, source):
     import trl_vpd.trainer as trainer_module
 
@@ -306,11 +308,12 @@ def test_non_finite_loss_stops_before_the_update(tmp_path, tiny_tokenizer, monke
     if source == "grpo_nan":  # (an infinite reward does not do it: GRPO's advantages absorb it)
         original_grpo = GRPOTrainer._compute_loss
         monkeypatch.setattr(GRPOTrainer, "_compute_loss", lambda *a, **k: original_grpo(*a, **k) * float("nan"))
-    elif source == "distillation_nan":
-        original = trainer_module.per_token_distillation
-        monkeypatch.setattr(
-            trainer_module, "per_token_distillation", lambda *a, **k: original(*a, **k) * float("nan")
-        )
+    elif source.startswith("distillation_nan"):
+        mode = source.rsplit("_", 1)[1]
+        name = "head_divergence" if mode == "topk" else "per_token_distillation"
+        original = getattr(trainer_module, name)
+        monkeypatch.setattr(trainer_module, name, lambda *a, **k: original(*a, **k) * float("nan"))
+        kwargs.update(distillation_mode=mode)
     else:
         original_e = trainer_module.e_step_loss
 
@@ -326,7 +329,8 @@ def test_non_finite_loss_stops_before_the_update(tmp_path, tiny_tokenizer, monke
     before = snapshot(trainer.model.named_parameters())
     what = {
         "grpo_nan": "total loss",
-        "distillation_nan": "distillation loss",
+        "distillation_nan_topk": "distillation loss",
+        "distillation_nan_sampled": "distillation loss",
         "e_loss_nan": "E-step loss",
         "adapter_e_loss_nan": "E-step loss",
     }[source]

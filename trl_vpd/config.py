@@ -140,13 +140,13 @@ class VPDConfig(GRPOConfig):
         },
     )
     distillation_mode: str = field(
-        default="sampled",
+        default="topk",
         metadata={
-            "help": "`sampled`: the realized tokens only (REINFORCE estimator of the reverse KL; alpha must be 1), "
-            "reusing GRPO's log-probs: the cheapest, TRL SDPO's default. `topk`: the student's top-k tokens plus a "
-            "tail bucket; `full`: the whole vocabulary. Both give lower-variance gradients; they read the final "
-            "hidden states of GRPO's own forward and project them through the LM head a chunk at a time (`full` "
-            "with TRL's chunked-divergence kernel), so no (batch, length, vocabulary) logits are held."
+            "help": "`topk` (default): the student's top-k tokens plus a tail bucket (SDPO's reference setting, k=100); "
+            "`full`: the whole vocabulary; both project GRPO's own final hidden states through the LM head a chunk "
+            "at a time, so no (batch, length, vocabulary) logits are held. `sampled`: the realized tokens only "
+            "(REINFORCE estimator of the reverse KL; alpha must be 1), the cheapest, TRL SDPOTrainer's default. On "
+            "our learning benchmark top-k beat sampled for every method (benchmarks/results/learning_small_topk.md)."
         },
     )
     distillation_topk: int = field(default=100, metadata={"help": "k for `distillation_mode='topk'` (SDPO: 100)."})
