@@ -338,3 +338,18 @@ def test_non_finite_loss_stops_before_the_update(tmp_path, tiny_tokenizer, monke
         trainer.train()
     assert trainer.state.global_step == 0
     assert not changed(before, trainer.model.named_parameters()), "no weight (student or teacher) may change"
+
+
+@pytest.mark.parametrize("mode, raises", [("topk", True), ("full", True), ("sampled", False)])
+def test_unsupported_lm_head_scaling_fails_at_construction(tmp_path, tiny_tokenizer, mode, raises):
+    """Granite-style `logits_scaling` is applied by TRL's fused head but not by our chunked projection: the trainer
+    must refuse it when built, not at the first M-step; the sampled M-step never projects, so it is unaffected."""
+    from trl_vpd.tiny import build_tiny_model
+
+    model = build_tiny_model(tiny_tokenizer)
+    model.config.logits_scaling = 8.0
+    if raises:
+        with pytest.raises(NotImplementedError, match="logits_scaling"):
+            make_trainer(tmp_path, tiny_tokenizer, model=model, distillation_mode=mode, distillation_alpha=1.0)
+    else:
+        make_trainer(tmp_path, tiny_tokenizer, model=model, distillation_mode=mode)

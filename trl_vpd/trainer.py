@@ -9,9 +9,9 @@ from contextlib import nullcontext
 
 import torch
 from accelerate.utils import gather_object, is_peft_model
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from trl import GRPOTrainer
 from trl.trainer.utils import get_config_model_id, pad
-from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from .config import VPDConfig
 from .feedback import call_feedback_funcs
@@ -116,6 +116,8 @@ class VPDTrainer(GRPOTrainer):
                 "e_step_reference='frozen' needs the initial weights: train with PEFT (adapters disabled) or set "
                 "beta > 0 so that GRPO keeps a reference model."
             )
+        if args.distillation_mode != "sampled":
+            output_head(self.model)  # an LM head the chunked M-step cannot reproduce fails here, not at step 1
         self.teacher = build_teacher(self, model_copy)
         for func in self.feedback_funcs:
             if hasattr(func, "bind_trainer"):
