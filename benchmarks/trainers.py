@@ -50,6 +50,16 @@ METHODS = {
          "trust_region_target_kl": 0.1, "trust_region_skip_factor": None, **SAMPLED},
         True,
     ),
+    # vpd_adapter_e1 with `e_step_pairing="group"`: one failed rollout's feedback conditions the teacher for all its
+    # siblings, so the E-step must rank rollouts *under the same feedback*; with "self" pairing, failures are scored
+    # under their own error report and successes under a sibling's solution, which a teacher can separate without
+    # learning to fix anything (the hypothesis for the fix-rate collapse in learning_estep.md; set before the run).
+    "vpd_adapter_e1_group": (
+        "vpd",
+        {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "teacher_learning_rate": 1.6e-3,
+         "e_step_pairing": "group", **SAMPLED},
+        True,
+    ),
     # The same methods with the top-k (k=100) + tail M-step instead of the default sampled-token one: does the
     # lower-variance divergence change the picture? (Possible since the top-k M-step no longer materialises logits.)
     "passive_frozen_topk": ("vpd", {"teacher_mode": "frozen", "e_step": False, "distillation_mode": "topk"}, False),
