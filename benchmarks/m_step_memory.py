@@ -3,7 +3,7 @@ path (hidden states projected a chunk at a time; TRL's chunked-divergence kernel
 from the same hidden states, each variant in a fresh process.
 
     python -m benchmarks.m_step_memory                      # CPU, a few minutes
-    python -m benchmarks.m_step_memory --tokens 256 --vocab 4096 --hidden 64 --out /tmp/m.md   # smoke test
+    python -m benchmarks.m_step_memory --tokens 256 --vocab 4096 --hidden 64 --out m_smoke.md   # smoke test
     python -m benchmarks.m_step_memory --device cuda --tokens 4096 --out m_step_memory_gpu.md
 
 Memory: the kernel's resident-set high-water mark (VmHWM, reset before the step) above the resident set at that

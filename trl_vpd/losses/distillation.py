@@ -9,7 +9,7 @@ forward KL(teacher ‖ student), anything in between the generalized Jensen-Shan
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -141,8 +141,9 @@ def head_divergence(
     Positions are processed `chunk_tokens` at a time. "full" hands each chunk to TRL's `ChunkedDivergenceFunction`
     (vocabulary tiles, online logsumexp, same alpha convention; its tile buffers grow with the rows it is given).
     "topk" holds at most one chunk's logits at once: with a frozen student head (LoRA / QLoRA) the gradient with
-    respect to the hidden states is taken in the forward (`_RowwiseLoss`: three projections per chunk), otherwise the
-    chunk runs under activation checkpointing (recomputed in the backward). Gradients reach the student side only.
+    respect to the hidden states is taken in the forward (`_RowwiseLoss`: student and teacher projected once, no
+    recompute), otherwise the chunk runs under activation checkpointing (recomputed in the backward). Gradients reach
+    the student side only.
     """
     alpha = _check_alpha(alpha)
     if mode not in ("full", "topk"):
@@ -152,12 +153,8 @@ def head_divergence(
     if chunk_tokens < 1:
         raise ValueError(f"chunk_tokens must be ≥ 1, got {chunk_tokens}.")
     teacher_hidden = teacher_hidden.detach()
-    teacher_head = OutputHead(
-        teacher_head.weight.detach(),
-        None if teacher_head.bias is None else teacher_head.bias.detach(),
-        teacher_head.logit_scale,
-        teacher_head.softcap,
-    )
+    teacher_bias = None if teacher_head.bias is None else teacher_head.bias.detach()
+    teacher_head = replace(teacher_head, weight=teacher_head.weight.detach(), bias=teacher_bias)
 
     def full_chunk(h_s, h_t):
         from trl.kernels.chunked_divergence import ChunkedDivergenceFunction
