@@ -18,14 +18,19 @@ stage() {  # stage NAME SECONDS COMMAND...
   echo "exit $? after ${SECONDS}s total"; tail -n 25 "$OUT/$name.log"
 }
 
-# 1. Peak memory after the chunked top-k M-step and the QLoRA teacher-dtype fix (targets: ≤ 1.15× GRPO(+LoRA)).
-stage cost_adapter 240 python -m benchmarks.cost --device cuda --preset gpu --repeats 1 \
-  --configs grpo_lora,vpd_adapter_topk_E1,grpo_qlora,vpd_adapter_qlora_sampled_E1,vpd_adapter_qlora_topk_E1 \
+# 1. Peak memory after the chunked top-k M-step and the QLoRA teacher-dtype fix (targets: ≤ 1.15× GRPO(+LoRA)), and
+#    step times with the E-step's backward actually run (the H200 figures of 2026-11-27 never ran it: see
+#    benchmarks/results/gpu_h200/README.md); Eoff rows give the default schedule (E-step every 5 steps) by derivation.
+stage cost_adapter 230 python -m benchmarks.cost --device cuda --preset gpu --repeats 1 \
+  --configs grpo_lora,vpd_adapter_topk_E1,grpo_qlora,vpd_adapter_qlora_sampled_E1,vpd_adapter_qlora_topk_E1,vpd_adapter_qlora_topk_Eoff \
   --out "$OUT/cost_gpu_adapter_after.md"
-stage cost_shared 120 python -m benchmarks.cost --device cuda --preset gpu --repeats 1 \
-  --configs grpo,vpd_shared_topk_E1,vpd_shared_full_E1 --out "$OUT/cost_gpu_shared_after.md"
-# 2. The M-step alone on the GPU: materialized vs chunked, Qwen-sized vocabulary.
-stage m_step 60 python -m benchmarks.m_step_memory --device cuda --tokens 4096 --vocab 32768,151936 \
+stage cost_shared 100 python -m benchmarks.cost --device cuda --preset gpu --repeats 1 \
+  --configs grpo,vpd_shared_topk_E1,vpd_shared_topk_Eoff,vpd_shared_full_E1 --out "$OUT/cost_gpu_shared_after.md"
+# 2. Where the QLoRA adapter's training part goes: exact passes and per-phase time on the GPU.
+stage passes 70 python -m benchmarks.passes --device cuda --preset gpu --steps 2 \
+  --configs grpo_qlora,vpd_adapter_qlora_topk_E1 --out "$OUT/passes_gpu.json"
+# 3. The M-step alone on the GPU: materialized vs chunked, Qwen-sized vocabulary.
+stage m_step 50 python -m benchmarks.m_step_memory --device cuda --tokens 4096 --vocab 32768,151936 \
   --out "$OUT/m_step_memory_gpu.md"
 # Not here: `python -m benchmarks.learning --size large --device cuda` (pretraining 4,000 steps, then 6 methods × 5
 # seeds × 150 steps) needs far more than the 15 device-minutes a session gets.

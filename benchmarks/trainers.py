@@ -74,7 +74,10 @@ def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_pr
     return LoraConfig(r=r, lora_alpha=2 * r, lora_dropout=0.0, target_modules=list(target_modules), task_type="CAUSAL_LM")
 
 
-def build_trainer(family: str, model, tok, train_dataset, common: dict, extra: dict | None = None, peft_config=None):
+def build_trainer(
+    family: str, model, tok, train_dataset, common: dict, extra: dict | None = None, peft_config=None,
+    reward_func=task.correctness_reward,
+):
     """A trainer of `family` ("grpo", "vpd", "sdpo") with the shared GRPO fields `common` plus `extra`."""
     extra = dict(extra or {})
     if family == "grpo":
@@ -82,7 +85,7 @@ def build_trainer(family: str, model, tok, train_dataset, common: dict, extra: d
 
         args = GRPOConfig(**common, **extra)
         return GRPOTrainer(
-            model=model, reward_funcs=task.correctness_reward, args=args, train_dataset=train_dataset,
+            model=model, reward_funcs=reward_func, args=args, train_dataset=train_dataset,
             processing_class=tok, peft_config=peft_config,
         )
     if family == "vpd":
@@ -90,7 +93,7 @@ def build_trainer(family: str, model, tok, train_dataset, common: dict, extra: d
 
         args = VPDConfig(**common, **extra)
         return VPDTrainer(
-            model=model, reward_funcs=task.correctness_reward, args=args, train_dataset=train_dataset,
+            model=model, reward_funcs=reward_func, args=args, train_dataset=train_dataset,
             processing_class=tok, peft_config=peft_config, feedback_funcs=[task.verifier_feedback],
         )
     if family == "sdpo":
@@ -99,7 +102,7 @@ def build_trainer(family: str, model, tok, train_dataset, common: dict, extra: d
         extra.setdefault("include_environment_feedback", True)
         args = SDPOConfig(**common, **extra)
         return feedback_sdpo_class()(
-            model=model, reward_funcs=task.correctness_reward, args=args, train_dataset=train_dataset,
+            model=model, reward_funcs=reward_func, args=args, train_dataset=train_dataset,
             processing_class=tok, peft_config=peft_config,
         )
     raise ValueError(family)

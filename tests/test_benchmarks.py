@@ -58,3 +58,34 @@ def test_verifier_feedback_says_what_and_where():
     assert task.diagnose("c x a", "c b a") == "Position 2 should be 'b', not 'x'."
     assert "3 letters, not 2" in task.diagnose("c b", "c b a")
     assert task.solve("shift", ["a", "h"]) == ["b", "a"]
+
+
+def test_cost_benchmark_runs_the_e_step_backward(tmp_path):
+    """The cost benchmark's untrained model solves nothing; its rewards must still differ within a group, or the
+    E-step has no signal, skips its backward and the benchmark under-reports VPD's cost (as it once did)."""
+    from benchmarks import cost, passes, task
+    from benchmarks.tinylm import build_tokenizer
+
+    p = dict(cost.PRESETS["tiny"])
+    tok = build_tokenizer()
+    dataset = task.to_dataset(task.make_problems(8, seed=1))
+    cost.build_model(p, tok, "cpu", tmp_path / "model")
+    counts = {name: passes.profile(name, p, tok, dataset, tmp_path / "model", "cpu", tmp_path)
+              for name in ("grpo", "vpd_shared_topk_E1", "vpd_adapter_sampled_E1", "sdpo")}
+    # GRPO: one forward and one backward of the student
+    assert counts["grpo"]["student loss"]["forward (grad)"] == 1 and counts["grpo"]["rest"]["backward"] == 1
+    # shared teacher: the teacher's forward joins the student's loss and both graphs are backpropagated
+    assert counts["vpd_shared_topk_E1"]["student loss"]["forward (grad)"] == 2
+    assert counts["vpd_shared_topk_E1"]["rest"]["backward"] == 2
+    # teacher adapter: reference forward, teacher forward + backward inside the E-step (reused by the M-step: no
+    # third forward), then the student
+    adapter = counts["vpd_adapter_sampled_E1"]
+    assert adapter["reference"]["forward (no grad)"] == 1
+    assert adapter["e-step"]["forward (grad)"] == 1 and adapter["e-step"]["backward"] == 1
+    assert adapter["student loss"]["forward (grad)"] == 1 and "forward (no grad)" not in adapter["student loss"]
+    # the teacher reads feedback and a sibling's solution besides the completion: a longer sequence
+    assert adapter["e-step"]["forward (grad) tokens"] > adapter["student loss"]["forward (grad) tokens"]
+    # SDPO's separate EMA teacher is counted too
+    assert counts["sdpo"]["student loss"]["forward (no grad)"] == 1
+    rewards = cost.coin_reward(["a b c", "a b d", "x", "y", "zz", "q r"])
+    assert 0 < sum(rewards) < len(rewards)
