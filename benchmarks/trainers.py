@@ -60,6 +60,21 @@ METHODS = {
          "e_step_pairing": "group", **SAMPLED},
         True,
     ),
+    # Hypothesis for the fix-rate collapse, written before the run (2026-11-27): the E-step's teacher contexts show a
+    # correct sibling solution whenever the group has one, and on this task every correct completion is token-identical
+    # to it, so the positive term is won by copying and the negative term pushes failures down under contexts the
+    # fix-rate evaluation never shows (feedback only). Without sibling solutions (failures: feedback only, as in the
+    # evaluation; successes: the plain prompt) the teacher's fix rate under the same strong E-step should stay within
+    # 0.05 of the frozen no-solution teacher's. If it still collapses, the cause is not this train/eval mismatch.
+    "vpd_adapter_e1_nosol": (
+        "vpd",
+        {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "teacher_learning_rate": 1.6e-3,
+         "use_sibling_solutions": False, **SAMPLED},
+        True,
+    ),
+    "passive_frozen_lora_nosol": (
+        "vpd", {"teacher_mode": "frozen", "e_step": False, "use_sibling_solutions": False, **SAMPLED}, True,
+    ),
     # The same methods with the top-k (k=100) + tail M-step instead of the default sampled-token one: does the
     # lower-variance divergence change the picture? (Possible since the top-k M-step no longer materialises logits.)
     "passive_frozen_topk": ("vpd", {"teacher_mode": "frozen", "e_step": False, "distillation_mode": "topk"}, False),
