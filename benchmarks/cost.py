@@ -65,6 +65,10 @@ CONFIGS = {
     "vpd_adapter_qlora_topk_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk"}, "qlora"),
     "vpd_adapter_sampled_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled"}, "lora"),
     "vpd_adapter_qlora_sampled_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled"}, "qlora"),
+    # the E-step's teacher forward/backward 4 rollouts at a time (`e_step_chunk_size`): a 16-rollout micro-batch of
+    # teacher contexts ~3.5× the student's sequence then holds ~the student's activations
+    "vpd_adapter_topk_E1_c4": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk", "e_step_chunk_size": 4}, "lora"),
+    "vpd_adapter_qlora_topk_E1_c4": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk", "e_step_chunk_size": 4}, "qlora"),
     # the same without E-step (the teacher adapter is still there): with the E1 rows, the cost of the default schedule
     "vpd_adapter_topk_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "topk"}, "lora"),
     "vpd_adapter_qlora_topk_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "topk"}, "qlora"),
@@ -88,6 +92,16 @@ def proc_status(key: str) -> int:
     raise KeyError(key)
 
 
+def reset_hwm() -> bool:
+    """Resets this process's resident-set high-water mark (VmHWM); False where the kernel does not allow it."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 class PeakRSS:
     """Peak resident set size (bytes) of this process while active, sampled by a thread."""
 
@@ -101,12 +115,7 @@ class PeakRSS:
 
     def __enter__(self):
         self.base = self.peak = self.rss()
-        try:  # reset the kernel's high-water mark: exact, where sampling can miss a short spike
-            with open("/proc/self/clear_refs", "w") as f:
-                f.write("5")
-            self.hwm = True
-        except OSError:
-            self.hwm = False
+        self.hwm = reset_hwm()  # the kernel's high-water mark is exact, where sampling can miss a short spike
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self

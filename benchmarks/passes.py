@@ -77,17 +77,31 @@ class PassCounter:
 
         setattr(self.trainer, name, wrapped)
 
+    def memory_boundary(self):
+        """Charges the memory high-water mark since the last phase boundary to the running phase, then resets it."""
+        if not self.record:
+            return
+        counts = self.counts[self.phase[-1]]
+        if torch.cuda.is_available() and self.trainer.accelerator.device.type == "cuda":
+            counts["peak MiB"] = max(counts["peak MiB"], torch.cuda.max_memory_allocated() / 2**20)
+            torch.cuda.reset_peak_memory_stats()
+        else:
+            counts["peak MiB"] = max(counts["peak MiB"], cost.proc_status("VmHWM") / 2**20)
+            cost.reset_hwm()
+
     @contextmanager
     def in_phase(self, phase):
         outer = self.phase[-1]
         self.sync()
+        self.memory_boundary()
         start = time.perf_counter()
         self.phase.append(phase)
         try:
             yield
         finally:
-            self.phase.pop()
             self.sync()
+            self.memory_boundary()
+            self.phase.pop()
             if self.record:
                 elapsed = time.perf_counter() - start
                 self.counts[phase]["seconds"] += elapsed
@@ -129,24 +143,26 @@ def profile(name, p, tok, dataset, model_dir, device, out_dir):
         def on_step_begin(self, args, st, control, **kw):
             counter.record = st.global_step >= p["warmup"]
             sync()
+            counter.memory_boundary()
             state["t0"] = time.perf_counter()
 
         def on_step_end(self, args, st, control, **kw):
             sync()
+            counter.memory_boundary()
             if counter.record:  # the outermost phase gets the step's time; nested phases subtract theirs
                 counter.counts[PHASES[-1]]["seconds"] += time.perf_counter() - state["t0"]
 
     trainer.add_callback(Steps())
     trainer.train()
     steps = p["steps"]
-    return {phase: {k: v / steps for k, v in counter.counts[phase].items()} for phase in PHASES}
+    return {phase: {k: v if k == "peak MiB" else v / steps for k, v in counter.counts[phase].items()} for phase in PHASES}
 
 
 def table(results: dict) -> str:
     kinds = ("forward (grad)", "forward (no grad)", "backward")
     lines = [
-        "| config | phase | fwd grad | fwd no-grad | backward | tokens through the stack | seconds |",
-        "|---|---|---|---|---|---|---|",
+        "| config | phase | fwd grad | fwd no-grad | backward | tokens through the stack | seconds | peak MiB |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, phases in results.items():
         for phase in PHASES:
@@ -155,7 +171,7 @@ def table(results: dict) -> str:
                 continue
             tokens = sum(c.get(k + " tokens", 0) for k in kinds)
             lines.append(f"| {name} | {phase} | " + " | ".join(f"{c.get(k, 0):g}" for k in kinds)
-                         + f" | {tokens:,.0f} | {c.get('seconds', 0):.3f} |")
+                         + f" | {tokens:,.0f} | {c.get('seconds', 0):.3f} | {c.get('peak MiB', 0):.0f} |")
     lines += ["", "Training part (every phase but generation), per step:", "",
               "| config | forwards | backwards | tokens through the stack (forward + backward) | seconds |",
               "|---|---|---|---|---|"]
@@ -175,7 +191,7 @@ def main(argv=None):
     ap.add_argument("--configs", default="grpo_lora,vpd_adapter_sampled_E1",
                     help="comma-separated subset of: " + ",".join(cost.CONFIGS))
     ap.add_argument("--steps", type=int, default=None, help="measured steps (default: the preset's)")
-    ap.add_argument("--out", default=None, help="JSON of the counts (default: print only)")
+    ap.add_argument("--out", default=None, help="Markdown report (a JSON of the counts is written beside it)")
     args = ap.parse_args(argv)
     p = dict(cost.PRESETS[args.preset])
     if args.steps:
@@ -190,11 +206,21 @@ def main(argv=None):
     for name in args.configs.split(","):
         results[name] = profile(name, p, tok, dataset, tmp / "model", args.device, tmp)
         print(f"[{name}] done", file=sys.stderr, flush=True)
-    print(f"{n_params / 1e6:.1f}M parameters, preset {args.preset}, {args.device}, {p['steps']} measured steps\n")
-    print(table(results))
-    if args.out:
-        Path(args.out).write_text(json.dumps({"preset": p, "results": results}, indent=1))
+    import trl
 
+    header = (
+        f"Command: `python -m benchmarks.passes {' '.join(sys.argv[1:] if argv is None else argv)}`  \n"
+        f"Model: Qwen2-shaped, {n_params / 1e6:.1f}M parameters ({p['layers']} layers, hidden {p['hidden']}, vocab "
+        f"{p['vocab'] or 'tokenizer'}); {p['prompts']} prompts × {p['gens']} generations × {p['completion']} "
+        f"completion tokens; per step, mean of {p['steps']} steps after {p['warmup']} warm-up; {args.device}, torch "
+        f"{torch.__version__}, trl {trl.__version__}.\n"
+    )
+    report = header + "\n" + table(results) + "\n"
+    print(report)
+    if args.out:
+        out = Path(args.out)
+        out.write_text(f"# Passes and phase times per step ({args.preset} preset)\n\n" + report)
+        out.with_suffix(".json").write_text(json.dumps({"preset": p, "results": results}, indent=1))
 
 if __name__ == "__main__":
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -161,3 +161,52 @@ def test_m_step_reuses_the_e_step_teacher_forward(tmp_path, teacher_mode, distil
             torch.testing.assert_close(hidden.detach(), fresh_hidden)
         else:
             assert hidden is None and fresh_hidden is None
+
+
+@pytest.mark.parametrize("e_step_loss", ["sigmoid", "kto", "awr"])
+def test_chunked_e_step_gives_the_same_teacher_gradient(tmp_path, e_step_loss):
+    """`e_step_chunk_size`: the teacher adapter's gradient equals the one-pass E-step's (also for KTO, whose z_ref
+    couples the rollouts of the batch), while no teacher forward with gradient sees more than `chunk` rollouts."""
+    from helpers import prepared_batch
+
+    trainer = _trainer(tmp_path, varying_reward, e_step_loss=e_step_loss)
+    batch = prepared_batch(trainer)
+    assert batch["completion_ids"].size(0) == 8
+    params = trainer.teacher.parameters()
+    original = trainer._teacher_forward
+    seen = []
+
+    def spy(model, inputs, grad, key="teacher", with_hidden=False):
+        seen.append((grad, inputs[f"{key}_input_ids"].size(0)))
+        return original(model, inputs, grad, key, with_hidden)
+
+    trainer._teacher_forward = spy
+    grads, kls = [], []
+    for chunk in (None, 3):
+        trainer.args.e_step_chunk_size = chunk
+        seen.clear()
+        for p in params:
+            p.grad = None
+        trainer._adapter_e_backward(trainer.model, batch)
+        grads.append([p.grad.clone() for p in params])
+        kls.append(trainer.trust_region._kls[-1])
+        if chunk is None:
+            assert seen == [(True, 8)]
+        else:  # one forward without gradient on all rollouts, then chunks of 3, 3, 2 with gradient
+            assert seen == [(False, 8), (True, 3), (True, 3), (True, 2)], seen
+    assert any(g.abs().max() > 0 for g in grads[0])
+    for one_pass, chunked in zip(*grads, strict=True):
+        torch.testing.assert_close(chunked, one_pass, atol=1e-6, rtol=1e-5)
+    assert kls[0] == pytest.approx(kls[1], rel=1e-6)  # the trust region measures the same KL_E
+    assert trainer._vpd_e_logps is None
+
+
+def test_chunked_e_step_trains_and_is_refused_without_an_adapter_teacher(tmp_path):
+    trainer = _trainer(tmp_path, varying_reward, e_step_chunk_size=2)
+    before = _teacher(trainer)
+    trainer.train()
+    assert any(not torch.equal(v, before[n]) for n, v in _teacher(trainer).items())
+    with pytest.raises(ValueError, match="teacher_mode='adapter'"):
+        VPDConfig(output_dir=str(tmp_path), teacher_mode="shared", e_step_chunk_size=2)
+    with pytest.raises(ValueError, match="e_step_chunk_size must be"):
+        VPDConfig(output_dir=str(tmp_path), teacher_mode="adapter", e_step_chunk_size=0)

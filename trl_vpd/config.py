@@ -211,6 +211,15 @@ class VPDConfig(GRPOConfig):
             "`alternate`: E-steps and M-steps on different optimizer steps."
         },
     )
+    e_step_chunk_size: int | None = field(
+        default=None,
+        metadata={
+            "help": "`adapter` teacher: run the E-step's teacher forward and backward this many rollouts at a time, "
+            "so its activation memory is that of `e_step_chunk_size` teacher contexts instead of the whole "
+            "micro-batch's (teacher contexts carry feedback and a sibling's solution: often 2-4× the student's "
+            "sequence). Costs one extra no-gradient teacher forward per E-step; the gradient is exact. None: one pass."
+        },
+    )
     e_step_warmup_steps: int = field(default=0, metadata={"help": "No E-step before this optimizer step."})
     e_step_every: int = field(
         default=5, metadata={"help": "Run the E-step every this many optimizer steps (paper: 5 beat 1 and 10)."}
@@ -262,6 +271,14 @@ class VPDConfig(GRPOConfig):
             raise ValueError(f"distillation_topk must be ≥ 1, got {self.distillation_topk}.")
         if self.distillation_chunk_tokens < 1:
             raise ValueError(f"distillation_chunk_tokens must be ≥ 1, got {self.distillation_chunk_tokens}.")
+        if self.e_step_chunk_size is not None:
+            if self.e_step_chunk_size < 1:
+                raise ValueError(f"e_step_chunk_size must be ≥ 1 or None, got {self.e_step_chunk_size}.")
+            if self.teacher_mode != "adapter":
+                raise ValueError(
+                    "e_step_chunk_size applies to teacher_mode='adapter' (a shared teacher's E-loss joins the "
+                    "student's backward, whose memory GRPO's micro-batch size already controls)."
+                )
         if self.e_step_every < 1 or self.e_step_warmup_steps < 0:
             raise ValueError("e_step_every must be ≥ 1 and e_step_warmup_steps ≥ 0.")
         if self.e_step and self.teacher_mode in ("frozen", "ema"):

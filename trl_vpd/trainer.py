@@ -143,6 +143,7 @@ class VPDTrainer(GRPOTrainer):
         self._vpd_pending = None
         # (teacher_input_ids, log-probs, hidden states, head) of the last E-step forward, reused by the M-step
         self._vpd_teacher_forward = None
+        self._vpd_e_logps = None  # the detached teacher log-probs of a chunked E-step (`e_step_chunk_size`)
         self._e_step_now = False
         self._teacher_had_grad = False
 
@@ -411,18 +412,23 @@ class VPDTrainer(GRPOTrainer):
         kl = masked_mean((student["logps"].detach() - teacher_logps.detach()), distill_mask)
         return distill, kl
 
-    def _e_step(self, model, inputs, student_logps=None):
+    def _e_step(self, model, inputs, student_logps=None, detached=False):
         """E-loss of one micro-batch (teacher forward with gradient), with trust-region bookkeeping. Returns None when
-        the batch carries no signal or the hard trust region skips it."""
+        the batch carries no signal or the hard trust region skips it. With `detached` the teacher forward runs
+        without gradient and the loss is a function of the leaf `self._vpd_e_logps` (see `_chunked_e_backward`)."""
         args = self.args
         controller = self.trust_region.controller
         mask = inputs["completion_mask"].float()
         reference = inputs.get("vpd_ref_logps")
         if reference is None:
             reference = student_logps.detach()
-        key = "vpd_e_teacher" if "vpd_e_teacher_input_ids" in inputs else "teacher"
+        key = self._e_key(inputs)
         with_hidden = key == "teacher" and args.distillation_mode != "sampled"
-        teacher_logps, hidden, head = self._teacher_forward(model, inputs, grad=True, key=key, with_hidden=with_hidden)
+        teacher_logps, hidden, head = self._teacher_forward(
+            model, inputs, grad=not detached, key=key, with_hidden=with_hidden
+        )
+        if detached:
+            teacher_logps = self._vpd_e_logps = teacher_logps.detach().requires_grad_(True)
         if key == "teacher":
             hidden = hidden.detach() if hidden is not None else None
             self._vpd_teacher_forward = (inputs["teacher_input_ids"], teacher_logps.detach(), hidden, head)
@@ -484,16 +490,47 @@ class VPDTrainer(GRPOTrainer):
             self._adapter_e_backward(model, inputs)
         return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
+    @staticmethod
+    def _e_key(inputs) -> str:
+        """Which teacher contexts the E-step scores: group pairing's, else the M-step's."""
+        return "vpd_e_teacher" if "vpd_e_teacher_input_ids" in inputs else "teacher"
+
     def _adapter_e_backward(self, model, inputs, scale=None):
         """Teacher-adapter E-step on one micro-batch: forward and backward while the teacher adapter is active (so
         gradient checkpointing recomputes through the right adapter), outside DDP's gradient synchronisation."""
         ga = scale or self.current_gradient_accumulation_steps
+        chunk = self.args.e_step_chunk_size
         with self.accelerator.no_sync(model):
+            if chunk is not None and inputs["completion_ids"].size(0) > chunk:
+                self._chunked_e_backward(model, inputs, chunk, self.args.e_step_weight / ga)
+                return
             e_loss = self._e_step(model, inputs)
             if e_loss is not None:
                 with self.teacher.activate(model):
                     self.accelerator.backward(self.args.e_step_weight * e_loss / ga)
                 self._teacher_had_grad = True
+
+    def _chunked_e_backward(self, model, inputs, chunk: int, weight: float):
+        """`e_step_chunk_size`: the E-loss on the whole micro-batch from a teacher forward without gradient, then its
+        gradient w.r.t. the teacher's token log-probs pushed through the teacher `chunk` rollouts at a time. The same
+        gradient as one pass (the loss may couple rollouts: it is computed once, on all of them), with the
+        activation memory of `chunk` teacher contexts, for one extra forward."""
+        e_loss = self._e_step(model, inputs, detached=True)
+        leaf, self._vpd_e_logps = self._vpd_e_logps, None
+        if e_loss is None:
+            return
+        (grad,) = torch.autograd.grad(weight * e_loss, leaf)
+        key = self._e_key(inputs)
+        rows = inputs["completion_ids"].size(0)
+        for start in range(0, rows, chunk):
+            end = min(start + chunk, rows)
+            names = ("completion_ids", f"{key}_input_ids", f"{key}_attention_mask")
+            part = {name: inputs[name][start:end] for name in names}
+            with self.teacher.activate(model):
+                logps = self._teacher_logps(model, part, grad=True, key=key)
+                # Σ g·log q has the gradient g·∂log q/∂θ: the E-loss's, restricted to these rollouts
+                self.accelerator.backward((logps * grad[start:end]).sum())
+        self._teacher_had_grad = True
 
     def _sequential_e_step(self, batch):
         """`em_schedule="sequential"`: one teacher update on the whole generation batch before any M-step uses it."""
