@@ -75,6 +75,17 @@ METHODS = {
     "passive_frozen_lora_nosol": (
         "vpd", {"teacher_mode": "frozen", "e_step": False, "use_sibling_solutions": False, **SAMPLED}, True,
     ),
+    # Next hypothesis, written before its run (2026-11-27), after learning_estep_nosol.md rejected the copy/mismatch
+    # one: a failed attempt here shares most tokens with the correct answer, and the E-step's sequence-level push-down of
+    # failures lowers those correct tokens too. With `e_step_negatives=False` (only successes train the teacher) the fix
+    # rate under the same strong E-step should stay within 0.05 of the frozen teacher's (0.418); if it still collapses,
+    # the negatives are not the cause.
+    "vpd_adapter_e1_posonly": (
+        "vpd",
+        {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "teacher_learning_rate": 1.6e-3,
+         "e_step_negatives": False, **SAMPLED},
+        True,
+    ),
     # The same methods with the top-k (k=100) + tail M-step instead of the default sampled-token one: does the
     # lower-variance divergence change the picture? (Possible since the top-k M-step no longer materialises logits.)
     "passive_frozen_topk": ("vpd", {"teacher_mode": "frozen", "e_step": False, "distillation_mode": "topk"}, False),

@@ -285,6 +285,32 @@ def test_dispatcher_threshold_labels_and_missing_sides():
     assert stats["num_labelled"] == 2
 
 
+def test_dispatcher_without_negatives_trains_on_successes_only():
+    """`negatives=False`: the loss is the positive rollout's term alone (the mean over one labelled rollout), the
+    gradient leaves the failure's tokens alone, and h_neg is still reported."""
+    teacher, ref, mask, advantages = tensors()
+    teacher.requires_grad_(True)
+    beta, delta = 0.5, 0.1
+    loss, stats = e_step_loss(
+        "sigmoid", teacher_token_logps=teacher, ref_token_logps=ref, mask=mask, advantages=advantages,
+        beta=beta, delta=delta, negatives=False,
+    )
+    h = expected_h()
+    assert loss.item() == pytest.approx(softplus(-(beta * h[0] - delta)), abs=1e-6)
+    assert stats["num_labelled"] == 1 and stats["h_neg"] == pytest.approx(h[1], abs=1e-6)
+    loss.backward()
+    assert teacher.grad[0].abs().sum() > 0 and teacher.grad[1].abs().sum() == 0
+    awr, _ = e_step_loss(
+        "awr", teacher_token_logps=teacher, ref_token_logps=ref, mask=mask, advantages=advantages, beta=beta,
+        negatives=False,
+    )
+    clamped, _ = e_step_loss(
+        "awr", teacher_token_logps=teacher, ref_token_logps=ref, mask=mask, advantages=advantages.clamp(min=0),
+        beta=beta,
+    )
+    assert awr.item() == pytest.approx(clamped.item(), abs=1e-7)
+
+
 def test_dispatcher_unknown_loss():
     teacher, ref, mask, advantages = tensors()
     with pytest.raises(ValueError, match="Unknown E-step loss"):

@@ -203,6 +203,13 @@ class VPDConfig(GRPOConfig):
             "reward ≥ `success_reward_threshold` else −1."
         },
     )
+    e_step_negatives: bool = field(
+        default=True,
+        metadata={
+            "help": "Let failed rollouts (z = -1) train the teacher. False: only successes do. A failure often shares "
+            "most of its tokens with a correct answer, and a sequence-level push-down lowers those tokens too."
+        },
+    )
     em_schedule: str = field(
         default="joint",
         metadata={

@@ -444,6 +444,7 @@ class VPDTrainer(GRPOTrainer):
             success_threshold=args.success_reward_threshold if args.e_step_labels == "threshold" else None,
             use_weights=args.e_step_use_weights,
             length_normalize=args.e_step_length_normalize,
+            negatives=args.e_step_negatives,
         )
         kl = self._mean_across(torch.tensor(stats["kl"], device=mask.device))
         labelled = self.accelerator.reduce(

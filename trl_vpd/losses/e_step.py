@@ -170,32 +170,37 @@ def e_step_loss(
     success_threshold: float | None = None,
     use_weights: bool = False,
     length_normalize: bool = False,
+    negatives: bool = True,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """The E-step loss named in `E_STEP_LOSSES` and its statistics.
 
     Stats (plain floats): `h_pos` / `h_neg` (mean unscaled h on z=+1 / z=-1, NaN if none: the teacher's
     discrimination; multiply by β for the δ update), `kl` (detached token_kl, the trust-region measurement),
-    `num_labelled`, and `z_ref` for "kto". Weights are |A| when `use_weights`. "awr" weights each sample by its
+    `num_labelled`, and `z_ref` for "kto". Weights are |A| when `use_weights`. `negatives=False` leaves the z=-1
+    rollouts out of the loss ("awr": negative advantages become 0) but not out of `h_neg`. "awr" weights each sample by its
     advantage itself, so labels, thresholds and `use_weights` only shape its statistics.
     """
     if name not in E_STEP_LOSSES:
         raise ValueError(f"Unknown E-step loss {name!r}; expected one of {E_STEP_LOSSES}.")
     h = implicit_reward(teacher_token_logps, ref_token_logps, mask, length_normalize)
     labels = outcome_labels(advantages, rewards=rewards, success_threshold=success_threshold)
+    # without negatives only successes train the teacher; the statistics still describe every rollout
+    trained = labels if negatives else labels.clamp(min=0.0)
     weights = advantages.detach().float().abs() if use_weights else None
     h_detached = h.detach()
     stats = {
         "h_pos": _masked_sample_mean(h_detached, labels > 0),
         "h_neg": _masked_sample_mean(h_detached, labels < 0),
         "kl": float(token_kl(teacher_token_logps.detach(), ref_token_logps, mask)),
-        "num_labelled": float((labels != 0).sum()),
+        "num_labelled": float((trained != 0).sum()),
     }
     if name == "sigmoid":
-        loss = sigmoid_e_loss(h, labels, beta, delta, weights)
+        loss = sigmoid_e_loss(h, trained, beta, delta, weights)
     elif name == "kto":
         z_ref = _sequence_kl(teacher_token_logps, ref_token_logps, mask, length_normalize)
         stats["z_ref"] = z_ref
-        loss = kto_e_loss(h, labels, beta, z_ref, weights)
+        loss = kto_e_loss(h, trained, beta, z_ref, weights)
     else:
-        loss = awr_e_loss(teacher_token_logps, ref_token_logps, mask, advantages, beta)
+        awr_advantages = advantages if negatives else advantages.clamp(min=0.0)
+        loss = awr_e_loss(teacher_token_logps, ref_token_logps, mask, awr_advantages, beta)
     return loss, stats
