@@ -19,13 +19,16 @@ def _free_port() -> int:
 
 
 @pytest.mark.distributed
-@pytest.mark.parametrize("teacher_mode, em_schedule", [("adapter", "joint"), ("adapter", "sequential"), ("shared", "joint")])
-def test_two_process_ddp(tmp_path, teacher_mode, em_schedule):
+@pytest.mark.parametrize(
+    "teacher_mode, em_schedule, chunk",
+    [("adapter", "joint", ""), ("adapter", "sequential", ""), ("shared", "joint", ""), ("adapter", "joint", "2")],
+)
+def test_two_process_ddp(tmp_path, teacher_mode, em_schedule, chunk):
     # `--multi_gpu` on a machine without a GPU launches two processes; `use_cpu=True` makes them MULTI_CPU (gloo).
     command = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
         "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-        "--main_process_port", str(_free_port()), str(SCRIPT), str(tmp_path), teacher_mode, em_schedule,
+        "--main_process_port", str(_free_port()), str(SCRIPT), str(tmp_path), teacher_mode, em_schedule, chunk,
     ]  # fmt: skip
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)

@@ -20,7 +20,7 @@ def feedback(rewards, **kwargs):
     return [None if r > 0 else "Wrong: the token sum must be divisible by 3." for r in rewards]
 
 
-def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint") -> None:
+def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: str = "") -> None:
     tokenizer = build_tiny_tokenizer()
     model = build_tiny_model(tokenizer)
     dataset = Dataset.from_dict({"prompt": [[{"role": "user", "content": f"Say {i}"}] for i in range(16)]})
@@ -39,6 +39,7 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint") -> None
         teacher_mode=teacher_mode,
         e_step_every=1,
         em_schedule=em_schedule,
+        e_step_chunk_size=int(chunk) if chunk else None,
         seed=0,
     )
     peft_config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
