@@ -5,8 +5,9 @@ step, for GRPO and VPD configurations of `benchmarks.cost` on the same batch.
 
 Pass counts are exact (a hook on the last decoder layer counts every forward, with or without gradient, and every
 backward through the stack, with the tokens it carried; recomputation under gradient checkpointing is not counted, and
-`benchmarks.cost` turns checkpointing off for QLoRA); times are indicative on a shared CPU. It explains a step-time ratio by the work each trainer does, which the ratio of two
-noisy medians cannot.
+`benchmarks.cost` turns checkpointing off for QLoRA); times are indicative on a shared CPU. It explains a step-time
+ratio by the work each trainer does, which the ratio of two noisy medians cannot. Memory: the high-water mark reached
+in each phase (the process's resident set on the CPU, `torch.cuda.max_memory_allocated` on a GPU).
 """
 
 from __future__ import annotations
@@ -155,7 +156,10 @@ def profile(name, p, tok, dataset, model_dir, device, out_dir):
     trainer.add_callback(Steps())
     trainer.train()
     steps = p["steps"]
-    return {phase: {k: v if k == "peak MiB" else v / steps for k, v in counter.counts[phase].items()} for phase in PHASES}
+    per_step = {}
+    for phase in PHASES:
+        per_step[phase] = {k: v if k == "peak MiB" else v / steps for k, v in counter.counts[phase].items()}
+    return per_step
 
 
 def table(results: dict) -> str:

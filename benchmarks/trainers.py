@@ -76,8 +76,8 @@ METHODS = {
         "vpd", {"teacher_mode": "frozen", "e_step": False, "use_sibling_solutions": False, **SAMPLED}, True,
     ),
     # Next hypothesis, written before its run (2026-11-27), after learning_estep_nosol.md rejected the copy/mismatch
-    # one: a failed attempt here shares most tokens with the correct answer, and the E-step's sequence-level push-down of
-    # failures lowers those correct tokens too. With `e_step_negatives=False` (only successes train the teacher) the fix
+    # one: a failed attempt here shares most tokens with the correct answer, and the E-step's sequence-level push-down
+    # of failures lowers those correct tokens too. With `e_step_negatives=False` (only successes train the teacher) the fix
     # rate under the same strong E-step should stay within 0.05 of the frozen teacher's (0.418); if it still collapses,
     # the negatives are not the cause.
     # Follow-up, written before its run: with 3× the budget (`--size estep --steps 180`) the positives-only teacher,
@@ -98,10 +98,14 @@ METHODS = {
     # the E-step barely moves the teacher (learning_small*.md), so dropping negatives should change final success by
     # less than 0.01 against the same method with negatives; a larger gain would make it worth a default.
     "vpd_shared_topk_posonly": (
-        "vpd", {"teacher_mode": "shared", "e_step": True, "distillation_mode": "topk", "e_step_negatives": False}, False,
+        "vpd",
+        {"teacher_mode": "shared", "e_step": True, "distillation_mode": "topk", "e_step_negatives": False},
+        False,
     ),
     "vpd_adapter_topk_posonly": (
-        "vpd", {"teacher_mode": "adapter", "e_step": True, "distillation_mode": "topk", "e_step_negatives": False}, True,
+        "vpd",
+        {"teacher_mode": "adapter", "e_step": True, "distillation_mode": "topk", "e_step_negatives": False},
+        True,
     ),
 }
 

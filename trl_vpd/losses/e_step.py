@@ -176,9 +176,9 @@ def e_step_loss(
 
     Stats (plain floats): `h_pos` / `h_neg` (mean unscaled h on z=+1 / z=-1, NaN if none: the teacher's
     discrimination; multiply by β for the δ update), `kl` (detached token_kl, the trust-region measurement),
-    `num_labelled`, and `z_ref` for "kto". Weights are |A| when `use_weights`. `negatives=False` leaves the z=-1
-    rollouts out of the loss ("awr": negative advantages become 0) but not out of `h_neg`. "awr" weights each sample by its
-    advantage itself, so labels, thresholds and `use_weights` only shape its statistics.
+    `num_labelled`, and `z_ref` for "kto". Weights are |A| when `use_weights`. "awr" weights each sample by its
+    advantage itself, so labels, thresholds and `use_weights` only shape its statistics. `negatives=False` leaves the
+    z=-1 rollouts out of the loss ("awr": negative advantages become 0) but not out of `h_neg`.
     """
     if name not in E_STEP_LOSSES:
         raise ValueError(f"Unknown E-step loss {name!r}; expected one of {E_STEP_LOSSES}.")
