@@ -313,13 +313,14 @@ class VPDConfig(GRPOConfig):
 
     @classmethod
     def paper_preset(cls, **overrides) -> VPDConfig:
-        """The paper-faithful configuration: BCO (`sigmoid`) E-loss against the current student, fixed β_E = 0.1, one
-        E-step every 5 steps, reverse-KL M-step, shared weights."""
+        """The paper-faithful configuration: BCO (`sigmoid`) E-loss on successes and failures against the current
+        student, fixed β_E = 0.1, one E-step every 5 steps, reverse-KL M-step, shared weights."""
         preset = dict(
             teacher_mode="shared",
             e_step=True,
             e_step_loss="sigmoid",
             e_step_reference="student",
+            e_step_negatives=True,
             e_step_beta=0.1,
             trust_region_target_kl=None,
             e_step_every=5,
