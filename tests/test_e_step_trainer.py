@@ -210,3 +210,15 @@ def test_chunked_e_step_trains_and_is_refused_without_an_adapter_teacher(tmp_pat
         VPDConfig(output_dir=str(tmp_path), teacher_mode="shared", e_step_chunk_size=2)
     with pytest.raises(ValueError, match="e_step_chunk_size must be"):
         VPDConfig(output_dir=str(tmp_path), teacher_mode="adapter", e_step_chunk_size=0)
+
+
+def test_paper_preset_is_the_specified_configuration(tmp_path):
+    """ALGORITHM.md's paper-faithful preset: BCO E-loss on both labels against the current student, fixed β_E = 0.1,
+    an E-step every 5 steps, reverse-KL M-step, shared weights; overrides win."""
+    args = VPDConfig.paper_preset(output_dir=str(tmp_path))
+    assert (args.teacher_mode, args.e_step, args.e_step_loss, args.e_step_reference) == (
+        "shared", True, "sigmoid", "student"
+    )
+    assert args.e_step_negatives is True and args.e_step_beta == 0.1 and args.trust_region_target_kl is None
+    assert args.e_step_every == 5 and args.distillation_alpha == 1.0
+    assert VPDConfig.paper_preset(output_dir=str(tmp_path), e_step_every=2).e_step_every == 2
