@@ -222,3 +222,24 @@ def test_paper_preset_is_the_specified_configuration(tmp_path):
     assert args.e_step_negatives is True and args.e_step_beta == 0.1 and args.trust_region_target_kl is None
     assert args.e_step_every == 5 and args.distillation_alpha == 1.0
     assert VPDConfig.paper_preset(output_dir=str(tmp_path), e_step_every=2).e_step_every == 2
+
+
+@pytest.mark.parametrize("negatives", [False, True])
+def test_failures_train_the_teacher_only_with_e_step_negatives(tmp_path, negatives):
+    """A micro-batch whose labelled rollouts are all failures: with `e_step_negatives=False` (the default) the E-step
+    has no signal and the teacher gets no gradient; with True (the paper's BCO labels) it does."""
+    from helpers import prepared_batch
+
+    trainer = _trainer(tmp_path, varying_reward, e_step_negatives=negatives)
+    assert VPDConfig.__dataclass_fields__["e_step_negatives"].default is False
+    batch = prepared_batch(trainer)
+    batch["advantages"] = -torch.linspace(0.1, 1.0, batch["advantages"].size(0))
+    for p in trainer.teacher.parameters():
+        p.grad = None
+    trainer._adapter_e_backward(trainer.model, batch)
+    grads = [p.grad for p in trainer.teacher.parameters() if p.grad is not None]
+    if negatives:
+        assert grads and any(g.abs().max() > 0 for g in grads)
+    else:
+        assert not grads
+        assert trainer._metrics["train"]["vpd/e_step_no_signal"][-1] == 1.0

@@ -204,10 +204,12 @@ class VPDConfig(GRPOConfig):
         },
     )
     e_step_negatives: bool = field(
-        default=True,
+        default=False,
         metadata={
-            "help": "Let failed rollouts (z = -1) train the teacher. False: only successes do. A failure often shares "
-            "most of its tokens with a correct answer, and a sequence-level push-down lowers those tokens too."
+            "help": "Let failed rollouts (z = -1) train the teacher, as the paper's BCO E-loss does (`paper_preset`). "
+            "Default False: only successes do. A failure is often a near-miss of a correct answer, and pushing its "
+            "sequence down pushes the correct tokens it shares down too; in our benchmarks that degraded the teacher "
+            "in every run and, in long runs, the student (benchmarks/results/learning_small_posonly_120.md)."
         },
     )
     em_schedule: str = field(
