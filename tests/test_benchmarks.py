@@ -89,3 +89,16 @@ def test_cost_benchmark_runs_the_e_step_backward(tmp_path):
     assert counts["sdpo"]["student loss"]["forward (no grad)"] == 1
     rewards = cost.coin_reward(["a b c", "a b d", "x", "y", "zz", "q r"])
     assert 0 < sum(rewards) < len(rewards)
+
+
+def test_passes_benchmark_tiny(tmp_path):
+    from benchmarks import passes
+
+    out = tmp_path / "passes.md"
+    passes.main(["--preset", "tiny", "--configs", "grpo,vpd_adapter_topk_E1_c4", "--out", str(out)])
+    text = out.read_text()
+    assert "| vpd_adapter_topk_E1_c4 | e-step |" in text and "| grpo | student loss |" in text
+    counts = json.loads(out.with_suffix(".json").read_text())["results"]
+    # chunked E-step on 4 rollouts in chunks of 4: one pass, so the no-gradient forward is skipped
+    assert counts["vpd_adapter_topk_E1_c4"]["e-step"]["forward (grad)"] == 1
+    assert counts["grpo"]["student loss"]["peak MiB"] > 0
