@@ -55,8 +55,8 @@ def models_of(trainer):
 
 
 class PassCounter:
-    """Per phase: forwards through the decoder stack with / without gradient, backwards, the tokens of each, and the
-    wall time spent in the phase."""
+    """Per phase: forwards through the decoder stack with / without gradient, backwards, the tokens of each, the wall
+    time spent in the phase and the memory high-water mark reached in it."""
 
     def __init__(self, trainer, sync):
         self.trainer, self.sync = trainer, sync
