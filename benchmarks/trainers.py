@@ -113,6 +113,12 @@ METHODS = {
     ),
 }
 
+# Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
+# pinned, like `SAMPLED`, so that their tables stay reproducible. The *_posonly methods set it themselves.
+for _family, _extra, _lora in METHODS.values():
+    if _family == "vpd" and _extra.get("e_step"):
+        _extra.setdefault("e_step_negatives", True)
+
 
 def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")):
     from peft import LoraConfig
