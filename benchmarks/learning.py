@@ -268,8 +268,12 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--lr", type=float, default=None, help="full-model lr (LoRA: 4×), overrides the default (pilots)")
     ap.add_argument("--out", default=None, help="output stem (default benchmarks/results/learning_<size>)")
+    ap.add_argument("--pretrain-seed", type=int, default=None,
+                    help="seed of the locally pretrained model (another model of the same skill: robustness checks)")
     args = ap.parse_args(argv)
     size = dict(SIZES[args.size])
+    if args.pretrain_seed is not None:
+        size["pretrain"] = {**size["pretrain"], "seed": args.pretrain_seed}
     if args.methods:
         size["methods"] = args.methods.split(",")
     if args.seeds:
