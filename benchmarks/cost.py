@@ -69,11 +69,20 @@ CONFIGS = {
     # teacher contexts ~3.5× the student's sequence then holds ~the student's activations
     "vpd_adapter_topk_E1_c4": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk", "e_step_chunk_size": 4}, "lora"),
     "vpd_adapter_qlora_topk_E1_c4": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk", "e_step_chunk_size": 4}, "qlora"),
+    # the library default since the chunked E-step landed: as many rollouts per teacher pass as keep its tokens within
+    # the student micro-batch's
+    "vpd_adapter_topk_E1_auto": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk", "e_step_chunk_size": None}, "lora"),
+    "vpd_adapter_qlora_topk_E1_auto": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk", "e_step_chunk_size": None}, "qlora"),
     # the same without E-step (the teacher adapter is still there): with the E1 rows, the cost of the default schedule
     "vpd_adapter_topk_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "topk"}, "lora"),
     "vpd_adapter_qlora_topk_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "topk"}, "qlora"),
 }
 BASELINE = {None: "grpo", "lora": "grpo_lora", "qlora": "grpo_qlora"}
+# Adapter configurations that do not name a chunk size run the E-step in one pass, as every row recorded before the
+# chunked E-step became the default did.
+for _family, _extra, _peft in CONFIGS.values():
+    if _extra.get("teacher_mode") == "adapter":
+        _extra.setdefault("e_step_chunk_size", 0)
 
 
 def coin_reward(completions, **kwargs) -> list[float]:

@@ -21,9 +21,9 @@ stage() {  # stage NAME SECONDS COMMAND...
 # 1. Peak memory after the chunked top-k M-step and the QLoRA teacher-dtype fix (targets: ≤ 1.15× GRPO(+LoRA)), and
 #    step times with the E-step's backward actually run (the H200 figures of 2026-11-27 never ran it: see
 #    benchmarks/results/gpu_h200/README.md); Eoff rows give the default schedule (E-step every 5 steps) by derivation;
-#    _c4: the E-step four rollouts at a time (e_step_chunk_size).
+#    _auto: the default chunked E-step (teacher tokens per pass within the student micro-batch's).
 stage cost_adapter 230 python -m benchmarks.cost --device cuda --preset gpu --repeats 1 \
-  --configs grpo_lora,vpd_adapter_topk_E1,grpo_qlora,vpd_adapter_qlora_topk_E1,vpd_adapter_qlora_topk_E1_c4,vpd_adapter_qlora_topk_Eoff \
+  --configs grpo_lora,vpd_adapter_topk_E1,grpo_qlora,vpd_adapter_qlora_topk_E1,vpd_adapter_qlora_topk_E1_auto,vpd_adapter_qlora_topk_Eoff \
   --out "$OUT/cost_gpu_adapter_after.md"
 stage cost_shared 100 python -m benchmarks.cost --device cuda --preset gpu --repeats 1 \
   --configs grpo,vpd_shared_topk_E1,vpd_shared_topk_Eoff,vpd_shared_full_E1 --out "$OUT/cost_gpu_shared_after.md"

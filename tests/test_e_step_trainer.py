@@ -140,7 +140,8 @@ def test_frozen_reference_with_peft_uses_disabled_adapters(tmp_path):
 def test_m_step_reuses_the_e_step_teacher_forward(tmp_path, teacher_mode, distillation_mode):
     """On an E-step the teacher is run once per micro-batch, and the M-step's targets (log-probs, and for top-k the
     final hidden states) equal a fresh no-grad teacher forward: the E-step's forward is reused, not approximated."""
-    trainer = _trainer(tmp_path, varying_reward, max_steps=2, teacher_mode=teacher_mode, distillation_mode=distillation_mode)
+    trainer = _trainer(tmp_path, varying_reward, max_steps=2, teacher_mode=teacher_mode, distillation_mode=distillation_mode,
+                       e_step_chunk_size=0)  # one teacher pass; the chunked E-step: next test
     calls, checks = [], []
     original = trainer._teacher_forward
 
@@ -163,10 +164,29 @@ def test_m_step_reuses_the_e_step_teacher_forward(tmp_path, teacher_mode, distil
             assert hidden is None and fresh_hidden is None
 
 
+@pytest.mark.parametrize("distillation_mode", ["sampled", "topk"])
+def test_m_step_reuses_the_chunked_e_step_teacher_forward(tmp_path, distillation_mode):
+    """With a chunked E-step the M-step's targets come from its forward without gradient: per micro-batch one teacher
+    pass without gradient (with hidden states for top-k) and the chunks with gradient, nothing else."""
+    trainer = _trainer(tmp_path, varying_reward, max_steps=2, distillation_mode=distillation_mode, e_step_chunk_size=3)
+    calls = []
+    original = trainer._teacher_forward
+
+    def spy(model, inputs, grad, key="teacher", with_hidden=False):
+        calls.append((grad, with_hidden, inputs[f"{key}_input_ids"].size(0)))
+        return original(model, inputs, grad, key, with_hidden)
+
+    trainer._teacher_forward = spy
+    trainer.train()
+    per_step = [(False, distillation_mode == "topk", 8), (True, False, 3), (True, False, 3), (True, False, 2)]
+    assert calls == per_step * 2, calls
+
+
 @pytest.mark.parametrize("e_step_loss", ["sigmoid", "kto", "awr"])
 def test_chunked_e_step_gives_the_same_teacher_gradient(tmp_path, e_step_loss):
-    """`e_step_chunk_size`: the teacher adapter's gradient equals the one-pass E-step's (also for KTO, whose z_ref
-    couples the rollouts of the batch), while no teacher forward with gradient sees more than `chunk` rollouts."""
+    """`e_step_chunk_size` (fixed, or None: auto): the teacher adapter's gradient equals the one-pass E-step's (also
+    for KTO, whose z_ref couples the rollouts of the batch), while no teacher forward with gradient sees more than the
+    chunk's rollouts; auto chunks keep each pass within the student micro-batch's tokens."""
     from helpers import prepared_batch
 
     trainer = _trainer(tmp_path, varying_reward, e_step_loss=e_step_loss)
@@ -181,8 +201,12 @@ def test_chunked_e_step_gives_the_same_teacher_gradient(tmp_path, e_step_loss):
         return original(model, inputs, grad, key, with_hidden)
 
     trainer._teacher_forward = spy
+    student_tokens = 8 * (batch["prompt_ids"].size(1) + batch["completion_ids"].size(1))
+    teacher_width = batch["teacher_input_ids"].size(1)
+    auto = student_tokens // teacher_width
+    assert 1 <= auto < 8  # the teacher contexts are longer than the student's sequences: auto chunks
     grads, kls = [], []
-    for chunk in (None, 3):
+    for chunk in (0, 3, None):
         trainer.args.e_step_chunk_size = chunk
         seen.clear()
         for p in params:
@@ -190,14 +214,19 @@ def test_chunked_e_step_gives_the_same_teacher_gradient(tmp_path, e_step_loss):
         trainer._adapter_e_backward(trainer.model, batch)
         grads.append([p.grad.clone() for p in params])
         kls.append(trainer.trust_region._kls[-1])
-        if chunk is None:
+        if chunk == 0:
             assert seen == [(True, 8)]
-        else:  # one forward without gradient on all rollouts, then chunks of 3, 3, 2 with gradient
+        elif chunk == 3:  # one forward without gradient on all rollouts, then chunks of 3, 3, 2 with gradient
             assert seen == [(False, 8), (True, 3), (True, 3), (True, 2)], seen
+        else:  # auto: no pass with gradient holds more teacher tokens than the student micro-batch
+            assert seen[0] == (False, 8) and all(grad and rows <= auto for grad, rows in seen[1:]), seen
+            assert sum(rows for _, rows in seen[1:]) == 8
+            assert max(rows for _, rows in seen[1:]) * teacher_width <= student_tokens
     assert any(g.abs().max() > 0 for g in grads[0])
-    for one_pass, chunked in zip(*grads, strict=True):
-        torch.testing.assert_close(chunked, one_pass, atol=1e-6, rtol=1e-5)
-    assert kls[0] == pytest.approx(kls[1], rel=1e-6)  # the trust region measures the same KL_E
+    for chunked in grads[1:]:
+        for one_pass, part in zip(grads[0], chunked, strict=True):
+            torch.testing.assert_close(part, one_pass, atol=1e-6, rtol=1e-5)
+    assert kls[0] == pytest.approx(kls[1], rel=1e-6) and kls[0] == pytest.approx(kls[2], rel=1e-6)
     assert trainer._vpd_e_logps is None
 
 
@@ -209,7 +238,8 @@ def test_chunked_e_step_trains_and_is_refused_without_an_adapter_teacher(tmp_pat
     with pytest.raises(ValueError, match="teacher_mode='adapter'"):
         VPDConfig(output_dir=str(tmp_path), teacher_mode="shared", e_step_chunk_size=2)
     with pytest.raises(ValueError, match="e_step_chunk_size must be"):
-        VPDConfig(output_dir=str(tmp_path), teacher_mode="adapter", e_step_chunk_size=0)
+        VPDConfig(output_dir=str(tmp_path), teacher_mode="adapter", e_step_chunk_size=-1)
+    VPDConfig(output_dir=str(tmp_path), teacher_mode="shared", e_step_chunk_size=0)  # "one pass" is valid anywhere
 
 
 def test_paper_preset_is_the_specified_configuration(tmp_path):

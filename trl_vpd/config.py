@@ -223,10 +223,11 @@ class VPDConfig(GRPOConfig):
     e_step_chunk_size: int | None = field(
         default=None,
         metadata={
-            "help": "`adapter` teacher: run the E-step's teacher forward and backward this many rollouts at a time, "
-            "so its activation memory is that of `e_step_chunk_size` teacher contexts instead of the whole "
-            "micro-batch's (teacher contexts carry feedback and a sibling's solution: often 2-4× the student's "
-            "sequence). Costs one extra no-gradient teacher forward per E-step; the gradient is exact. None: one pass."
+            "help": "`adapter` teacher: run the E-step's teacher forward and backward this many rollouts at a time. "
+            "Teacher contexts carry feedback and a sibling's solution (often 2-4× the student's sequence), so one pass "
+            "over the micro-batch holds several times the student's activations. None (default): as many rollouts "
+            "as keep the teacher's tokens per pass within the student micro-batch's; 0: one pass. Chunks cost one "
+            "extra teacher forward without gradient per E-step; the gradient is exact."
         },
     )
     e_step_warmup_steps: int = field(default=0, metadata={"help": "No E-step before this optimizer step."})
@@ -281,9 +282,11 @@ class VPDConfig(GRPOConfig):
         if self.distillation_chunk_tokens < 1:
             raise ValueError(f"distillation_chunk_tokens must be ≥ 1, got {self.distillation_chunk_tokens}.")
         if self.e_step_chunk_size is not None:
-            if self.e_step_chunk_size < 1:
-                raise ValueError(f"e_step_chunk_size must be ≥ 1 or None, got {self.e_step_chunk_size}.")
-            if self.teacher_mode != "adapter":
+            if self.e_step_chunk_size < 0:
+                raise ValueError(
+                    f"e_step_chunk_size must be ≥ 0 (0: one pass) or None (auto), got {self.e_step_chunk_size}."
+                )
+            if self.e_step_chunk_size > 0 and self.teacher_mode != "adapter":
                 raise ValueError(
                     "e_step_chunk_size applies to teacher_mode='adapter' (a shared teacher's E-loss joins the "
                     "student's backward, whose memory GRPO's micro-batch size already controls)."

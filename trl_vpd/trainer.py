@@ -500,9 +500,9 @@ class VPDTrainer(GRPOTrainer):
         """Teacher-adapter E-step on one micro-batch: forward and backward while the teacher adapter is active (so
         gradient checkpointing recomputes through the right adapter), outside DDP's gradient synchronisation."""
         ga = scale or self.current_gradient_accumulation_steps
-        chunk = self.args.e_step_chunk_size
+        chunk = self._e_chunk_rows(inputs)
         with self.accelerator.no_sync(model):
-            if chunk is not None and inputs["completion_ids"].size(0) > chunk:
+            if chunk < inputs["completion_ids"].size(0):
                 self._chunked_e_backward(model, inputs, chunk, self.args.e_step_weight / ga)
                 return
             e_loss = self._e_step(model, inputs)
@@ -510,6 +510,18 @@ class VPDTrainer(GRPOTrainer):
                 with self.teacher.activate(model):
                     self.accelerator.backward(self.args.e_step_weight * e_loss / ga)
                 self._teacher_had_grad = True
+
+    def _e_chunk_rows(self, inputs) -> int:
+        """Rollouts per teacher pass of the adapter E-step: `e_step_chunk_size`, or (None) as many as keep the teacher's
+        padded tokens within the student micro-batch's, so the E-step holds no more activations than the student's
+        own step; 0 means all of them."""
+        rows = inputs["completion_ids"].size(0)
+        chunk = self.args.e_step_chunk_size
+        if chunk is None:
+            student = inputs["prompt_ids"].size(1) + inputs["completion_ids"].size(1)
+            teacher = inputs[f"{self._e_key(inputs)}_input_ids"].size(1)
+            return max(1, rows * student // teacher)
+        return chunk or rows
 
     def _chunked_e_backward(self, model, inputs, chunk: int, weight: float):
         """`e_step_chunk_size`: the E-loss on the whole micro-batch from a teacher forward without gradient, then its
