@@ -92,6 +92,15 @@ METHODS = {
          "e_step_negatives": False, **SAMPLED},
         True,
     ),
+    # The shared teacher (the library's default mode: the E-loss trains the student's own weights) with an E-step every
+    # step, with and without the paper's negatives. Prediction, written before the run (`--size estep`, 60 steps, 5
+    # seeds, against passive_frozen): the same split as for the adapter teacher, i.e. with negatives the teacher's fix
+    # rate ends > 0.1 below the frozen teacher's and the student below passive distillation; without them both within
+    # 0.05 of passive or above.
+    "vpd_shared_e1": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_negatives": True, **SAMPLED}, False),
+    "vpd_shared_e1_posonly": (
+        "vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_negatives": False, **SAMPLED}, False,
+    ),
     # The same methods with the top-k (k=100) + tail M-step instead of the default sampled-token one: does the
     # lower-variance divergence change the picture? (Possible since the top-k M-step no longer materialises logits.)
     "passive_frozen_topk": ("vpd", {"teacher_mode": "frozen", "e_step": False, "distillation_mode": "topk"}, False),
