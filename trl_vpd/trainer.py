@@ -143,7 +143,6 @@ class VPDTrainer(GRPOTrainer):
         self._vpd_pending = None
         # (teacher_input_ids, log-probs, hidden states, head) of the last E-step forward, reused by the M-step
         self._vpd_teacher_forward = None
-        self._vpd_e_logps = None  # the detached teacher log-probs of a chunked E-step (`e_step_chunk_size`)
         self._e_step_now = False
         self._teacher_had_grad = False
 
@@ -362,7 +361,7 @@ class VPDTrainer(GRPOTrainer):
         e_loss = None
         if mode == "train" and self._e_step_now and args.em_schedule != "sequential" and self.teacher.trainable:
             if not self.teacher.parameters():  # shared teacher: the E-loss joins this backward
-                e_loss = self._e_step(model, inputs, student_logps=student.get("logps"))
+                e_loss, _ = self._e_step(model, inputs, student_logps=student.get("logps"))
         if weight > 0 and self.accelerator.reduce(distill_mask.sum(), reduction="sum").item() > 0:
             distill, kl = self._distillation(model, inputs, student, distill_mask, mask)
             loss = loss + weight * distill / ga
@@ -412,10 +411,11 @@ class VPDTrainer(GRPOTrainer):
         kl = masked_mean((student["logps"].detach() - teacher_logps.detach()), distill_mask)
         return distill, kl
 
-    def _e_step(self, model, inputs, student_logps=None, detached=False):
-        """E-loss of one micro-batch (teacher forward with gradient), with trust-region bookkeeping. Returns None when
-        the batch carries no signal or the hard trust region skips it. With `detached` the teacher forward runs
-        without gradient and the loss is a function of the leaf `self._vpd_e_logps` (see `_chunked_e_backward`)."""
+    def _e_step(self, model, inputs, student_logps=None, grad=True):
+        """E-loss of one micro-batch, with trust-region bookkeeping, and the teacher's token log-probs it was computed
+        from. The loss is None when the batch carries no signal or the hard trust region skips it. With `grad=False`
+        the teacher forward runs without gradient and its log-probs are a leaf that requires one (for
+        `_chunked_e_backward`)."""
         args = self.args
         controller = self.trust_region.controller
         mask = inputs["completion_mask"].float()
@@ -424,11 +424,9 @@ class VPDTrainer(GRPOTrainer):
             reference = student_logps.detach()
         key = self._e_key(inputs)
         with_hidden = key == "teacher" and args.distillation_mode != "sampled"
-        teacher_logps, hidden, head = self._teacher_forward(
-            model, inputs, grad=not detached, key=key, with_hidden=with_hidden
-        )
-        if detached:
-            teacher_logps = self._vpd_e_logps = teacher_logps.detach().requires_grad_(True)
+        teacher_logps, hidden, head = self._teacher_forward(model, inputs, grad=grad, key=key, with_hidden=with_hidden)
+        if not grad:
+            teacher_logps = teacher_logps.detach().requires_grad_(True)
         if key == "teacher":
             hidden = hidden.detach() if hidden is not None else None
             self._vpd_teacher_forward = (inputs["teacher_input_ids"], teacher_logps.detach(), hidden, head)
@@ -463,9 +461,9 @@ class VPDTrainer(GRPOTrainer):
         metrics["vpd/e_step_skipped"].append(float(skip))
         metrics["vpd/e_step_no_signal"].append(float(labelled == 0))
         if skip or labelled == 0:
-            return None
+            return None, teacher_logps
         self._check_finite(loss, "E-step loss", "train")
-        return loss
+        return loss, teacher_logps
 
     # ------------------------------------------------------------------ E-step for a teacher with its own parameters
 
@@ -505,7 +503,7 @@ class VPDTrainer(GRPOTrainer):
             if chunk < inputs["completion_ids"].size(0):
                 self._chunked_e_backward(model, inputs, chunk, self.args.e_step_weight / ga)
                 return
-            e_loss = self._e_step(model, inputs)
+            e_loss, _ = self._e_step(model, inputs)
             if e_loss is not None:
                 with self.teacher.activate(model):
                     self.accelerator.backward(self.args.e_step_weight * e_loss / ga)
@@ -528,8 +526,7 @@ class VPDTrainer(GRPOTrainer):
         gradient w.r.t. the teacher's token log-probs pushed through the teacher `chunk` rollouts at a time. The same
         gradient as one pass (the loss may couple rollouts: it is computed once, on all of them), with the
         activation memory of `chunk` teacher contexts, for one extra forward."""
-        e_loss = self._e_step(model, inputs, detached=True)
-        leaf, self._vpd_e_logps = self._vpd_e_logps, None
+        e_loss, leaf = self._e_step(model, inputs, grad=False)
         if e_loss is None:
             return
         (grad,) = torch.autograd.grad(weight * e_loss, leaf)
