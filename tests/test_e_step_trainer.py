@@ -272,3 +272,13 @@ def test_failures_train_the_teacher_only_with_e_step_negatives(tmp_path, negativ
     else:
         assert not grads
         assert trainer._metrics["train"]["vpd/e_step_no_signal"][-1] == 1.0
+
+
+def test_trainer_warns_when_its_e_steps_have_no_signal(tmp_path, monkeypatch, caplog):
+    from trl_vpd import trust_region
+
+    monkeypatch.setattr(trust_region, "NO_SIGNAL_WARNING_AFTER", 2)
+    trainer = _trainer(tmp_path, constant_reward, max_steps=2)
+    with caplog.at_level("WARNING", logger="trl_vpd.trust_region"):
+        trainer.train()
+    assert any("last 2 E-step micro-batches had no labelled rollout" in r.getMessage() for r in caplog.records)

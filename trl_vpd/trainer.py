@@ -451,7 +451,7 @@ class VPDTrainer(GRPOTrainer):
         skip = controller.should_skip(kl) if controller.skip_factor is not None else False
         h_pos = self._nanmean_across(stats["h_pos"]) * controller.beta
         h_neg = self._nanmean_across(stats["h_neg"]) * controller.beta
-        self.trust_region.record(kl, h_pos, h_neg, skipped=skip)
+        self.trust_region.record(kl, h_pos, h_neg, skipped=skip, no_signal=labelled == 0)
         metrics = self._metrics["train"]
         metrics["vpd/e_loss"].append(self._mean_across(loss.detach()))
         metrics["vpd/kl_e"].append(kl)
