@@ -8,9 +8,9 @@ from contextlib import contextmanager
 
 import torch
 from accelerate.utils import is_peft_model
-from torch.nn.parallel import DistributedDataParallel
 
 from .losses import OutputHead
+from .utils import unwrap_ddp
 
 # Head scalings that TRL's fused head reads under other names; our top-k projection does not replicate them.
 _UNSUPPORTED_SCALINGS = ("output_multiplier", "lm_head_multiplier", "logits_scaling")
@@ -18,8 +18,7 @@ _UNSUPPORTED_SCALINGS = ("output_multiplier", "lm_head_multiplier", "logits_scal
 
 def causal_lm(model):
     """The `PreTrainedModel` under DDP and PEFT wrappers."""
-    if isinstance(model, DistributedDataParallel):
-        model = model.module
+    model = unwrap_ddp(model)
     return model.get_base_model() if is_peft_model(model) else model
 
 

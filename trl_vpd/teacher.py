@@ -17,6 +17,8 @@ from transformers import TrainerCallback
 from trl.trainer.callbacks import SyncRefModelCallback
 from trl.trainer.utils import add_fused_lm_head, disable_dropout_in_model
 
+from .utils import unwrap_ddp
+
 TEACHER_ADAPTER = "vpd_teacher"
 EMA_ADAPTER = "vpd_ema"
 
@@ -153,7 +155,7 @@ class _EMAUpdateCallback(TrainerCallback):
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if model is not None:
-            self.teacher.update(_unwrap(model))
+            self.teacher.update(unwrap_ddp(model))
 
 
 def build_teacher(trainer, model_copy=None) -> Teacher:
@@ -212,7 +214,7 @@ def save_full_teacher(teacher: Teacher, output_dir: str) -> None:
     if isinstance(teacher, EMATeacher) and teacher.module is not None:
         from safetensors.torch import save_file
 
-        state = {k: v.detach().contiguous().cpu() for k, v in _unwrap(teacher.module).state_dict().items()}
+        state = {k: v.detach().contiguous().cpu() for k, v in unwrap_ddp(teacher.module).state_dict().items()}
         save_file(state, os.path.join(output_dir, "vpd_ema_teacher.safetensors"))
 
 
@@ -221,13 +223,7 @@ def load_full_teacher(teacher: Teacher, checkpoint: str) -> None:
     if isinstance(teacher, EMATeacher) and teacher.module is not None and os.path.exists(path):
         from safetensors.torch import load_file
 
-        _unwrap(teacher.module).load_state_dict(load_file(path), strict=False)
-
-
-def _unwrap(model):
-    from torch.nn.parallel import DistributedDataParallel
-
-    return model.module if isinstance(model, DistributedDataParallel) else model
+        unwrap_ddp(teacher.module).load_state_dict(load_file(path), strict=False)
 
 
 @contextmanager
@@ -237,12 +233,12 @@ def _yield(module):
 
 @contextmanager
 def _with_adapter(model, name):
-    with active_adapter(_unwrap(model), name):
+    with active_adapter(unwrap_ddp(model), name):
         yield model
 
 
 @contextmanager
 def disabled_adapters(model):
     """All LoRA adapters off (the base weights), yielding `model`; a no-op for a model without PEFT."""
-    with _unwrap(model).disable_adapter() if is_peft_model(_unwrap(model)) else nullcontext():
+    with unwrap_ddp(model).disable_adapter() if is_peft_model(unwrap_ddp(model)) else nullcontext():
         yield model
