@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from .cost import proc_status
+from .cost import proc_status, reset_hwm
 
 VARIANTS = ("materialized_topk", "chunked_topk", "materialized_full", "chunked_full")
 
@@ -49,9 +49,8 @@ def run_variant(
         base = torch.cuda.memory_allocated()
     else:
         base = proc_status("VmRSS")
-    if measure and not cuda:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
+    if measure and not cuda and not reset_hwm():
+        raise RuntimeError("cannot reset the resident-set high-water mark (/proc/self/clear_refs): no CPU measurement")
     start = time.perf_counter()
     if variant.startswith("materialized"):
         s_logits, t_logits = student.logits(h_s, 1.0), teacher.logits(h_t, 1.0).detach()
