@@ -76,6 +76,17 @@ CONFIGS = {
     # the same without E-step (the teacher adapter is still there): with the E1 rows, the cost of the default schedule
     "vpd_adapter_topk_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "topk"}, "lora"),
     "vpd_adapter_qlora_topk_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "topk"}, "qlora"),
+    # the rest of the matrix (teacher mode × M-step mode × E-step on / off), so that every `_E1` row has its `_Eoff`
+    # pair and every mode a default-schedule row
+    "vpd_shared_full_Eoff": ("vpd", {"teacher_mode": "shared", "e_step": False, "distillation_mode": "full"}, None),
+    "vpd_shared_sampled_Eoff": ("vpd", {"teacher_mode": "shared", "e_step": False, "distillation_mode": "sampled"}, None),
+    "vpd_adapter_full_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "full"}, "lora"),
+    "vpd_adapter_full_E1_auto": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "full", "e_step_chunk_size": None}, "lora"),
+    "vpd_adapter_full_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "full"}, "lora"),
+    "vpd_adapter_sampled_E1_auto": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled", "e_step_chunk_size": None}, "lora"),
+    "vpd_adapter_sampled_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "sampled"}, "lora"),
+    "vpd_adapter_qlora_sampled_E1_auto": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled", "e_step_chunk_size": None}, "qlora"),
+    "vpd_adapter_qlora_sampled_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "sampled"}, "qlora"),
 }
 BASELINE = {None: "grpo", "lora": "grpo_lora", "qlora": "grpo_qlora"}
 # Adapter configurations that do not name a chunk size run the E-step in one pass, as every row recorded before the
@@ -349,10 +360,11 @@ def summary_table(results, names, device_is_cuda=None) -> str:
     # The default schedule runs the E-step on one step in 5: its mean step cost is 0.8·(E off) + 0.2·(E every step).
     # Measured steps never hit an E-step of `e_step_every=5` in a short run, so this row is derived, not measured;
     # its peak memory is the E-step run's.
-    for on in [n for n in ok if n.endswith("_E1")]:
-        off = on[: -len("E1")] + "Eoff"
+    for on in [n for n in ok if n.endswith(("_E1", "_E1_auto"))]:
+        stem, _, chunking = on.rpartition("_E1")
+        off = stem + "_Eoff"
         if off in ok:
-            derived = on[: -len("E1")] + "E5(derived)"
+            derived = f"{stem}_E5{chunking}(derived)"
             mixed = tuple(0.8 * a + 0.2 * b for a, b in zip(ok[off], ok[on]))
             ok[derived] = mixed[:3] + (ok[on][3], ok[on][4])
             peft_of[derived] = CONFIGS[on][2]

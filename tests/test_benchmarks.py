@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 
 def test_cost_benchmark_tiny(tmp_path):
     from benchmarks import cost
@@ -102,3 +104,23 @@ def test_passes_benchmark_tiny(tmp_path):
     # chunked E-step on 4 rollouts in chunks of 4: one pass, so the no-gradient forward is skipped
     assert counts["vpd_adapter_topk_E1_c4"]["e-step"]["forward (grad)"] == 1
     assert counts["grpo"]["student loss"]["peak MiB"] > 0
+
+
+def test_cost_summary_derives_the_default_schedule_row_for_each_chunking():
+    """E-step one step in 5: 0.8·(E off) + 0.2·(E every step), paired by stem, the chunking suffix kept."""
+    from benchmarks import cost
+
+    def run(step, gen, peak):
+        return {"step": [step], "gen": [gen], "peak": [peak], "base": [100.0]}
+
+    results = {"grpo_lora": run(1.0, 0.5, 200.0), "vpd_adapter_topk_E1": run(6.0, 0.5, 500.0),
+               "vpd_adapter_topk_E1_auto": run(7.0, 0.5, 300.0), "vpd_adapter_topk_Eoff": run(2.0, 0.5, 250.0)}
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ") for line in
+            cost.summary_table(results, list(results)).splitlines()[2:]}
+    assert float(rows["vpd_adapter_topk_E5(derived)"][1]) == pytest.approx(0.8 * 2.0 + 0.2 * 6.0)
+    auto = rows["vpd_adapter_topk_E5_auto(derived)"]
+    assert float(auto[1]) == pytest.approx(0.8 * 2.0 + 0.2 * 7.0)
+    assert float(auto[3]) == pytest.approx(0.8 * 1.5 + 0.2 * 6.5)  # training part = step − generation
+    assert auto[4] == "0"  # peak: the E-step run's (300 bytes → 0 MiB), not the mix
+    assert float(auto[8]) == pytest.approx(300.0 / 200.0)  # mem ×base: peak against GRPO+LoRA's
+    assert float(auto[9]) == pytest.approx((300.0 - 100.0) / (200.0 - 100.0))  # growth ×base
