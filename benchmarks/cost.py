@@ -73,6 +73,10 @@ CONFIGS = {
     # the student micro-batch's
     "vpd_adapter_topk_E1_auto": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk", "e_step_chunk_size": None}, "lora"),
     "vpd_adapter_qlora_topk_E1_auto": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk", "e_step_chunk_size": None}, "qlora"),
+    # the shared teacher's default since its E-step is chunked too
+    "vpd_shared_topk_E1_auto": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "distillation_mode": "topk", "e_step_chunk_size": None}, None),
+    "vpd_shared_full_E1_auto": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "distillation_mode": "full", "e_step_chunk_size": None}, None),
+    "vpd_shared_sampled_E1_auto": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled", "e_step_chunk_size": None}, None),
     # the same without E-step (the teacher adapter is still there): with the E1 rows, the cost of the default schedule
     "vpd_adapter_topk_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "topk"}, "lora"),
     "vpd_adapter_qlora_topk_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "topk"}, "qlora"),
@@ -89,10 +93,10 @@ CONFIGS = {
     "vpd_adapter_qlora_sampled_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "sampled"}, "qlora"),
 }
 BASELINE = {None: "grpo", "lora": "grpo_lora", "qlora": "grpo_qlora"}
-# Adapter configurations that do not name a chunk size run the E-step in one pass, as every row recorded before the
-# chunked E-step became the default did.
+# Configurations that do not name a chunk size run the E-step in one pass, as every row recorded before the chunked
+# E-step became the default (adapter teacher first, then the shared one) did.
 for _family, _extra, _peft in CONFIGS.values():
-    if _extra.get("teacher_mode") == "adapter":
+    if _extra.get("teacher_mode") in ("adapter", "shared"):
         _extra.setdefault("e_step_chunk_size", 0)
 
 

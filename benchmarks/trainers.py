@@ -127,12 +127,12 @@ METHODS = {
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
 # pinned, like `SAMPLED`, so that their tables stay reproducible. The *_posonly methods set it themselves.
-# Likewise the adapter teacher's E-step ran in one pass before chunking became the default (the gradient is the same;
-# the summation order, and so the sampled trajectories, could differ).
+# Likewise every E-step ran in one pass before chunking became the default (adapter teacher first, then the shared
+# one; the gradient is the same, the summation order, and so the sampled trajectories, could differ).
 for _family, _extra, _lora in METHODS.values():
     if _family == "vpd" and _extra.get("e_step"):
         _extra.setdefault("e_step_negatives", True)
-    if _extra.get("teacher_mode") == "adapter":
+    if _extra.get("teacher_mode") in ("adapter", "shared"):
         _extra.setdefault("e_step_chunk_size", 0)
 
 

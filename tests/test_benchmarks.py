@@ -73,12 +73,18 @@ def test_cost_benchmark_runs_the_e_step_backward(tmp_path):
     dataset = task.to_dataset(task.make_problems(8, seed=1))
     cost.build_model(p, tok, "cpu", tmp_path / "model")
     counts = {name: passes.profile(name, p, tok, dataset, tmp_path / "model", "cpu", tmp_path)
-              for name in ("grpo", "vpd_shared_topk_E1", "vpd_adapter_sampled_E1", "sdpo")}
+              for name in ("grpo", "vpd_shared_topk_E1", "vpd_shared_topk_E1_auto", "vpd_adapter_sampled_E1", "sdpo")}
     # GRPO: one forward and one backward of the student
     assert counts["grpo"]["student loss"]["forward (grad)"] == 1 and counts["grpo"]["rest"]["backward"] == 1
     # shared teacher: the teacher's forward joins the student's loss and both graphs are backpropagated
     assert counts["vpd_shared_topk_E1"]["student loss"]["forward (grad)"] == 2
     assert counts["vpd_shared_topk_E1"]["rest"]["backward"] == 2
+    # shared teacher, chunked (the default): student reference and teacher forwards without gradient, then the
+    # teacher's chunks forward and backward inside the E-step; the student's loss is the student's forward alone
+    chunked = counts["vpd_shared_topk_E1_auto"]
+    assert chunked["e-step"]["forward (no grad)"] == 2
+    assert chunked["e-step"]["forward (grad)"] == chunked["e-step"]["backward"] >= 2
+    assert chunked["student loss"]["forward (grad)"] == 1 and chunked["rest"]["backward"] == 1
     # teacher adapter: reference forward, teacher forward + backward inside the E-step (reused by the M-step: no
     # third forward), then the student
     adapter = counts["vpd_adapter_sampled_E1"]

@@ -21,7 +21,8 @@ def _free_port() -> int:
 @pytest.mark.distributed
 @pytest.mark.parametrize(
     "teacher_mode, em_schedule, chunk",
-    [("adapter", "joint", ""), ("adapter", "sequential", ""), ("shared", "joint", ""), ("adapter", "joint", "2")],
+    [("adapter", "joint", ""), ("adapter", "sequential", ""), ("shared", "joint", ""), ("shared", "joint", "0"),
+     ("adapter", "joint", "2")],
 )
 def test_two_process_ddp(tmp_path, teacher_mode, em_schedule, chunk):
     # `--multi_gpu` on a machine without a GPU launches two processes; `use_cpu=True` makes them MULTI_CPU (gloo).

@@ -229,13 +229,66 @@ def test_chunked_e_step_gives_the_same_teacher_gradient(tmp_path, e_step_loss):
     assert kls[0] == pytest.approx(kls[1], rel=1e-6) and kls[0] == pytest.approx(kls[2], rel=1e-6)
 
 
-def test_chunked_e_step_trains_and_is_refused_without_an_adapter_teacher(tmp_path):
+@pytest.mark.parametrize("distillation_mode", ["sampled", "topk"])
+def test_chunked_shared_e_step_gives_the_same_gradient(tmp_path, distillation_mode):
+    """A shared teacher's chunked E-step (fixed or auto) leaves the same gradient in the shared weights as the E-loss
+    joined to the student's backward in one pass (E-loss, M-step and GRPO together; gradient accumulation 2, so the
+    1/GA scaling of both paths is compared), with no teacher pass with gradient over more than a chunk, and the M-step
+    reusing the forward without gradient."""
+    from helpers import prepared_batch
+
+    tokenizer = build_tiny_tokenizer()
+    trainer = VPDTrainer(
+        model=build_tiny_model(tokenizer), reward_funcs=varying_reward, processing_class=tokenizer,
+        train_dataset=Dataset.from_dict({"prompt": [f"Say {i}" for i in range(16)]}), feedback_funcs=critique,
+        args=VPDConfig(output_dir=str(tmp_path), per_device_train_batch_size=8, num_generations=8,
+                       max_completion_length=6, report_to="none", teacher_mode="shared", e_step_every=1,
+                       distillation_mode=distillation_mode, distillation_topk=16, seed=1),
+    )  # fmt: skip
+    batch = prepared_batch(trainer)
+    trainer.current_gradient_accumulation_steps = 2
+    original = trainer._teacher_forward
+    seen = []
+
+    def spy(model, inputs, grad, key="teacher", with_hidden=False):
+        seen.append((grad, inputs[f"{key}_input_ids"].size(0)))
+        return original(model, inputs, grad, key, with_hidden)
+
+    trainer._teacher_forward = spy
+    student_tokens = 8 * (batch["prompt_ids"].size(1) + batch["completion_ids"].size(1))
+    auto = student_tokens // batch["teacher_input_ids"].size(1)
+    assert 1 <= auto < 8
+    grads, kls = [], []
+    for chunk in (0, 3, None):
+        trainer.args.e_step_chunk_size = chunk
+        trainer.model.zero_grad(set_to_none=True)
+        seen.clear()
+        loss = trainer.compute_loss(trainer.model, batch)
+        trainer.accelerator.backward(loss)
+        grads.append({n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None})
+        kls.append(trainer.trust_region._kls[-1])
+        if chunk == 0:
+            assert seen == [(True, 8)], seen  # the M-step reuses the E-step's forward
+        elif chunk == 3:
+            assert seen == [(False, 8), (True, 3), (True, 3), (True, 2)], seen
+        else:
+            assert seen[0] == (False, 8) and all(g and rows <= auto for g, rows in seen[1:]), seen
+    assert set(grads[1]) == set(grads[0]) == set(grads[2])
+    assert any(g.abs().max() > 0 for g in grads[0].values())
+    for chunked in grads[1:]:
+        for name, one_pass in grads[0].items():
+            torch.testing.assert_close(chunked[name], one_pass, atol=1e-6, rtol=1e-5, msg=name)
+    assert kls[0] == pytest.approx(kls[1], rel=1e-6) and kls[0] == pytest.approx(kls[2], rel=1e-6)
+
+
+def test_chunked_e_step_trains_and_is_refused_without_a_trained_teacher(tmp_path):
     trainer = _trainer(tmp_path, varying_reward, e_step_chunk_size=2)
     before = _teacher(trainer)
     trainer.train()
     assert any(not torch.equal(v, before[n]) for n, v in _teacher(trainer).items())
-    with pytest.raises(ValueError, match="teacher_mode='adapter'"):
-        VPDConfig(output_dir=str(tmp_path), teacher_mode="shared", e_step_chunk_size=2)
+    with pytest.raises(ValueError, match="teachers an E-step trains"):
+        VPDConfig(output_dir=str(tmp_path), teacher_mode="frozen", e_step=False, e_step_chunk_size=2)
+    VPDConfig(output_dir=str(tmp_path), teacher_mode="shared", e_step_chunk_size=2)
     with pytest.raises(ValueError, match="e_step_chunk_size must be"):
         VPDConfig(output_dir=str(tmp_path), teacher_mode="adapter", e_step_chunk_size=-1)
     VPDConfig(output_dir=str(tmp_path), teacher_mode="shared", e_step_chunk_size=0)  # "one pass" is valid anywhere

@@ -223,11 +223,13 @@ class VPDConfig(GRPOConfig):
     e_step_chunk_size: int | None = field(
         default=None,
         metadata={
-            "help": "`adapter` teacher: run the E-step's teacher forward and backward this many rollouts at a time. "
-            "Teacher contexts carry feedback and a sibling's solution (often 2-4× the student's sequence), so one pass "
-            "over the micro-batch holds several times the student's activations. None (default): as many rollouts "
-            "as keep the teacher's tokens per pass within the student micro-batch's; 0: one pass. Chunks cost one "
-            "extra teacher forward without gradient per E-step; the gradient is exact."
+            "help": "Run the E-step's teacher forward and backward this many rollouts at a time (`shared` and "
+            "`adapter` teachers). Teacher contexts carry feedback and a sibling's solution (often 2-4× the student's "
+            "sequence), so one pass over the micro-batch holds several times the student's activations. None "
+            "(default): as many rollouts as keep the teacher's tokens per pass within the student micro-batch's; 0: one "
+            "pass. Chunks cost one extra teacher forward without gradient per E-step (and, for a shared teacher, a "
+            "student forward without gradient); the gradient is exact. A shared teacher under DeepSpeed/FSDP runs in "
+            "one pass."
         },
     )
     e_step_warmup_steps: int = field(default=0, metadata={"help": "No E-step before this optimizer step."})
@@ -286,10 +288,10 @@ class VPDConfig(GRPOConfig):
                 raise ValueError(
                     f"e_step_chunk_size must be ≥ 0 (0: one pass) or None (auto), got {self.e_step_chunk_size}."
                 )
-            if self.e_step_chunk_size > 0 and self.teacher_mode != "adapter":
+            if self.e_step_chunk_size > 0 and self.teacher_mode not in ("shared", "adapter"):
                 raise ValueError(
-                    "e_step_chunk_size applies to teacher_mode='adapter' (a shared teacher's E-loss joins the "
-                    "student's backward, whose memory GRPO's micro-batch size already controls)."
+                    "e_step_chunk_size applies to the teachers an E-step trains (teacher_mode='shared' or 'adapter'), "
+                    f"not to teacher_mode={self.teacher_mode!r}."
                 )
         if self.e_step_every < 1 or self.e_step_warmup_steps < 0:
             raise ValueError("e_step_every must be ≥ 1 and e_step_warmup_steps ≥ 0.")

@@ -116,6 +116,11 @@ class VPDTrainer(GRPOTrainer):
                 "e_step_reference='frozen' needs the initial weights: train with PEFT (adapters disabled) or set "
                 "beta > 0 so that GRPO keeps a reference model."
             )
+        if args.e_step_chunk_size and args.teacher_mode == "shared" and (self.is_deepspeed_enabled or self.is_fsdp_enabled):
+            raise ValueError(
+                "e_step_chunk_size > 0 with teacher_mode='shared' needs several backward passes per micro-batch, which "
+                "DeepSpeed and FSDP engines do not take; leave it None (one pass there) or use DDP."
+            )
         if args.distillation_mode != "sampled":
             output_head(self.model)  # an LM head the chunked M-step cannot reproduce fails here, not at step 1
         self.teacher = build_teacher(self, model_copy)
@@ -360,7 +365,8 @@ class VPDTrainer(GRPOTrainer):
         distill_mask = mask * has_context.unsqueeze(1)
         e_loss = None
         if mode == "train" and self._e_step_now and args.em_schedule != "sequential" and self.teacher.trainable:
-            if not self.teacher.parameters():  # shared teacher: the E-loss joins this backward
+            one_pass = self._e_chunk_rows(inputs) >= inputs["completion_ids"].size(0)
+            if not self.teacher.parameters() and one_pass:  # shared teacher: the E-loss joins this backward
                 e_loss, _ = self._e_step(model, inputs, student_logps=student.get("logps"))
         if weight > 0 and self.accelerator.reduce(distill_mask.sum(), reduction="sum").item() > 0:
             distill, kl = self._distillation(model, inputs, student, distill_mask, mask)
@@ -480,13 +486,11 @@ class VPDTrainer(GRPOTrainer):
         return output
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        if (
-            self.model.training
-            and self._e_step_now
-            and self.teacher.parameters()
-            and self.args.em_schedule != "sequential"
-        ):
-            self._adapter_e_backward(model, inputs)
+        if self.model.training and self._e_step_now and self.args.em_schedule != "sequential":
+            if self.teacher.parameters():
+                self._adapter_e_backward(model, inputs)
+            elif self.teacher.trainable and self._e_chunk_rows(inputs) < inputs["completion_ids"].size(0):
+                self._shared_e_backward(model, inputs)
         return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
     @staticmethod
@@ -509,12 +513,30 @@ class VPDTrainer(GRPOTrainer):
                     self.accelerator.backward(self.args.e_step_weight * e_loss / ga)
                 self._teacher_had_grad = True
 
+    def _shared_e_backward(self, model, inputs):
+        """Shared-teacher E-step in chunks, before the student's forward: its gradient accumulates in the shared weights
+        outside DDP's synchronisation, and the student's backward then synchronises both (gradient accumulation's
+        pattern). The reference is the current student, read by a forward without gradient (the one-pass E-step reads
+        it off the M-step's forward, which has not run yet)."""
+        ga = self.current_gradient_accumulation_steps
+        with self.accelerator.no_sync(model):
+            self._chunked_e_backward(model, inputs, self._e_chunk_rows(inputs), self.args.e_step_weight / ga)
+
+    def _student_logps(self, model, inputs):
+        ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], dim=1)
+        mask = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], dim=1)
+        with torch.no_grad():
+            return super()._get_per_token_logps_and_entropies(model, ids, mask, inputs["completion_ids"].size(1))[0]
+
     def _e_chunk_rows(self, inputs) -> int:
-        """Rollouts per teacher pass of the adapter E-step: `e_step_chunk_size`, or (None) as many as keep the teacher's
+        """Rollouts per teacher pass of the E-step: `e_step_chunk_size`, or (None) as many as keep the teacher's
         padded tokens within the student micro-batch's, so the E-step holds no more activations than the student's
-        own step; 0 means all of them."""
+        own step; 0 means all of them. A shared teacher under DeepSpeed or FSDP runs in one pass (its engine takes one
+        backward per micro-batch)."""
         rows = inputs["completion_ids"].size(0)
         chunk = self.args.e_step_chunk_size
+        if not self.teacher.parameters() and (self.is_deepspeed_enabled or self.is_fsdp_enabled):
+            return rows
         if chunk is None:
             student = inputs["prompt_ids"].size(1) + inputs["completion_ids"].size(1)
             teacher = inputs[f"{self._e_key(inputs)}_input_ids"].size(1)
@@ -526,7 +548,9 @@ class VPDTrainer(GRPOTrainer):
         gradient w.r.t. the teacher's token log-probs pushed through the teacher `chunk` rollouts at a time. The same
         gradient as one pass (the loss may couple rollouts: it is computed once, on all of them), with the
         activation memory of `chunk` teacher contexts, for one extra forward."""
-        e_loss, leaf = self._e_step(model, inputs, grad=False)
+        shared_reference = not self.teacher.parameters() and inputs.get("vpd_ref_logps") is None
+        student = self._student_logps(model, inputs) if shared_reference else None
+        e_loss, leaf = self._e_step(model, inputs, student_logps=student, grad=False)
         if e_loss is None:
             return
         (grad,) = torch.autograd.grad(weight * e_loss, leaf)
