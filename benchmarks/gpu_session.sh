@@ -26,7 +26,7 @@ stage cost_adapter 230 python -m benchmarks.cost --device cuda --preset gpu --re
   --configs grpo_lora,vpd_adapter_topk_E1,grpo_qlora,vpd_adapter_qlora_topk_E1,vpd_adapter_qlora_topk_E1_auto,vpd_adapter_qlora_topk_Eoff \
   --out "$OUT/cost_gpu_adapter_after.md"
 stage cost_shared 100 python -m benchmarks.cost --device cuda --preset gpu --repeats 1 \
-  --configs grpo,vpd_shared_topk_E1,vpd_shared_topk_Eoff,vpd_shared_full_E1 --out "$OUT/cost_gpu_shared_after.md"
+  --configs grpo,vpd_shared_topk_E1,vpd_shared_topk_E1_auto,vpd_shared_topk_Eoff --out "$OUT/cost_gpu_shared_after.md"
 # 2. Where the QLoRA adapter's training part goes: exact passes and per-phase time on the GPU.
 stage passes 70 python -m benchmarks.passes --device cuda --preset gpu --steps 2 \
   --configs grpo_qlora,vpd_adapter_qlora_topk_E1 --out "$OUT/passes_gpu.json"
