@@ -182,6 +182,25 @@ def test_m_step_reuses_the_chunked_e_step_teacher_forward(tmp_path, distillation
     assert calls == per_step * 2, calls
 
 
+def _record_teacher_passes(trainer) -> list[tuple[bool, int]]:
+    """(with gradient, rollouts) of every teacher forward the trainer runs from now on, in order."""
+    seen, original = [], trainer._teacher_forward
+
+    def spy(model, inputs, grad, key="teacher", with_hidden=False):
+        seen.append((grad, inputs[f"{key}_input_ids"].size(0)))
+        return original(model, inputs, grad, key, with_hidden)
+
+    trainer._teacher_forward = spy
+    return seen
+
+
+def _auto_chunk(batch) -> tuple[int, int, int]:
+    """The student micro-batch's padded tokens, the teacher contexts' width, and the auto chunk's rollouts."""
+    student_tokens = batch["completion_ids"].size(0) * (batch["prompt_ids"].size(1) + batch["completion_ids"].size(1))
+    teacher_width = batch["teacher_input_ids"].size(1)
+    return student_tokens, teacher_width, student_tokens // teacher_width
+
+
 @pytest.mark.parametrize("e_step_loss", ["sigmoid", "kto", "awr"])
 def test_chunked_e_step_gives_the_same_teacher_gradient(tmp_path, e_step_loss):
     """`e_step_chunk_size` (fixed, or None: auto): the teacher adapter's gradient equals the one-pass E-step's (also
@@ -193,17 +212,8 @@ def test_chunked_e_step_gives_the_same_teacher_gradient(tmp_path, e_step_loss):
     batch = prepared_batch(trainer)
     assert batch["completion_ids"].size(0) == 8
     params = trainer.teacher.parameters()
-    original = trainer._teacher_forward
-    seen = []
-
-    def spy(model, inputs, grad, key="teacher", with_hidden=False):
-        seen.append((grad, inputs[f"{key}_input_ids"].size(0)))
-        return original(model, inputs, grad, key, with_hidden)
-
-    trainer._teacher_forward = spy
-    student_tokens = 8 * (batch["prompt_ids"].size(1) + batch["completion_ids"].size(1))
-    teacher_width = batch["teacher_input_ids"].size(1)
-    auto = student_tokens // teacher_width
+    seen = _record_teacher_passes(trainer)
+    student_tokens, teacher_width, auto = _auto_chunk(batch)
     assert 1 <= auto < 8  # the teacher contexts are longer than the student's sequences: auto chunks
     grads, kls = [], []
     for chunk in (0, 3, None):
@@ -247,16 +257,8 @@ def test_chunked_shared_e_step_gives_the_same_gradient(tmp_path, distillation_mo
     )  # fmt: skip
     batch = prepared_batch(trainer)
     trainer.current_gradient_accumulation_steps = 2
-    original = trainer._teacher_forward
-    seen = []
-
-    def spy(model, inputs, grad, key="teacher", with_hidden=False):
-        seen.append((grad, inputs[f"{key}_input_ids"].size(0)))
-        return original(model, inputs, grad, key, with_hidden)
-
-    trainer._teacher_forward = spy
-    student_tokens = 8 * (batch["prompt_ids"].size(1) + batch["completion_ids"].size(1))
-    auto = student_tokens // batch["teacher_input_ids"].size(1)
+    seen = _record_teacher_passes(trainer)
+    auto = _auto_chunk(batch)[2]
     assert 1 <= auto < 8
     grads, kls = [], []
     for chunk in (0, 3, None):

@@ -334,13 +334,17 @@ class VPDTrainer(GRPOTrainer):
                 return None
             if "old_per_token_logps" in batch:
                 return batch["old_per_token_logps"]
-        ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)
-        mask = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)
-        completion_len = batch["completion_ids"].size(1)
         module = self.ref_model if reference == "frozen" and self.ref_model is not None else self.model
         frozen_adapters = reference == "frozen" and self.ref_model is None
-        with torch.no_grad(), disabled_adapters(module) if frozen_adapters else nullcontext():
-            return super()._get_per_token_logps_and_entropies(module, ids, mask, completion_len)[0]
+        with disabled_adapters(module) if frozen_adapters else nullcontext():
+            return self._completion_logps(module, batch)
+
+    def _completion_logps(self, model, batch):
+        """log p(y|x) of the completions under the student's own prompt, without gradient."""
+        ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)
+        mask = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)
+        with torch.no_grad():
+            return super()._get_per_token_logps_and_entropies(model, ids, mask, batch["completion_ids"].size(1))[0]
 
     # ------------------------------------------------------------------ losses
 
@@ -365,8 +369,7 @@ class VPDTrainer(GRPOTrainer):
         distill_mask = mask * has_context.unsqueeze(1)
         e_loss = None
         if mode == "train" and self._e_step_now and args.em_schedule != "sequential" and self.teacher.trainable:
-            one_pass = self._e_chunk_rows(inputs) >= inputs["completion_ids"].size(0)
-            if not self.teacher.parameters() and one_pass:  # shared teacher: the E-loss joins this backward
+            if not self.teacher.parameters() and not self._e_in_chunks(inputs):  # the E-loss joins this backward
                 e_loss, _ = self._e_step(model, inputs, student_logps=student.get("logps"))
         if weight > 0 and self.accelerator.reduce(distill_mask.sum(), reduction="sum").item() > 0:
             distill, kl = self._distillation(model, inputs, student, distill_mask, mask)
@@ -489,7 +492,7 @@ class VPDTrainer(GRPOTrainer):
         if self.model.training and self._e_step_now and self.args.em_schedule != "sequential":
             if self.teacher.parameters():
                 self._adapter_e_backward(model, inputs)
-            elif self.teacher.trainable and self._e_chunk_rows(inputs) < inputs["completion_ids"].size(0):
+            elif self.teacher.trainable and self._e_in_chunks(inputs):
                 self._shared_e_backward(model, inputs)
         return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
@@ -502,10 +505,9 @@ class VPDTrainer(GRPOTrainer):
         """Teacher-adapter E-step on one micro-batch: forward and backward while the teacher adapter is active (so
         gradient checkpointing recomputes through the right adapter), outside DDP's gradient synchronisation."""
         ga = scale or self.current_gradient_accumulation_steps
-        chunk = self._e_chunk_rows(inputs)
         with self.accelerator.no_sync(model):
-            if chunk < inputs["completion_ids"].size(0):
-                self._chunked_e_backward(model, inputs, chunk, self.args.e_step_weight / ga)
+            if self._e_in_chunks(inputs):
+                self._chunked_e_backward(model, inputs, self._e_chunk_rows(inputs), self.args.e_step_weight / ga)
                 return
             e_loss, _ = self._e_step(model, inputs)
             if e_loss is not None:
@@ -522,11 +524,8 @@ class VPDTrainer(GRPOTrainer):
         with self.accelerator.no_sync(model):
             self._chunked_e_backward(model, inputs, self._e_chunk_rows(inputs), self.args.e_step_weight / ga)
 
-    def _student_logps(self, model, inputs):
-        ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], dim=1)
-        mask = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], dim=1)
-        with torch.no_grad():
-            return super()._get_per_token_logps_and_entropies(model, ids, mask, inputs["completion_ids"].size(1))[0]
+    def _e_in_chunks(self, inputs) -> bool:
+        return self._e_chunk_rows(inputs) < inputs["completion_ids"].size(0)
 
     def _e_chunk_rows(self, inputs) -> int:
         """Rollouts per teacher pass of the E-step: `e_step_chunk_size`, or (None) as many as keep the teacher's
@@ -549,7 +548,7 @@ class VPDTrainer(GRPOTrainer):
         gradient as one pass (the loss may couple rollouts: it is computed once, on all of them), with the
         activation memory of `chunk` teacher contexts, for one extra forward."""
         shared_reference = not self.teacher.parameters() and inputs.get("vpd_ref_logps") is None
-        student = self._student_logps(model, inputs) if shared_reference else None
+        student = self._completion_logps(model, inputs) if shared_reference else None
         e_loss, leaf = self._e_step(model, inputs, student_logps=student, grad=False)
         if e_loss is None:
             return
