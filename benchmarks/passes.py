@@ -31,7 +31,7 @@ from . import cost, task
 # backward of the student loss and the optimizer steps.
 PHASES = ("generate", "scoring", "reference", "e-step", "student loss", "rest")
 METHODS = {"_generate_and_score_completions": "scoring", "_generate": "generate", "_reference_logps": "reference",
-           "_adapter_e_backward": "e-step", "_shared_e_backward": "e-step", "compute_loss": "student loss"}
+           "_e_backward": "e-step", "compute_loss": "student loss"}
 
 
 def last_decoder_layer(model):

@@ -221,7 +221,7 @@ def test_chunked_e_step_gives_the_same_teacher_gradient(tmp_path, e_step_loss):
         seen.clear()
         for p in params:
             p.grad = None
-        trainer._adapter_e_backward(trainer.model, batch)
+        trainer._e_backward(trainer.model, batch)
         grads.append([p.grad.clone() for p in params])
         kls.append(trainer.trust_region._kls[-1])
         if chunk == 0:
@@ -320,7 +320,7 @@ def test_failures_train_the_teacher_only_with_e_step_negatives(tmp_path, negativ
     batch["advantages"] = -torch.linspace(0.1, 1.0, batch["advantages"].size(0))
     for p in trainer.teacher.parameters():
         p.grad = None
-    trainer._adapter_e_backward(trainer.model, batch)
+    trainer._e_backward(trainer.model, batch)
     grads = [p.grad for p in trainer.teacher.parameters() if p.grad is not None]
     if negatives:
         assert grads and any(g.abs().max() > 0 for g in grads)

@@ -490,10 +490,9 @@ class VPDTrainer(GRPOTrainer):
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if self.model.training and self._e_step_now and self.args.em_schedule != "sequential":
-            if self.teacher.parameters():
-                self._adapter_e_backward(model, inputs)
-            elif self.teacher.trainable and self._e_in_chunks(inputs):
-                self._shared_e_backward(model, inputs)
+            # a teacher adapter's E-step, or a shared teacher's in chunks (in one pass it joins the student's backward)
+            if self.teacher.parameters() or (self.teacher.trainable and self._e_in_chunks(inputs)):
+                self._e_backward(model, inputs)
         return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
     @staticmethod
@@ -501,9 +500,11 @@ class VPDTrainer(GRPOTrainer):
         """Which teacher contexts the E-step scores: group pairing's, else the M-step's."""
         return "vpd_e_teacher" if "vpd_e_teacher_input_ids" in inputs else "teacher"
 
-    def _adapter_e_backward(self, model, inputs, scale=None):
-        """Teacher-adapter E-step on one micro-batch: forward and backward while the teacher adapter is active (so
-        gradient checkpointing recomputes through the right adapter), outside DDP's gradient synchronisation."""
+    def _e_backward(self, model, inputs, scale=None):
+        """E-step backward of one micro-batch before the student's forward, outside DDP's gradient synchronisation: a
+        teacher adapter's (forward and backward while it is active, so gradient checkpointing recomputes through the
+        right adapter), or a shared teacher's in chunks, whose gradient accumulates in the shared weights and is
+        synchronised by the student's backward (gradient accumulation's pattern)."""
         ga = scale or self.current_gradient_accumulation_steps
         with self.accelerator.no_sync(model):
             if self._e_in_chunks(inputs):
@@ -514,15 +515,6 @@ class VPDTrainer(GRPOTrainer):
                 with self.teacher.activate(model):
                     self.accelerator.backward(self.args.e_step_weight * e_loss / ga)
                 self._teacher_had_grad = True
-
-    def _shared_e_backward(self, model, inputs):
-        """Shared-teacher E-step in chunks, before the student's forward: its gradient accumulates in the shared weights
-        outside DDP's synchronisation, and the student's backward then synchronises both (gradient accumulation's
-        pattern). The reference is the current student, read by a forward without gradient (the one-pass E-step reads
-        it off the M-step's forward, which has not run yet)."""
-        ga = self.current_gradient_accumulation_steps
-        with self.accelerator.no_sync(model):
-            self._chunked_e_backward(model, inputs, self._e_chunk_rows(inputs), self.args.e_step_weight / ga)
 
     def _e_in_chunks(self, inputs) -> bool:
         return self._e_chunk_rows(inputs) < inputs["completion_ids"].size(0)
@@ -547,6 +539,8 @@ class VPDTrainer(GRPOTrainer):
         gradient w.r.t. the teacher's token log-probs pushed through the teacher `chunk` rollouts at a time. The same
         gradient as one pass (the loss may couple rollouts: it is computed once, on all of them), with the
         activation memory of `chunk` teacher contexts, for one extra forward."""
+        # a shared teacher's reference is the current student, read here without gradient (in one pass the E-step
+        # reads it off the M-step's forward, which has not run yet)
         shared_reference = not self.teacher.parameters() and inputs.get("vpd_ref_logps") is None
         student = self._completion_logps(model, inputs) if shared_reference else None
         e_loss, leaf = self._e_step(model, inputs, student_logps=student, grad=False)
@@ -572,7 +566,7 @@ class VPDTrainer(GRPOTrainer):
         chunks = max(math.ceil(total / size), 1)
         for start in range(0, total, size):
             chunk = {k: _slice(v, start, start + size, total) for k, v in batch.items()}
-            self._adapter_e_backward(self.model_wrapped, chunk, scale=chunks)
+            self._e_backward(self.model_wrapped, chunk, scale=chunks)
         self._teacher_optimizer_step()
 
     def _teacher_optimizer_step(self):
