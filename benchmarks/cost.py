@@ -51,53 +51,58 @@ PRESETS = {
     "gpu": dict(hidden=1024, layers=20, inter=2816, heads=16, kv=4, vocab=32768, gens=8, prompts=4, completion=128, steps=2, warmup=1, repeats=2),
 }
 
-# name -> (family, extra config, peft: None | "lora" | "qlora", baseline for VPD/GRPO, compare with SDPO)
+def _vpd(teacher: str, mode: str, e_step: bool, peft: str | None = None, chunk: int | None = 0):
+    """A VPD configuration: teacher mode, M-step mode, E-step every step or off. `chunk` is `e_step_chunk_size`;
+    configurations that do not name one run the E-step in one pass, as every row recorded before the chunked E-step
+    became the default (adapter teacher first, then the shared one) did."""
+    every = {"e_step_every": 1} if e_step else {}
+    extra = {"teacher_mode": teacher, "e_step": e_step, **every, "distillation_mode": mode, "e_step_chunk_size": chunk}
+    return ("vpd", extra, peft)
+
+
+# name -> (family, extra config, peft: None | "lora" | "qlora"). Names: vpd_<teacher>[_qlora]_<M-step>_<E1 | Eoff>
+# [_c4 | _auto]: E-step every step or off; chunks of 4 rollouts, or the library's default (auto).
 CONFIGS = {
     "grpo": ("grpo", {}, None),
     "sdpo": ("sdpo", {"distillation_mode": "topk_logits", "distillation_topk": 100, "distillation_weight": 0.5}, None),
-    "vpd_shared_topk_E1": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "distillation_mode": "topk"}, None),
-    "vpd_shared_topk_Eoff": ("vpd", {"teacher_mode": "shared", "e_step": False, "distillation_mode": "topk"}, None),
-    "vpd_shared_full_E1": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "distillation_mode": "full"}, None),
-    "vpd_shared_sampled_E1": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled"}, None),
+    "vpd_shared_topk_E1": _vpd("shared", "topk", True),
+    "vpd_shared_topk_Eoff": _vpd("shared", "topk", False),
+    "vpd_shared_full_E1": _vpd("shared", "full", True),
+    "vpd_shared_sampled_E1": _vpd("shared", "sampled", True),
     "grpo_lora": ("grpo", {}, "lora"),
-    "vpd_adapter_topk_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk"}, "lora"),
+    "vpd_adapter_topk_E1": _vpd("adapter", "topk", True, "lora"),
     "grpo_qlora": ("grpo", {}, "qlora"),
-    "vpd_adapter_qlora_topk_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk"}, "qlora"),
-    "vpd_adapter_sampled_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled"}, "lora"),
-    "vpd_adapter_qlora_sampled_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled"}, "qlora"),
+    "vpd_adapter_qlora_topk_E1": _vpd("adapter", "topk", True, "qlora"),
+    "vpd_adapter_sampled_E1": _vpd("adapter", "sampled", True, "lora"),
+    "vpd_adapter_qlora_sampled_E1": _vpd("adapter", "sampled", True, "qlora"),
     # the E-step's teacher forward/backward 4 rollouts at a time (`e_step_chunk_size`): a 16-rollout micro-batch of
     # teacher contexts ~3.5× the student's sequence then holds ~the student's activations
-    "vpd_adapter_topk_E1_c4": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk", "e_step_chunk_size": 4}, "lora"),
-    "vpd_adapter_qlora_topk_E1_c4": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk", "e_step_chunk_size": 4}, "qlora"),
+    "vpd_adapter_topk_E1_c4": _vpd("adapter", "topk", True, "lora", chunk=4),
+    "vpd_adapter_qlora_topk_E1_c4": _vpd("adapter", "topk", True, "qlora", chunk=4),
     # the library default since the chunked E-step landed: as many rollouts per teacher pass as keep its tokens within
     # the student micro-batch's
-    "vpd_adapter_topk_E1_auto": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk", "e_step_chunk_size": None}, "lora"),
-    "vpd_adapter_qlora_topk_E1_auto": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "topk", "e_step_chunk_size": None}, "qlora"),
+    "vpd_adapter_topk_E1_auto": _vpd("adapter", "topk", True, "lora", chunk=None),
+    "vpd_adapter_qlora_topk_E1_auto": _vpd("adapter", "topk", True, "qlora", chunk=None),
     # the shared teacher's default since its E-step is chunked too
-    "vpd_shared_topk_E1_auto": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "distillation_mode": "topk", "e_step_chunk_size": None}, None),
-    "vpd_shared_full_E1_auto": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "distillation_mode": "full", "e_step_chunk_size": None}, None),
-    "vpd_shared_sampled_E1_auto": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled", "e_step_chunk_size": None}, None),
+    "vpd_shared_topk_E1_auto": _vpd("shared", "topk", True, chunk=None),
+    "vpd_shared_full_E1_auto": _vpd("shared", "full", True, chunk=None),
+    "vpd_shared_sampled_E1_auto": _vpd("shared", "sampled", True, chunk=None),
     # the same without E-step (the teacher adapter is still there): with the E1 rows, the cost of the default schedule
-    "vpd_adapter_topk_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "topk"}, "lora"),
-    "vpd_adapter_qlora_topk_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "topk"}, "qlora"),
+    "vpd_adapter_topk_Eoff": _vpd("adapter", "topk", False, "lora"),
+    "vpd_adapter_qlora_topk_Eoff": _vpd("adapter", "topk", False, "qlora"),
     # the rest of the matrix (teacher mode × M-step mode × E-step on / off), so that every `_E1` row has its `_Eoff`
     # pair and every mode a default-schedule row
-    "vpd_shared_full_Eoff": ("vpd", {"teacher_mode": "shared", "e_step": False, "distillation_mode": "full"}, None),
-    "vpd_shared_sampled_Eoff": ("vpd", {"teacher_mode": "shared", "e_step": False, "distillation_mode": "sampled"}, None),
-    "vpd_adapter_full_E1": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "full"}, "lora"),
-    "vpd_adapter_full_E1_auto": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "full", "e_step_chunk_size": None}, "lora"),
-    "vpd_adapter_full_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "full"}, "lora"),
-    "vpd_adapter_sampled_E1_auto": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled", "e_step_chunk_size": None}, "lora"),
-    "vpd_adapter_sampled_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "sampled"}, "lora"),
-    "vpd_adapter_qlora_sampled_E1_auto": ("vpd", {"teacher_mode": "adapter", "e_step": True, "e_step_every": 1, "distillation_mode": "sampled", "e_step_chunk_size": None}, "qlora"),
-    "vpd_adapter_qlora_sampled_Eoff": ("vpd", {"teacher_mode": "adapter", "e_step": False, "distillation_mode": "sampled"}, "qlora"),
+    "vpd_shared_full_Eoff": _vpd("shared", "full", False),
+    "vpd_shared_sampled_Eoff": _vpd("shared", "sampled", False),
+    "vpd_adapter_full_E1": _vpd("adapter", "full", True, "lora"),
+    "vpd_adapter_full_E1_auto": _vpd("adapter", "full", True, "lora", chunk=None),
+    "vpd_adapter_full_Eoff": _vpd("adapter", "full", False, "lora"),
+    "vpd_adapter_sampled_E1_auto": _vpd("adapter", "sampled", True, "lora", chunk=None),
+    "vpd_adapter_sampled_Eoff": _vpd("adapter", "sampled", False, "lora"),
+    "vpd_adapter_qlora_sampled_E1_auto": _vpd("adapter", "sampled", True, "qlora", chunk=None),
+    "vpd_adapter_qlora_sampled_Eoff": _vpd("adapter", "sampled", False, "qlora"),
 }
 BASELINE = {None: "grpo", "lora": "grpo_lora", "qlora": "grpo_qlora"}
-# Configurations that do not name a chunk size run the E-step in one pass, as every row recorded before the chunked
-# E-step became the default (adapter teacher first, then the shared one) did.
-for _family, _extra, _peft in CONFIGS.values():
-    if _extra.get("teacher_mode") in ("adapter", "shared"):
-        _extra.setdefault("e_step_chunk_size", 0)
 
 
 def coin_reward(completions, **kwargs) -> list[float]:
