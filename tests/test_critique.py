@@ -67,3 +67,32 @@ def test_self_critique_trains_and_is_registered(tmp_path):
 def test_unbound_critique_says_how_to_use_it():
     with pytest.raises(RuntimeError, match="feedback_funcs"):
         SelfCritique()(prompts=["q"], completions=["a"], rewards=[0.0])
+
+
+def test_critique_prompts_are_tokenized_for_their_own_samples_and_show_tool_calls(tmp_path):
+    """Each critique prompt is tokenized as its sample's prompt would be (under `environment_factory`, with that
+    sample's tool schema), so the trainer is told which samples the prompts belong to; a tool-calling attempt is shown
+    with its calls and results."""
+    critique = SelfCritique()
+    trainer = _trainer(tmp_path, critique)
+    seen = []
+    tokenize = trainer._tokenize_sample_prompts
+
+    def spy(prompts, samples):
+        seen.append(samples)
+        return tokenize(prompts, samples)
+
+    trainer._tokenize_sample_prompts = spy
+    trainer._generate_single_turn = lambda prompt_ids, *a, **k: ([[5, 6]] * len(prompt_ids), None)
+    prompts = [[{"role": "user", "content": "Add 2 and 1."}]] * 4
+    call = {"type": "function", "function": {"name": "add", "arguments": {"a": 2, "b": 1}}}
+    tool_rollout = [
+        {"role": "assistant", "content": "", "tool_calls": [call]},
+        {"role": "tool", "name": "add", "content": "3"},
+    ]
+    completions = [tool_rollout] + [[{"role": "assistant", "content": f"attempt {i}"}] for i in range(1, 4)]
+    critique(prompts=prompts, completions=completions, rewards=[0.0, 1.0, 0.0, 1.0])
+    assert seen == [[0, 2]]
+    assert critique._prompt(prompts[0], tool_rollout, True)[-1]["content"].split("Attempt:\n")[1].startswith(
+        'Tool call: {"name": "add", "arguments": {"a": 2, "b": 1}}\nTool result (add): 3\n\nThe attempt is incorrect.'
+    )

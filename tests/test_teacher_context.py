@@ -417,3 +417,72 @@ def test_sibling_contrast_shows_a_failed_sibling_never_the_sample_itself(tiny_to
 def test_sibling_contrast_needs_the_placeholder(tmp_path):
     with pytest.raises(ValueError, match="contrast"):
         VPDConfig(output_dir=str(tmp_path), sibling_contrast=True, teacher_template="{prompt}{solution}")
+
+
+# ---------------------------------------------------------------------------------------------------- tool calls
+
+TOOL_ROLLOUT = [
+    {"role": "assistant", "content": "", "tool_calls": [
+        {"type": "function", "function": {"name": "multiply", "arguments": {"a": 3, "b": 4}}}]},
+    {"role": "tool", "name": "multiply", "content": "12"},
+    {"role": "assistant", "content": "Let me check.", "tool_calls": [
+        {"type": "function", "function": {"name": "add", "arguments": '{"a": 12, "b": 1}'}},
+        {"type": "function", "function": {"name": "neg", "arguments": {"x": 13}}}]},
+    {"role": "tool", "name": "add", "content": [{"type": "text", "text": "13"}]},
+    {"role": "tool", "name": "neg", "content": "{'error': 'boom'}"},
+    {"role": "assistant", "content": "\nThe answer is 12."},
+]  # fmt: skip
+TOOL_TRANSCRIPT = (
+    'Tool call: {"name": "multiply", "arguments": {"a": 3, "b": 4}}\n'
+    "Tool result (multiply): 12\n"
+    "Let me check.\n"
+    'Tool call: {"name": "add", "arguments": {"a": 12, "b": 1}}\n'
+    'Tool call: {"name": "neg", "arguments": {"x": 13}}\n'
+    "Tool result (add): 13\n"
+    "Tool result (neg): {'error': 'boom'}\n"
+    "The answer is 12."
+)
+
+
+def test_completion_transcript_keeps_tool_calls_and_results_in_order():
+    from trl_vpd.utils import completion_text, completion_transcript
+
+    assert completion_transcript(TOOL_ROLLOUT) == TOOL_TRANSCRIPT
+    # verifiers keep reading the assistant's text only (a tool result is not the answer)
+    assert completion_text(TOOL_ROLLOUT) == "Let me check.\nThe answer is 12."
+    # without tools a transcript is the completion's text
+    for completion in ("plain", assistant("a"), [*assistant("a"), *assistant("b")]):
+        assert completion_transcript(completion) == completion_text(completion)
+
+
+def test_tool_calling_sibling_is_demonstrated_and_contrasted_with_its_calls(tiny_tokenizer, tmp_path):
+    failed = [{"role": "assistant", "content": "", "tool_calls": [
+        {"type": "function", "function": {"name": "multiply", "arguments": {"a": 3, "b": 5}}}]},
+        {"role": "tool", "name": "multiply", "content": "15"}]  # fmt: skip
+    builder = make_builder(tiny_tokenizer, tmp_path, sibling_contrast=True, include_attempt=True)
+    contexts = builder.build([CHAT_PROMPT] * 3, [TOOL_ROLLOUT, failed, failed], [1.0, 0.0, 0.0], [None] * 3, 0, 3)
+    assert contexts.solution == [None, TOOL_TRANSCRIPT, TOOL_TRANSCRIPT]
+    text = tiny_tokenizer.decode(contexts.prompt_ids[1])
+    failed_text = 'Tool call: {"name": "multiply", "arguments": {"a": 3, "b": 5}}\nTool result (multiply): 15'
+    assert "Your earlier attempt:\n\n" + failed_text in text
+    assert "for contrast:\n\n" + failed_text in text
+    assert "A correct solution:\n\n" + TOOL_TRANSCRIPT in text
+
+
+def test_tokenize_is_told_which_sample_each_prompt_belongs_to(tiny_tokenizer, tmp_path):
+    """The trainer renders each teacher prompt with its own sample's tool schema, so the builder must say whose it
+    is: every call gets one prompt and that prompt's local sample index (here the index is in the question)."""
+    calls = []
+
+    def tokenize(prompts, samples):
+        calls.append((prompts, samples))
+        return [tiny_tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+
+    args = VPDConfig(output_dir=str(tmp_path), report_to="none", max_teacher_prompt_length=40)
+    builder = TeacherContextBuilder(tiny_tokenizer, args, tokenize=tokenize)
+    feedback = [None, "x " * 60, "short", None]  # sample 1's feedback is cut to fit: several calls for it
+    builder.build([f"Q{i}" for i in range(4)], ["a", "b", "c", "d"], [0.0] * 4, feedback, offset=4, group_size=4)
+    assert all(len(p) == len(s) == 1 for p, s in calls)
+    assert all(p[0].startswith(f"Q{s[0]}") for p, s in calls)
+    assert sorted({s[0] for _, s in calls}) == [0, 1, 2, 3]
+    assert sum(s == [1] for _, s in calls) > 1

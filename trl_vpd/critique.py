@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from contextlib import nullcontext
 
-from .utils import completion_text, message_text
+from .utils import completion_transcript, message_text
 
 DEFAULT_CRITIQUE_TEMPLATE = (
     "Here is a problem and an attempt at solving it.\n\nProblem:\n{prompt}\n\nAttempt:\n{attempt}\n\n"
@@ -61,7 +61,8 @@ class SelfCritique:
         if not chosen:
             return [None] * len(prompts)
         critique_prompts = [self._prompt(prompts[i], completions[i], failed[i]) for i in chosen]
-        prompt_ids = trainer._tokenize_prompts(critique_prompts)[0]
+        # each critique prompt rendered like its sample's own prompt (with that sample's tool schema)
+        prompt_ids = trainer._tokenize_sample_prompts(critique_prompts, chosen)
         budget = trainer.args.max_teacher_prompt_length
         prompt_ids = [ids[-budget:] for ids in prompt_ids]
 
@@ -84,8 +85,8 @@ class SelfCritique:
     def _prompt(self, prompt, completion, failed: bool):
         verdict = "is incorrect" if failed else "was judged correct"
         if isinstance(prompt, str):
-            return self.template.format(prompt=prompt, attempt=completion_text(completion), verdict=verdict)
+            return self.template.format(prompt=prompt, attempt=completion_transcript(completion), verdict=verdict)
         question = next((message_text(m) for m in reversed(prompt) if m.get("role") == "user"), "")
         system = [m for m in prompt if m.get("role") == "system"]
-        text = self.template.format(prompt=question, attempt=completion_text(completion), verdict=verdict)
+        text = self.template.format(prompt=question, attempt=completion_transcript(completion), verdict=verdict)
         return [*system, {"role": "user", "content": text}]

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .utils import completion_text, message_text
+from .utils import completion_transcript, message_text
 
 TRUNCATION_MARKER = "\n...[truncated {n} tokens]...\n"
 _THINK_RE = re.compile(r"<think>.*?</think>\s*", flags=re.DOTALL)
@@ -97,11 +97,14 @@ def group_pairing(has_context: Sequence[bool], rewards: Sequence[float], group_s
 class TeacherContextBuilder:
     """Builds teacher prompts from student prompts, feedback and sibling demonstrations.
 
-    `tokenize` maps a list of prompts (chat message lists or strings) to token id lists the way the student's prompts
-    are tokenized (the trainer passes GRPO's own `_tokenize_prompts`), so teacher and student share one format.
+    `tokenize(prompts, samples)` maps prompts (chat message lists or strings), each belonging to the local sample
+    whose index is in `samples`, to token id lists the way that sample's student prompt was tokenized (the trainer
+    passes GRPO's own `_tokenize_prompts`, with the sample's tool schema), so teacher and student share one format.
+    Demonstrations, contrasts and attempts are completion transcripts: a tool-calling sibling keeps its calls and the
+    tools' results.
     """
 
-    def __init__(self, tokenizer, args, tokenize: Callable[[list], list[list[int]]] | None = None):
+    def __init__(self, tokenizer, args, tokenize: Callable[[list, list[int]], list[list[int]]] | None = None):
         self.tokenizer = tokenizer
         self.args = args
         self.tokenize = tokenize or self._default_tokenize
@@ -132,7 +135,7 @@ class TeacherContextBuilder:
             if fb is not None:
                 fb, cut = self._truncate_text(fb, args.max_feedback_length)
                 stats.truncated_parts += cut
-            attempt = completion_text(completions_global[offset + i]) if args.include_attempt else None
+            attempt = completion_transcript(completions_global[offset + i]) if args.include_attempt else None
             stats.with_feedback += fb is not None
             stats.with_solution += solution is not None
             has_context.append(fb is not None or solution is not None)
@@ -141,8 +144,11 @@ class TeacherContextBuilder:
             texts.append({"attempt": attempt, "feedback": fb, "contrast": contrast, "solution": solution})
 
         prompt_ids = []
-        for prompt, parts, ctx in zip(prompts, texts, has_context, strict=True):
-            ids, cut_parts, cut_prompt = self._fit(prompt, parts) if ctx else (self.tokenize([prompt])[0], 0, False)
+        for i, (prompt, parts, ctx) in enumerate(zip(prompts, texts, has_context, strict=True)):
+            if ctx:
+                ids, cut_parts, cut_prompt = self._fit(prompt, parts, i)
+            else:
+                ids, cut_parts, cut_prompt = self.tokenize([prompt], [i])[0], 0, False
             stats.truncated_parts += cut_parts
             stats.truncated_prompts += cut_prompt
             prompt_ids.append(ids)
@@ -163,7 +169,7 @@ class TeacherContextBuilder:
         text = args.teacher_template.format(prompt=message_text(prompt[last_user]), **sections)
         return [*prompt[:last_user], {"role": "user", "content": text}, *prompt[last_user + 1 :]]
 
-    def _fit(self, prompt, parts: dict[str, str | None]) -> tuple[list[int], int, bool]:
+    def _fit(self, prompt, parts: dict[str, str | None], sample: int) -> tuple[list[int], int, bool]:
         """Tokenize the rendered prompt, shrinking the optional parts (longest first, each re-cut from its original
         text) until it fits the budget; only if the bare prompt is already too long is it cut from the left, as the
         student's prompt would be. Returns (ids, number of parts cut, whether the prompt itself was cut)."""
@@ -173,7 +179,7 @@ class TeacherContextBuilder:
         current = dict(parts)
         cut: set[str] = set()
         for _ in range(4 * len(original) + 1):
-            ids = self.tokenize([self.render(prompt, current)])[0]
+            ids = self.tokenize([self.render(prompt, current)], [sample])[0]
             overflow = len(ids) - budget
             if overflow <= 0:
                 return ids, len(cut), False
@@ -187,14 +193,14 @@ class TeacherContextBuilder:
             current[name] = self._truncate_text(original[name], limits[name])[0] if fits_marker else None
             limits[name] = limits[name] if fits_marker else 0
             cut.add(name)
-        ids = self.tokenize([self.render(prompt, current)])[0]
+        ids = self.tokenize([self.render(prompt, current)], [sample])[0]
         return ids[-budget:], len(cut), len(ids) > budget
 
     def _sibling_text(self, index, completions, rewards, group_size, successful: bool) -> str | None:
         j = choose_sibling(index, rewards, group_size, self.args.success_reward_threshold, successful)
         if j is None:
             return None
-        text = completion_text(completions[j])
+        text = completion_transcript(completions[j])
         if self.args.remove_thinking_from_demonstration:
             text = _THINK_RE.sub("", text)
         return normalize_feedback(text)
@@ -215,7 +221,7 @@ class TeacherContextBuilder:
         marker = TRUNCATION_MARKER.format(n=len(ids) - head - tail)
         return self.tokenizer.decode(ids[:head]) + marker + self.tokenizer.decode(ids[len(ids) - tail :]), 1
 
-    def _default_tokenize(self, prompts: list) -> list[list[int]]:
+    def _default_tokenize(self, prompts: list, samples: list[int] | None = None) -> list[list[int]]:
         out = []
         for prompt in prompts:
             if isinstance(prompt, str):

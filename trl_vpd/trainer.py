@@ -130,7 +130,7 @@ class VPDTrainer(GRPOTrainer):
         for callback in self.teacher.callbacks():
             self.add_callback(callback)
         tokenizer = getattr(self.processing_class, "tokenizer", self.processing_class)
-        self.context_builder = TeacherContextBuilder(tokenizer, args, tokenize=lambda p: self._tokenize_prompts(p)[0])
+        self.context_builder = TeacherContextBuilder(tokenizer, args, tokenize=self._tokenize_sample_prompts)
         self.trust_region = TrustRegionCallback(
             TrustRegionController(
                 beta=args.e_step_beta,
@@ -180,6 +180,19 @@ class VPDTrainer(GRPOTrainer):
         return base * self.lr_scheduler.get_last_lr()[0] / self.args.learning_rate
 
     # ------------------------------------------------------------------ feedback and teacher context
+
+    def _tokenize_sample_prompts(self, prompts: list, samples: list[int]) -> list[list[int]]:
+        """GRPO's `_tokenize_prompts` for prompts written for local samples `samples` of the current batch (a teacher
+        context, a critique request): each rendered with the tool schema its sample's student prompt had. Under
+        `environment_factory` GRPO reads the schema off `_batch_environments`, one environment per prompt given."""
+        if self.environment_factories is None:
+            return self._tokenize_prompts(prompts)[0]
+        batch_environments = self._batch_environments
+        self._batch_environments = [batch_environments[i] for i in samples]
+        try:
+            return self._tokenize_prompts(prompts)[0]
+        finally:
+            self._batch_environments = batch_environments
 
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -14,6 +15,41 @@ def completion_text(completion: Any) -> str:
     if isinstance(completion, dict):
         return message_text(completion)
     raise TypeError(f"Cannot read text from a completion of type {type(completion).__name__}.")
+
+
+def completion_transcript(completion: Any) -> str:
+    """The text of one completion as a reader of the whole rollout needs it (a demonstration, an attempt to critique).
+
+    A tool-calling rollout is a list of messages: assistant turns (text and `tool_calls`) and `tool` results. Its
+    transcript keeps every assistant text, every call as `Tool call: {"name": ..., "arguments": {...}}` and every
+    result as `Tool result (name): ...`, one per line, in order: the call that earned a reward is what a
+    demonstration must show. Anything else reads as `completion_text` (which verifiers keep: a tool result is not
+    the answer)."""
+    if not isinstance(completion, list) or not any(m.get("role") == "tool" or m.get("tool_calls") for m in completion):
+        return completion_text(completion)
+    lines = []
+    for message in completion:
+        role = message.get("role", "assistant")
+        if role == "assistant":
+            text = message_text(message)
+            if text.strip():
+                lines.append(text.strip("\n"))
+            lines.extend(f"Tool call: {_tool_call_text(call)}" for call in message.get("tool_calls") or [])
+        elif role == "tool":
+            lines.append(f"Tool result ({message.get('name', 'tool')}): {message_text(message)}")
+    return "\n".join(lines)
+
+
+def _tool_call_text(call: dict) -> str:
+    """One tool call as the JSON object tool-calling chat formats write: `{"name": ..., "arguments": {...}}`."""
+    function = call.get("function", call)
+    arguments = function.get("arguments", {})
+    if isinstance(arguments, str):  # OpenAI-style calls carry their arguments as a JSON string
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            pass
+    return json.dumps({"name": function.get("name"), "arguments": arguments}, ensure_ascii=False, default=str)
 
 
 def message_text(message: dict) -> str:
