@@ -3,6 +3,7 @@ recipe given with `--config`, and flags that override it.
 
     trl-vpd train --config recipes/science_sciknoweval.yaml [--flag value ...]
     trl-vpd train --config science_sciknoweval --trainer grpo          # a shipped recipe by name; GRPO baseline
+    trl-vpd train --config science_sciknoweval --smoke                # CPU-sized run: tiny local model, fixtures
     trl-vpd train --config code_livecodebench --accelerate_config multi_gpu   # through `accelerate launch`
     accelerate launch --config_file my.yaml -m trl_vpd.cli train --config ...  # or launch it yourself
     trl-vpd demo [--output_dir DIR] [--max_steps N] [--teacher_mode MODE]
@@ -11,14 +12,21 @@ recipe given with `--config`, and flags that override it.
 `train` runs in the current process. Like `trl grpo`, any argument that none of the four dataclasses knows goes to
 `accelerate launch` (`--accelerate_config NAME|PATH` resolves TRL's shipped configs `single_gpu`, `multi_gpu`,
 `zero1`-`zero3`, `fsdp1`, `fsdp2`; `--num_processes 4` and the like pass through), and then the script is relaunched
-as `accelerate launch ... -m trl_vpd.cli train <the other arguments>`.
+as `accelerate launch ... -m trl_vpd.cli train <the other arguments>`. An argument that is neither a field nor an
+`accelerate launch` option is an error with the nearest field suggested; mistakes in the configuration are reported
+in one line that names the argument (`TRL_VPD_TRACEBACK=1` shows the traceback). Nothing heavy is imported before a
+command runs, so `trl-vpd --help` is instant.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
+import difflib
 import os
 import sys
+import tempfile
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +37,37 @@ PASSIVE_TEACHERS = ("frozen", "ema")
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # Recipes live in the repository's `recipes/`; an installed wheel may ship them as package data.
 RECIPE_DIRS = (_PACKAGE_DIR.parent / "recipes", _PACKAGE_DIR / "recipes")
+# `model_name_or_path: tiny` (smoke runs): a tiny random model built locally by `trl_vpd.tiny`, nothing downloaded.
+TINY_MODEL = "tiny"
+# What `--smoke` sets on top of every recipe (then the recipe's own `smoke:` section): a CPU-sized run of a few seconds
+# a step that still goes through the recipe's data adapter, verifier, PEFT adapters and teacher mode.
+SMOKE_SETTINGS = {
+    "model_name_or_path": TINY_MODEL,
+    "dtype": "float32",
+    "load_in_4bit": False,  # bitsandbytes' 4-bit path is GPU-sized; the LoRA student and teacher adapters stay
+    "use_cpu": True,
+    "bf16": False,
+    "gradient_checkpointing": False,
+    "max_steps": 2,
+    "warmup_steps": 0,
+    "per_device_train_batch_size": 2,
+    "gradient_accumulation_steps": 1,
+    "num_generations": 2,
+    "max_completion_length": 16,
+    "max_teacher_prompt_length": 512,
+    "max_feedback_length": 128,
+    "distillation_topk": 10,
+    "e_step_every": 1,
+    "logging_steps": 1,
+    "save_strategy": "no",
+    "log_completions": False,
+    "report_to": "none",
+    "datasets": [],
+}
+
+
+class CLIError(Exception):
+    """A mistake in the command line or the recipe: printed as one line that names the argument, no traceback."""
 
 
 @dataclass
@@ -106,9 +145,11 @@ def make_parser(subparsers: argparse._SubParsersAction | None = None, prog: str 
 
 
 def train(script_args, training_args, model_args, dataset_args):
-    """Train as `trl/scripts/grpo.py` does, with VPD's feedback functions and trainer choice; returns the trainer."""
+    """Train as `trl/scripts/grpo.py` does, with VPD's feedback functions and trainer choice; returns the trainer.
+
+    Mistakes found before training starts (an unknown reward or feedback function, a missing dataset, a trainer
+    argument that does not fit) raise `CLIError` naming the argument; errors during training propagate."""
     import transformers
-    from accelerate.logging import get_logger
     from packaging.version import Version
     from trl import GRPOTrainer, get_peft_config, get_quantization_config
 
@@ -116,13 +157,11 @@ def train(script_args, training_args, model_args, dataset_args):
     from .registry import get_feedback_func, get_reward_func
     from .trainer import VPDTrainer
 
-    logger = get_logger(__name__)
-
     reward_funcs = [script_args.reward_model_name_or_path] if script_args.reward_model_name_or_path else []
-    reward_funcs += [get_reward_func(name) for name in script_args.reward_funcs or []]
+    reward_funcs += [_resolve_func(get_reward_func, "reward_funcs", name) for name in script_args.reward_funcs or []]
     if not reward_funcs:
-        raise ValueError("No reward: set `reward_funcs` (e.g. `choice`, `code`, `math`) or a reward model.")
-    feedback_funcs = [get_feedback_func(name) for name in script_args.feedback_funcs or []]
+        raise CLIError("no reward: set --reward_funcs (e.g. choice, code, math) or --reward_model_name_or_path.")
+    feedback_funcs = [_resolve_func(get_feedback_func, "feedback_funcs", n) for n in script_args.feedback_funcs or []]
 
     model_init_kwargs = dict(
         revision=model_args.model_revision,
@@ -134,9 +173,16 @@ def train(script_args, training_args, model_args, dataset_args):
         model_init_kwargs.update(training_args.model_init_kwargs)
     training_args.model_init_kwargs = model_init_kwargs
 
-    dataset = load_datasets(script_args, dataset_args, logger)
+    dataset = load_datasets(script_args, dataset_args)
     if script_args.dataset_adapter:
-        dataset = apply_adapter(dataset, script_args.dataset_adapter)
+        try:
+            dataset = apply_adapter(dataset, script_args.dataset_adapter)
+        except (KeyError, ImportError, AttributeError, ValueError) as error:
+            raise CLIError(f"--dataset_adapter {script_args.dataset_adapter}: {_one_line(error)}") from error
+    if script_args.dataset_train_split not in dataset:
+        raise CLIError(
+            f"--dataset_train_split {script_args.dataset_train_split}: the dataset has the splits {list(dataset)}."
+        )
     train_dataset = dataset[script_args.dataset_train_split]
     eval_dataset = dataset[script_args.dataset_test_split] if training_args.eval_strategy != "no" else None
 
@@ -149,14 +195,17 @@ def train(script_args, training_args, model_args, dataset_args):
         quantization_config=get_quantization_config(model_args),
         peft_config=get_peft_config(model_args),
     )
-    if script_args.trainer == "grpo":
-        if feedback_funcs:
-            logger.warning("trainer=grpo: the feedback functions are not used (GRPO learns from rewards only).")
-        trainer = GRPOTrainer(**common)
-    else:
-        if script_args.trainer == "sdpo-passive":
-            make_passive(training_args)
-        trainer = VPDTrainer(**common, feedback_funcs=feedback_funcs)
+    try:
+        if script_args.trainer == "grpo":
+            if feedback_funcs:
+                _note("--trainer grpo: the feedback functions are not used (GRPO learns from rewards only).")
+            trainer = GRPOTrainer(**common)
+        else:
+            if script_args.trainer == "sdpo-passive":
+                make_passive(training_args, announce=True)
+            trainer = VPDTrainer(**common, feedback_funcs=feedback_funcs)
+    except ValueError as error:  # the trainers check their arguments against the model and data before training
+        raise CLIError(_one_line(error)) from error
 
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.accelerator.print("✅ Training completed.")
@@ -175,14 +224,20 @@ def train(script_args, training_args, model_args, dataset_args):
     return trainer
 
 
-def make_passive(training_args) -> None:
-    """Passive self-distillation (SDPO-like): no E-step, a teacher that is not trained on outcomes."""
+def make_passive(training_args, announce: bool = False) -> None:
+    """Passive self-distillation (SDPO-like): no E-step, a teacher that is not trained on outcomes. A trained teacher
+    mode (`shared`, `adapter`) becomes `ema`, SDPO's default; `announce=True` says so on stderr."""
     training_args.e_step = False
     if training_args.teacher_mode not in PASSIVE_TEACHERS:
+        if announce:
+            _note(
+                f"--trainer sdpo-passive: teacher_mode {training_args.teacher_mode} -> ema (a passive teacher; pass "
+                "--teacher_mode frozen for the initial weights instead), e_step -> false."
+            )
         training_args.teacher_mode = "ema"
 
 
-def load_datasets(script_args, dataset_args, logger):
+def load_datasets(script_args, dataset_args, logger=None):
     """A `DatasetDict`: the mixture in `datasets` if given, else `dataset_name` (a Hub id, a local folder, or a local
     `.json`/`.jsonl`/`.csv`/`.parquet` file, loaded as the train split)."""
     from datasets import load_dataset
@@ -190,19 +245,32 @@ def load_datasets(script_args, dataset_args, logger):
 
     if dataset_args.datasets:
         if script_args.dataset_name:
-            logger.warning("Both `datasets` and `dataset_name` are provided: using `datasets`.")
+            _note("both `datasets` and `dataset_name` are given: using `datasets`.")
         return get_dataset(dataset_args)
     if not script_args.dataset_name:
-        raise ValueError("Either `datasets` or `dataset_name` must be provided.")
+        raise CLIError("no data: set --dataset_name (a Hub id, a folder or a .json/.jsonl/.csv/.parquet file).")
     name = script_args.dataset_name
     builders = {".json": "json", ".jsonl": "json", ".csv": "csv", ".parquet": "parquet"}
-    if os.path.isfile(name) and Path(name).suffix in builders:
-        return load_dataset(
-            builders[Path(name).suffix],
-            data_files={script_args.dataset_train_split: name},
-            streaming=script_args.dataset_streaming,
-        )
-    return load_dataset(name, name=script_args.dataset_config, streaming=script_args.dataset_streaming)
+    try:
+        if os.path.isfile(name) and Path(name).suffix in builders:
+            return load_dataset(
+                builders[Path(name).suffix],
+                data_files={script_args.dataset_train_split: name},
+                streaming=script_args.dataset_streaming,
+            )
+        return load_dataset(name, name=script_args.dataset_config, streaming=script_args.dataset_streaming)
+    except (FileNotFoundError, ConnectionError, ValueError) as error:
+        raise CLIError(f"--dataset_name {name}: {_one_line(error)}") from error
+
+
+def _resolve_func(resolve, argument: str, name: str):
+    """A reward or feedback function by registered name or dotted path; a failure names the argument."""
+    try:
+        return resolve(name)
+    except (KeyError, ImportError, AttributeError, ValueError, TypeError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        hint = "" if isinstance(error, KeyError) else " (a registered name, or a dotted path importable from here)"
+        raise CLIError(f"--{argument} {name}: {_one_line(message)}{hint}") from error
 
 
 # ---------------------------------------------------------------------------------------------------- commands
@@ -216,8 +284,8 @@ def find_recipe(name_or_path: str) -> str:
         for candidate in (directory / name_or_path, directory / f"{name_or_path}.yaml"):
             if candidate.is_file():
                 return str(candidate)
-    raise FileNotFoundError(
-        f"Recipe {name_or_path!r} is neither a file nor a shipped recipe; shipped: {', '.join(list_recipes()) or '-'}."
+    raise CLIError(
+        f"--config {name_or_path}: neither a file nor a shipped recipe; shipped: {', '.join(list_recipes()) or '-'}."
     )
 
 
@@ -229,25 +297,98 @@ def list_recipes() -> list[str]:
     return sorted(names)
 
 
+def recipe_description(path: str) -> str:
+    """The first paragraph of a recipe's header comment, joined into one string (whole sentences)."""
+    lines = []
+    for line in open(path):
+        if not line.startswith("#"):
+            break
+        text = line[1:].strip()
+        if not text:
+            break
+        lines.append(text)
+    return " ".join(lines)
+
+
+def load_recipe(path: str, smoke: bool = False) -> dict:
+    """A recipe as a flat mapping for `TrlParser`: without its `smoke:` section, or, with `smoke=True`, with
+    `SMOKE_SETTINGS` and then that section applied on top. In a smoke run, a relative `dataset_name` is read from the
+    recipe's folder and `model_name_or_path: tiny` becomes a tiny model built and saved locally."""
+    import yaml
+
+    with open(path) as handle:
+        config = yaml.safe_load(handle)
+    if not isinstance(config, dict):
+        raise CLIError(f"--config {path}: a recipe must be a YAML mapping.")
+    section = config.pop("smoke", None) or {}
+    if not smoke:
+        return config
+    config.update(SMOKE_SETTINGS)
+    config.update(section)
+    data = config.get("dataset_name")
+    if data and not os.path.isabs(data) and (Path(path).parent / data).exists():
+        config["dataset_name"] = str((Path(path).parent / data).resolve())
+    if config.get("model_name_or_path") == TINY_MODEL:
+        from .tiny import save_tiny_model
+
+        config["model_name_or_path"] = save_tiny_model(_temporary_dir("trl-vpd-tiny-"))
+    return config
+
+
+def prepare_argv(argv: list[str]) -> tuple[list[str], bool]:
+    """Resolve `--config NAME` to a recipe, apply `--smoke`, and point `--config` at the prepared recipe (a temporary
+    file, kept until exit so an `accelerate launch` child can read it). Returns the new argv and whether it smokes."""
+    argv = list(argv)
+    smoke = "--smoke" in argv
+    if smoke:
+        argv.remove("--smoke")
+    if "--config" not in argv:
+        if smoke:
+            raise CLIError("--smoke needs a recipe: trl-vpd train --config NAME --smoke.")
+        return argv, smoke
+    index = argv.index("--config") + 1
+    if index >= len(argv):
+        raise CLIError("--config needs a recipe name or path.")
+    import yaml
+
+    path = find_recipe(argv[index])
+    try:
+        config = load_recipe(path, smoke=smoke)
+    except yaml.YAMLError as error:
+        raise CLIError(f"--config {path}: not valid YAML ({_one_line(error)}).") from error
+    prepared = Path(_temporary_dir("trl-vpd-recipe-")) / Path(path).name
+    prepared.write_text(yaml.safe_dump(config, sort_keys=False))
+    argv[index] = str(prepared)
+    if smoke:
+        _note(
+            f"--smoke: {Path(path).stem} on a tiny local model ({config['model_name_or_path']}), "
+            f"{config['max_steps']} steps of {config['per_device_train_batch_size']} completions, CPU, data "
+            f"{config.get('dataset_name')}."
+        )
+    return argv, smoke
+
+
 def train_command(argv: list[str]) -> int:
     """`trl-vpd train ...`: parse the recipe and flags; train here, or relaunch through `accelerate launch`."""
     from trl.cli.accelerate_config import resolve_accelerate_config_argument
     from trl.cli.commands.training import _subtract_subsequence
 
-    argv = list(argv)
-    if "--config" in argv and argv.index("--config") + 1 < len(argv):
-        index = argv.index("--config") + 1
-        argv[index] = find_recipe(argv[index])
-
+    argv, smoke = prepare_argv(argv)
     parser = make_parser(prog="trl-vpd train")
-    *parsed, config_remaining, cli_remaining = parser.parse_args_and_config(
-        argv, return_remaining_strings=True, separate_remaining_strings=True
-    )
+    parser.error = _raise_cli_error  # argparse's own errors (a bad value) as one line, not the 300-line usage
+    known = [option for action in parser._actions for option in action.option_strings]
+    check_flags(argv, known)  # before the dataclasses' own checks, so a typo is reported as a typo
+    try:
+        *parsed, config_remaining, cli_remaining = parser.parse_args_and_config(
+            argv, return_remaining_strings=True, separate_remaining_strings=True
+        )
+    except ValueError as error:  # a field's own check (`VPDConfig.__post_init__`, `TrainingArguments`)
+        raise CLIError(_explain_config_error(error)) from error
     if config_remaining:
         unknown = [item[2:] for item in config_remaining if item.startswith("--")]
-        raise ValueError(
-            f"The recipe has keys that are no field of VPDScriptArguments, VPDConfig, ModelConfig or "
-            f"DatasetMixtureConfig: {unknown}."
+        raise CLIError(
+            "the recipe has keys that are no field of VPDScriptArguments, VPDConfig, ModelConfig or "
+            f"DatasetMixtureConfig: {', '.join(_with_suggestion(key, known, prefix='') for key in unknown)}."
         )
     if cli_remaining:
         launch_args = resolve_accelerate_config_argument(cli_remaining)
@@ -255,10 +396,52 @@ def train_command(argv: list[str]) -> int:
         return 0
 
     script_args, training_args, model_args, dataset_args = parsed
+    if not smoke:
+        warn_if_gpu_sized(training_args, model_args)
     if script_args.trainer == "grpo":
         training_args = grpo_config(argv)
     train(script_args, training_args, model_args, dataset_args)
     return 0
+
+
+def accelerate_launch_options() -> set[str]:
+    """The option strings `accelerate launch` accepts, plus TRL's `--accelerate_config`."""
+    from accelerate.commands.launch import launch_command_parser
+
+    options = {option for action in launch_command_parser()._actions for option in action.option_strings}
+    return (options - {"-h", "--help"}) | {"--accelerate_config"}
+
+
+def check_flags(argv: list[str], fields: list[str]) -> None:
+    """Every flag must be a field of the four dataclasses or an `accelerate launch` option (those go to accelerate):
+    a misspelt field would otherwise reach accelerate and fail there, far from its cause."""
+    options = None
+    known = set(fields) | {"--config"}
+    for item in argv:
+        flag = item.split("=", 1)[0]
+        if not item.startswith("-") or _is_number(item) or flag in known:
+            continue
+        options = options if options is not None else accelerate_launch_options()
+        if flag not in options:
+            raise CLIError(f"unknown argument {_with_suggestion(flag, list(fields) + sorted(options))}")
+
+
+def warn_if_gpu_sized(training_args, model_args) -> None:
+    """Say up front when a recipe sized for a GPU (4-bit base, long completions) starts on a machine without one."""
+    import torch
+
+    if torch.cuda.is_available() or getattr(torch, "xpu", None) is not None and torch.xpu.is_available():
+        return
+    sizes = []
+    if model_args.load_in_4bit:
+        sizes.append("a 4-bit base model")
+    if training_args.max_completion_length and training_args.max_completion_length > 256:
+        sizes.append(f"{training_args.max_completion_length}-token completions")
+    if sizes:
+        _note(
+            f"this recipe is sized for a GPU ({', '.join(sizes)}, model {model_args.model_name_or_path}) and this "
+            "machine has none: expect minutes per step. Add --smoke for a CPU-sized run of the same recipe."
+        )
 
 
 def grpo_config(argv: list[str]):
@@ -280,11 +463,14 @@ def launch(launch_args: list[str], training_script_args: list[str]) -> None:
     launch_command(launch_command_parser().parse_args(launch_args + module_args + training_script_args))
 
 
+DEMO_TIME = "10-40 s on a 2-core CPU"
+
+
 def demo_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="trl-vpd demo",
-        description="Train VPD for a few dozen steps on a built-in addition task with a tiny local model (no "
-        "download, about a minute on a CPU); write the metrics (JSON, CSV, PNG) to --output_dir.",
+        description=f"Train VPD for 30 steps on a built-in addition task with a tiny local model (no download, "
+        f"{DEMO_TIME}); write the metrics (JSON, CSV, PNG) to --output_dir.",
     )
     parser.add_argument("--output_dir", default="outputs/vpd-demo")
     parser.add_argument("--max_steps", type=int, default=30)
@@ -292,28 +478,28 @@ def demo_command(argv: list[str]) -> int:
     parser.add_argument("--no_plot", action="store_true", help="Skip the PNG plot.")
     args = parser.parse_args(argv)
 
-    from .demo import run_demo
+    from .demo import headline, run_demo
 
     final = run_demo(args.output_dir, max_steps=args.max_steps, teacher_mode=args.teacher_mode, plot=not args.no_plot)
-    nan = float("nan")
-    print(
-        f"final reward {final.get('reward', nan):.3f} (mean of the first 5 steps "
-        f"{final.get('reward_first5', nan):.3f}, of the last 5 {final.get('reward_last5', nan):.3f})"
-    )
+    print(headline(final))
     return 0
 
 
 def recipes_command(argv: list[str]) -> int:
+    width = 28
     for name in list_recipes():
-        path = find_recipe(name)
-        first = next((line[1:].strip() for line in open(path) if line.startswith("#")), "")
-        print(f"{name:<28} {first}")
+        description = recipe_description(find_recipe(name))
+        lines = textwrap.wrap(description, width=118 - width) or [""]
+        print(f"{name:<{width}}{lines[0]}")
+        for line in lines[1:]:
+            print(" " * width + line)
+    print("\nRun one: trl-vpd train --config NAME (add --smoke for a CPU-sized run on a tiny local model).")
     return 0
 
 
 COMMANDS = {
     "train": (train_command, "Train from a recipe (`--config`) and flags; `--trainer grpo|sdpo-passive`: baselines"),
-    "demo": (demo_command, "Run the built-in tiny demo (no download, ~1 min on a CPU)"),
+    "demo": (demo_command, f"Run the built-in tiny demo (no download, {DEMO_TIME})"),
     "recipes": (recipes_command, "List the shipped recipes"),
 }
 
@@ -331,7 +517,64 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] not in COMMANDS:
         parser.error(f"unknown command {argv[0]!r} (choose from {', '.join(COMMANDS)})")
     command, _ = COMMANDS[argv[0]]
-    return command(argv[1:])
+    try:
+        return command(argv[1:])
+    except CLIError as error:
+        if os.environ.get("TRL_VPD_TRACEBACK") == "1":
+            raise
+        print(f"trl-vpd {argv[0]}: error: {error}", file=sys.stderr)
+        return 2
+
+
+# ---------------------------------------------------------------------------------------------------- helpers
+
+
+def _note(message: str) -> None:
+    """A one-line notice on stderr, from the main process only."""
+    if os.environ.get("RANK", "0") == "0":
+        print(f"trl-vpd: {message}", file=sys.stderr, flush=True)
+
+
+def _one_line(error) -> str:
+    return " ".join(str(error).split())
+
+
+def _raise_cli_error(message: str):
+    raise CLIError(message)
+
+
+def _explain_config_error(error: ValueError) -> str:
+    """A field's check as one line; TrainingArguments' bf16 check gets the two ways out."""
+    message = _one_line(error)
+    if "bf16" in message and "use_cpu" in message:
+        return (
+            "--bf16 true needs a GPU and this machine has none: add --smoke for a CPU-sized run of the recipe, or "
+            "--use_cpu true --bf16 false to run it as it is (slow: minutes per step)."
+        )
+    return message
+
+
+def _with_suggestion(name: str, candidates: list[str], prefix: str = "--") -> str:
+    """`name; did you mean X?` for the closest candidate, or `name` alone."""
+    pool = {candidate.lstrip("-"): candidate for candidate in candidates}
+    match = difflib.get_close_matches(name.lstrip("-"), list(pool), n=1, cutoff=0.75)
+    return f"{name}; did you mean {prefix}{match[0]}?" if match else name
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _temporary_dir(prefix: str) -> str:
+    import shutil
+
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 if __name__ == "__main__":
