@@ -158,6 +158,11 @@ def test_every_recipe_has_a_cpu_smoke_run(recipe, tmp_path, monkeypatch, capsys)
     assert "--smoke:" in capsys.readouterr().err
     assert (out / "adapter_model.safetensors").is_file()
     assert (out / "vpd_teacher" / "adapter_model.safetensors").is_file()
+    # The card is true for a local model and local data: no Hub links to them, no `None`, the run's settings.
+    card = (out / "README.md").read_text()
+    for wrong in ("[None]", '"None"', "huggingface.co/datasets", "https://huggingface.co/tmp", "base_model:"):
+        assert wrong not in card, wrong
+    assert "local data (`" in card and "| teacher mode | `adapter` |" in card and "`vpd_teacher/` is the **teacher**" in card
 
 
 def test_demo_output_has_no_library_noise(tmp_path):

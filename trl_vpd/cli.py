@@ -329,10 +329,26 @@ def load_recipe(path: str, smoke: bool = False) -> dict:
     if data and not os.path.isabs(data) and (Path(path).parent / data).exists():
         config["dataset_name"] = str((Path(path).parent / data).resolve())
     if config.get("model_name_or_path") == TINY_MODEL:
-        from .tiny import save_tiny_model
-
-        config["model_name_or_path"] = save_tiny_model(_temporary_dir("trl-vpd-tiny-"))
+        config["model_name_or_path"] = tiny_model_path()
     return config
+
+
+def tiny_model_path() -> str:
+    """The tiny model of smoke runs, built once into the user's cache (it stays, so that a smoke run's saved adapters
+    keep a base model to load onto); built in a temporary folder and renamed, so parallel runs do not collide."""
+    from .tiny import save_tiny_model
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "trl-vpd" / "tiny-model-v1"
+    if not (cache / "config.json").is_file():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        built = save_tiny_model(tempfile.mkdtemp(prefix="tiny-model-", dir=cache.parent))
+        try:
+            os.replace(built, cache)
+        except OSError:  # another run got there first
+            import shutil
+
+            shutil.rmtree(built, ignore_errors=True)
+    return str(cache)
 
 
 def prepare_argv(argv: list[str]) -> tuple[list[str], bool]:

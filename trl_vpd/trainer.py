@@ -19,6 +19,7 @@ from .hidden_states import capture_final_hidden, completion_hidden, output_head
 from .losses import e_step_loss, head_divergence, masked_mean, per_token_distillation
 from .teacher import build_teacher, disabled_adapters, load_full_teacher, save_full_teacher
 from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing
+from .no_signal import NoSignalCallback
 from .trust_region import TrustRegionCallback, TrustRegionController
 
 
@@ -143,6 +144,7 @@ class VPDTrainer(GRPOTrainer):
             )
         )
         self.add_callback(self.trust_region)
+        self.add_callback(NoSignalCallback(args.success_reward_threshold))
         self.teacher_optimizer = None
         self._vpd_capture = None
         self._vpd_pending = None
@@ -658,6 +660,13 @@ class VPDTrainer(GRPOTrainer):
             if self.teacher_optimizer is None:
                 self.create_optimizer()
             self.teacher_optimizer.load_state_dict(torch.load(path, map_location=self.accelerator.device))
+
+    def create_model_card(self, model_name=None, dataset_name=None, tags=None):
+        """TRL's model card made true for local models and data, with VPD's saved layout (student at the root,
+        teacher adapter in `vpd_teacher/`), how to load both, and the run's settings (`trl_vpd.model_card`)."""
+        from .model_card import write_model_card
+
+        write_model_card(self, model_name=model_name, dataset_name=dataset_name, tags=tags)
 
 
 def _check_feedback_column(column, *datasets) -> None:
