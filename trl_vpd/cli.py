@@ -300,13 +300,12 @@ def list_recipes() -> list[str]:
 def recipe_description(path: str) -> str:
     """The first paragraph of a recipe's header comment, joined into one string (whole sentences)."""
     lines = []
-    for line in open(path):
-        if not line.startswith("#"):
-            break
-        text = line[1:].strip()
-        if not text:
-            break
-        lines.append(text)
+    with open(path) as handle:
+        for line in handle:
+            text = line[1:].strip() if line.startswith("#") else ""
+            if not text:
+                break
+            lines.append(text)
     return " ".join(lines)
 
 

@@ -27,7 +27,7 @@ TRL_CITATION = """@software{vonwerra2020trl,
   license = {Apache-2.0},
   url     = {https://github.com/huggingface/trl},
   year    = {2020}
-}"""  # noqa: E501
+}"""
 
 
 def is_hub_id(name: str | None) -> bool:
@@ -83,8 +83,10 @@ def loading_snippet(path: str, teacher_mode: str, peft: bool) -> str:
     lines += [
         "",
         'messages = [{"role": "user", "content": "What is 7 + 5?"}]',
-        "inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors=\"pt\", "
-        "return_dict=True)",
+        (
+            "inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors=\"pt\", "
+            "return_dict=True)"
+        ),
         "output = model.generate(**inputs, max_new_tokens=128)",
         'print(tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True))',
     ]
@@ -176,11 +178,12 @@ def write_model_card(trainer, model_name: str | None = None, dataset_name: str |
 
     sections = [
         f"# Model Card for {model_name}",
-        f"This model is {origin}. It was trained with **VPD** (Variational Policy Distillation, "
-        "[Learning from Language Feedback via Variational Policy Distillation](https://huggingface.co/papers/2605.15113)) "
-        "using trl-vpd on top of [TRL](https://github.com/huggingface/trl): "
-        "GRPO plus a teacher that reads language feedback, trained by an E-step and distilled into the student by an "
-        "M-step.",
+        (
+            f"This model is {origin}. It was trained with **VPD** (Variational Policy Distillation, [Learning from "
+            "Language Feedback via Variational Policy Distillation](https://huggingface.co/papers/2605.15113)) using "
+            "trl-vpd on top of [TRL](https://github.com/huggingface/trl): GRPO plus a teacher that reads language "
+            "feedback, trained by an E-step and distilled into the student by an M-step."
+        ),
         "## Quick start\n\n```python\n" + loading_snippet(location, args.teacher_mode, peft) + "\n```",
         "## Saved layout\n\n" + "\n".join(f"- {item}" for item in saved_layout(args.teacher_mode, peft)),
         "## Training procedure\n\n"
