@@ -78,7 +78,10 @@ class TrustRegionController:
             self.num_invalid += 1
             return self.beta
         error = min(max((kl - self.target_kl) / self.target_kl, -self.max_change), self.max_change)
+        previous = self.beta
         self.beta = min(max(self.beta * math.exp(self.rate * error), self.beta_min), self.beta_max)
+        # δ is a running mean of β·h: rescale it so that it stays in the units of the β it is used with
+        self.delta *= self.beta / previous
         self.num_updates += 1
         return self.beta
 
@@ -168,14 +171,15 @@ class TrustRegionCallback(TrainerCallback, ExportableState):
 
     def record(
         self,
-        kl: float,
+        kl: float | None,
         h_pos_scaled: float | None = None,
         h_neg_scaled: float | None = None,
         skipped: bool = False,
         no_signal: bool = False,
     ) -> None:
-        """Buffer one E-step micro-batch's KL_E and mean β·h on positive / negative rollouts; count a skip, and say
-        once when the E-step has long had no labelled rollout (the teacher is then not being trained at all)."""
+        """Buffer one E-step micro-batch's KL_E (None: not measured) and mean β·h on positive / negative rollouts;
+        count a skip, and say once when the E-step has long had no labelled rollout (the teacher is then not being
+        trained at all)."""
         self._no_signal_streak = self._no_signal_streak + 1 if no_signal else 0
         if self._no_signal_streak == NO_SIGNAL_WARNING_AFTER:
             logger.warning(
@@ -186,7 +190,8 @@ class TrustRegionCallback(TrainerCallback, ExportableState):
                 "e_step_negatives=True.",
                 NO_SIGNAL_WARNING_AFTER,
             )
-        self._kls.append(float(kl))
+        if kl is not None:  # None: nothing was measured (no rollout with teacher context on any process)
+            self._kls.append(float(kl))
         if _present(h_pos_scaled):
             self._h_pos.append(float(h_pos_scaled))
         if _present(h_neg_scaled):

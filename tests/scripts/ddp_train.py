@@ -12,12 +12,26 @@ from trl_vpd import VPDConfig, VPDTrainer
 from trl_vpd.tiny import build_tiny_model, build_tiny_tokenizer
 
 
+RANK = int(os.environ.get("RANK", "0"))
+# Scenarios where the ranks' data disagree (the E-step must still take its collectives in the same order):
+# `feedback_rank0`: only rank 0 has teacher context; `failed_rank1`: every rollout of rank 1 fails (no E-step label
+# there); `lengths`: rank 0's feedback is long, rank 1's short (different padded teacher lengths).
+SCENARIO = os.environ.get("VPD_DDP_SCENARIO", "")
+
+
 def reward(completion_ids, **kwargs):
+    if SCENARIO == "failed_rank1" and RANK == 1:
+        return [0.0 for _ in completion_ids]
     return [float(sum(ids) % 3 == 0) for ids in completion_ids]
 
 
 def feedback(rewards, **kwargs):
-    return [None if r > 0 else "Wrong: the token sum must be divisible by 3." for r in rewards]
+    if SCENARIO == "feedback_rank0" and RANK != 0:
+        return [None for _ in rewards]
+    text = "Wrong: the token sum must be divisible by 3."
+    if SCENARIO == "lengths" and RANK == 0:
+        text = " ".join([text] * 12)
+    return [None if r > 0 else text for r in rewards]
 
 
 def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: str = "") -> None:
@@ -40,6 +54,8 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         e_step_every=1,
         em_schedule=em_schedule,
         e_step_chunk_size=int(chunk) if chunk else None,
+        use_sibling_solutions=SCENARIO != "feedback_rank0",
+        ddp_timeout=180,  # a collective taken in a different order fails the test in minutes, not half an hour
         seed=0,
     )
     peft_config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")

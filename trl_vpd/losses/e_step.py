@@ -171,6 +171,7 @@ def e_step_loss(
     use_weights: bool = False,
     length_normalize: bool = False,
     negatives: bool = True,
+    rows: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """The E-step loss named in `E_STEP_LOSSES` and its statistics.
 
@@ -178,21 +179,37 @@ def e_step_loss(
     discrimination; multiply by β for the δ update), `kl` (detached token_kl, the trust-region measurement),
     `num_labelled`, and `z_ref` for "kto". Weights are |A| when `use_weights`. "awr" weights each sample by its
     advantage itself, so labels, thresholds and `use_weights` only shape its statistics. `negatives=False` leaves the
-    z=-1 rollouts out of the loss ("awr": negative advantages become 0) but not out of `h_neg`.
+    z=-1 rollouts out of the loss ("awr": negative advantages become 0) but not out of `h_neg`. `rows` (B,) bool keeps
+    only those rollouts in the loss and in every statistic (the others are unlabelled and their tokens unmeasured).
+    For averaging across processes the stats also hold the sums and counts behind each mean: `kl_sum`/`kl_tokens`,
+    `h_pos_sum`/`num_pos`, `h_neg_sum`/`num_neg`.
     """
     if name not in E_STEP_LOSSES:
         raise ValueError(f"Unknown E-step loss {name!r}; expected one of {E_STEP_LOSSES}.")
+    if rows is not None:
+        mask = mask * rows.to(mask.dtype).unsqueeze(1)
+        advantages = advantages * rows.to(advantages.dtype)
     h = implicit_reward(teacher_token_logps, ref_token_logps, mask, length_normalize)
     labels = outcome_labels(advantages, rewards=rewards, success_threshold=success_threshold)
+    if rows is not None:
+        labels = labels * rows.float()
     # without negatives only successes train the teacher; the statistics still describe every rollout
     trained = labels if negatives else labels.clamp(min=0.0)
     weights = advantages.detach().float().abs() if use_weights else None
     h_detached = h.detach()
+    kl_terms = _token_kl_terms(teacher_token_logps.detach(), ref_token_logps)
+    kl_mask = mask.to(torch.float32) != 0
     stats = {
         "h_pos": _masked_sample_mean(h_detached, labels > 0),
         "h_neg": _masked_sample_mean(h_detached, labels < 0),
         "kl": float(token_kl(teacher_token_logps.detach(), ref_token_logps, mask)),
         "num_labelled": float((trained != 0).sum()),
+        "kl_sum": float(kl_terms[kl_mask].sum()),
+        "kl_tokens": float(kl_mask.sum()),
+        "h_pos_sum": float(h_detached[labels > 0].sum()),
+        "num_pos": float((labels > 0).sum()),
+        "h_neg_sum": float(h_detached[labels < 0].sum()),
+        "num_neg": float((labels < 0).sum()),
     }
     if name == "sigmoid":
         loss = sigmoid_e_loss(h, trained, beta, delta, weights)
