@@ -3,6 +3,8 @@ generates and which scores, and which metrics are logged."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import pytest
 import torch
 from helpers import (
@@ -268,3 +270,167 @@ def test_qlora_4bit_base_with_teacher_adapter_trains(tmp_path, tiny_tokenizer, t
     assert all(".lora_" in n for n in moved), "the quantized base must not change"
     assert not {id(p) for p in trainer.teacher.parameters()} & optimizer_param_ids(trainer.optimizer)
     assert len(logged(trainer, "vpd/e_loss")) == 2
+
+
+# ------------------------------------------------------------------ LoRA `modules_to_save` (a trained lm_head / embeddings)
+
+
+def mts_lora_config(modules):
+    from peft import LoraConfig
+
+    return LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q_proj", "v_proj"],
+                      modules_to_save=modules, task_type="CAUSAL_LM")  # fmt: skip
+
+
+def mts_trainer(tmp_path, tokenizer, mode, modules, **overrides):
+    args = make_config(tmp_path, teacher_mode=mode, e_step=mode == "adapter", teacher_ema_rate=EMA_RATE, **overrides)
+    return VPDTrainer(
+        model=build_tiny_model(tokenizer),
+        reward_funcs=id_reward,
+        args=args,
+        train_dataset=make_dataset(conversational=True),
+        processing_class=tokenizer,
+        peft_config=mts_lora_config(modules),
+    )
+
+
+def copies(model, adapter):
+    """The adapter's own copies of the `modules_to_save` modules, by module name."""
+    return {n: p for n, p in model.named_parameters() if f".modules_to_save.{adapter}." in n}
+
+
+def teacher_logits(trainer, ids):
+    with torch.no_grad(), trainer.teacher.activate(trainer.model) as teacher:
+        return teacher(input_ids=ids).logits
+
+
+@pytest.mark.parametrize("modules", [["lm_head"], ["embed_tokens"]])
+def test_adapter_teacher_with_modules_to_save_has_and_trains_its_own_copy(tmp_path, tiny_tokenizer, modules):
+    """The teacher adapter reads its own copy of each `modules_to_save` module (started from the student's), only the
+    teacher optimizer holds that copy, and the E-loss's gradient reaches the teacher's copy and never the student's."""
+    trainer = mts_trainer(tmp_path, tiny_tokenizer, "adapter", modules, em_schedule="alternate")
+    model = trainer.model
+    student, teacher = copies(model, "default"), copies(model, TEACHER_ADAPTER)
+    assert len(teacher) == len(student) == 1
+    (student_name, student_copy), (teacher_name, teacher_copy) = *student.items(), *teacher.items()
+    assert torch.equal(student_copy, teacher_copy) and student_copy is not teacher_copy
+    assert any(p is teacher_copy for p in trainer.teacher.parameters())
+
+    # the teacher forward reads the teacher's copy, the student's forward the student's
+    ids = torch.tensor([tiny_tokenizer("What is 1 + 2? The answer", add_special_tokens=False)["input_ids"]])
+    model.eval()
+    student_before, teacher_before = model(input_ids=ids).logits.detach(), teacher_logits(trainer, ids)
+    with torch.no_grad():
+        teacher_copy.add_(0.5)
+    assert not torch.allclose(teacher_logits(trainer, ids), teacher_before)
+    torch.testing.assert_close(model(input_ids=ids).logits.detach(), student_before, rtol=0, atol=0)
+    with torch.no_grad():
+        teacher_copy.sub_(0.5)
+    model.train()
+
+    # E-step-only steps (alternate schedule, an E-step every step): no gradient may reach the student's copy
+    student_grads = []
+    student_copy.register_hook(lambda g: student_grads.append(g.abs().max().item()))
+    before = snapshot(model.named_parameters())
+    trainer.train()
+    assert trainer.state.global_step == 2 and len(logged(trainer, "vpd/e_loss")) == 2
+    assert student_grads and max(student_grads) == 0.0, "the E-loss leaked into the student's copy"
+    assert torch.equal(student_copy, before[student_name]), "an E-step-only step changed the student's copy"
+    assert not torch.equal(teacher_copy, before[teacher_name]), "the teacher's copy must train"
+    assert optimizer_param_ids(trainer.teacher_optimizer) == {id(p) for p in trainer.teacher.parameters()}
+    assert id(teacher_copy) not in optimizer_param_ids(trainer.optimizer)
+    assert id(student_copy) in optimizer_param_ids(trainer.optimizer)
+
+
+def test_adapter_teacher_with_modules_to_save_trains_jointly(tmp_path, tiny_tokenizer):
+    """Joint schedule: the student's copy trains on the student's loss, the teacher's copy on the E-loss, apart."""
+    trainer = mts_trainer(tmp_path, tiny_tokenizer, "adapter", ["lm_head"])
+    model = trainer.model
+    before = snapshot(model.named_parameters())
+    trainer.train()
+    student, teacher = copies(model, "default"), copies(model, TEACHER_ADAPTER)
+    for name, param in {**student, **teacher}.items():
+        assert not torch.equal(param, before[name]), name
+    (s,), (t,) = student.values(), teacher.values()
+    assert not torch.equal(s, t)
+
+
+def test_ema_teacher_with_modules_to_save_averages_and_reads_its_own_copy(tmp_path, tiny_tokenizer):
+    trainer = mts_trainer(tmp_path, tiny_tokenizer, "ema", ["lm_head"])
+    model = trainer.model
+    (ema_copy,) = copies(model, EMA_ADAPTER).values()
+    assert not ema_copy.requires_grad
+    recorder = StepRecorder(
+        lambda: adapter_parameters(model, "default").items(), lambda: adapter_parameters(model, EMA_ADAPTER).items()
+    )
+    assert any(".modules_to_save." in k for k in recorder.steps[0][1])  # the EMA covers the copy
+    trainer.add_callback(recorder)
+    trainer.train()
+    assert_ema_recursion(recorder, EMA_RATE)
+    ids = torch.tensor([tiny_tokenizer("What is 1 + 2?", add_special_tokens=False)["input_ids"]])
+    model.eval()
+    before = teacher_logits(trainer, ids)
+    with torch.no_grad():
+        ema_copy.add_(0.5)
+    assert not torch.allclose(teacher_logits(trainer, ids), before)  # the EMA teacher reads the EMA copy
+
+
+def test_teacher_copies_of_modules_to_save_are_not_synced_to_vllm(tmp_path, tiny_tokenizer):
+    """vLLM generates with the student: TRL's PEFT weight sync sends the student's `modules_to_save.default` copies
+    under the base names; a teacher's copy must not be sent at all (vLLM has no such weight)."""
+    from types import SimpleNamespace
+
+    from trl.generation.vllm_generation import VLLMGeneration
+
+    from trl_vpd.teacher import hide_teacher_from_vllm_sync
+
+    trainer = mts_trainer(tmp_path, tiny_tokenizer, "adapter", ["lm_head"])
+    fake = SimpleNamespace(
+        model=trainer.model,
+        _dist=SimpleNamespace(gather_params=lambda params: nullcontext(), is_fsdp=False),
+        _fix_param_name_to_vllm=lambda name, extra_prefixes=None: VLLMGeneration._fix_param_name_to_vllm(
+            None, name, extra_prefixes
+        ),
+    )
+    fake._iter_named_params = lambda: VLLMGeneration._iter_named_params(fake)
+    unfiltered = [name for name, _ in fake._iter_named_params()]
+    assert f"lm_head.modules_to_save.{TEACHER_ADAPTER}.weight" in unfiltered  # what TRL alone would send
+    hide_teacher_from_vllm_sync(fake, trainer.teacher)
+    names = [name for name, _ in fake._iter_named_params()]
+    assert "lm_head.weight" in names and not [n for n in names if TEACHER_ADAPTER in n or "modules_to_save" in n]
+    assert len(names) == len(set(names)) == len(unfiltered) - 1
+
+
+@pytest.mark.parametrize("overrides", [{"beta": 0.04}, {"e_step_reference": "frozen"}], ids=["beta", "frozen_ref"])
+def test_adapter_teacher_still_trains_after_adapters_were_disabled(tmp_path, tiny_tokenizer, overrides):
+    """GRPO's reference forward (beta > 0) and the frozen E-step reference run with PEFT's adapters disabled; PEFT
+    re-enables them with `set_adapter`, which freezes every adapter but the student's. The teacher adapter (LoRA and
+    its `modules_to_save` copy) must still get the E-loss's gradient and train."""
+    trainer = mts_trainer(tmp_path, tiny_tokenizer, "adapter", ["lm_head"], **overrides)
+    teacher = {n: p for n, p in trainer.model.named_parameters() if TEACHER_ADAPTER in n.split(".")}
+    before = snapshot(teacher.items())
+    trainer.train()
+    assert all(v > 0 for v in logged(trainer, "vpd/teacher_grad_norm"))
+    assert {n for n, p in teacher.items() if not torch.equal(p, before[n])} == set(teacher)
+
+
+@pytest.mark.parametrize("mode", ["sampled", "topk"])
+def test_vision_language_models_are_refused_at_construction(tmp_path, tiny_tokenizer, mode):
+    """A processor (GRPO's `_is_vlm`) means image inputs: the teacher and reference forwards pass only token ids, so
+    they would score an image question without its image (silently, with the sampled M-step). Refused clearly."""
+    from transformers import ProcessorMixin
+
+    class TextProcessor(ProcessorMixin):  # the smallest processor: GRPO treats any processor as a VLM's
+        def __init__(self, tokenizer, chat_template=None):
+            super().__init__(tokenizer, chat_template=chat_template)
+
+    model = build_tiny_model(tiny_tokenizer)
+    model.config.image_token_id = len(tiny_tokenizer) - 1  # GRPO keeps a VLM from sampling its image token
+    with pytest.raises(NotImplementedError, match="vision-language.*pixel_values"):
+        VPDTrainer(
+            model=model,
+            reward_funcs=id_reward,
+            args=make_config(tmp_path, distillation_mode=mode),
+            train_dataset=make_dataset(conversational=True),
+            processing_class=TextProcessor(tiny_tokenizer, chat_template=tiny_tokenizer.chat_template),
+        )

@@ -3,6 +3,10 @@ them.
 
 Every teacher exposes `activate(model)`, a context manager that yields the module to call for a teacher forward; the
 student is always what is active outside it, so generation and vLLM weight sync only ever see the student.
+
+A teacher adapter (or EMA adapter) is a whole PEFT adapter: its LoRA weights and, with LoRA `modules_to_save` (a
+trained `lm_head` or embedding, common for new chat tokens), its own copy of each such module, started from the
+student's. Routing, the teacher optimizer, the EMA and the vLLM sync all treat those copies as part of the adapter.
 """
 
 from __future__ import annotations
@@ -25,14 +29,16 @@ EMA_ADAPTER = "vpd_ema"
 
 @contextmanager
 def active_adapter(peft_model, name: str):
-    """Route LoRA layers of `peft_model` through adapter `name` for the duration, without touching `requires_grad`.
+    """Route `peft_model` through adapter `name` for the duration, without touching `requires_grad`: its LoRA layers
+    and its `modules_to_save` / trainable-token wrappers (each then calls adapter `name`'s own copy of the module).
 
     PEFT's `set_adapter` also flips `requires_grad` (trainable active adapter, frozen others); flipping it on a model
     that DDP/FSDP has already wrapped breaks their gradient bookkeeping, so only the routing is switched here.
     """
     from peft.tuners.tuners_utils import BaseTunerLayer
+    from peft.utils.other import AuxiliaryTrainingWrapper
 
-    layers = [m for m in peft_model.modules() if isinstance(m, BaseTunerLayer)]
+    layers = [m for m in peft_model.modules() if isinstance(m, (BaseTunerLayer, AuxiliaryTrainingWrapper))]
     previous = [m._active_adapter for m in layers]
     for layer in layers:
         layer._active_adapter = [name]
@@ -43,10 +49,21 @@ def active_adapter(peft_model, name: str):
             layer._active_adapter = prev
 
 
+def is_adapter_parameter(param_name: str, name: str) -> bool:
+    """Whether `param_name` belongs to adapter `name`: LoRA weights (`lora_A.name.weight`), embedding LoRA and
+    trainable tokens (`lora_embedding_A.name`), and the adapter's `modules_to_save` copies
+    (`lm_head.modules_to_save.name.weight`)."""
+    return name in param_name.split(".")
+
+
 def adapter_parameters(peft_model, name: str) -> dict[str, torch.nn.Parameter]:
-    """The parameters of LoRA adapter `name`, keyed by their name with the adapter name removed (for pairing)."""
-    marker = f".{name}."
-    return {n.replace(marker, "."): p for n, p in peft_model.named_parameters() if marker in n}
+    """The parameters of adapter `name` (LoRA weights and `modules_to_save` copies), keyed by their name with the
+    adapter name removed (for pairing them with another adapter's)."""
+    return {
+        ".".join(part for part in n.split(".") if part != name): p
+        for n, p in peft_model.named_parameters()
+        if is_adapter_parameter(n, name)
+    }
 
 
 def add_adapter_copy(peft_model, source: str, name: str, trainable: bool) -> list[torch.nn.Parameter]:
@@ -136,13 +153,18 @@ class AdapterTeacher(Teacher):
         self.params = add_adapter_copy(peft_model, student_adapter, TEACHER_ADAPTER, trainable=True)
         # The teacher adapter has its own optimizer and its gradients are averaged by the trainer, so DDP must not
         # register (and wait for) them on the student's backward.
-        names = [n for n, _ in peft_model.named_parameters() if f".{TEACHER_ADAPTER}." in n]
+        names = [n for n, _ in peft_model.named_parameters() if is_adapter_parameter(n, TEACHER_ADAPTER)]
         existing = list(getattr(peft_model, "_ddp_params_and_buffers_to_ignore", []))
         torch.nn.parallel.DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
             peft_model, existing + names
         )
 
     def activate(self, model):
+        # PEFT re-enables adapters after `disable_adapter` (GRPO's reference forward with beta > 0, a frozen E-step
+        # reference) through `set_adapter`, which freezes every adapter but the active (student) one; DDP ignores these
+        # parameters, so turning their gradient back on here is safe.
+        for param in self.params:
+            param.requires_grad_(True)
         return _with_adapter(model, TEACHER_ADAPTER)
 
     def parameters(self):
@@ -158,9 +180,31 @@ class _EMAUpdateCallback(TrainerCallback):
             self.teacher.update(unwrap_ddp(model))
 
 
+def hide_teacher_from_vllm_sync(generation, teacher: Teacher) -> None:
+    """Keep a teacher adapter's own parameters out of TRL's vLLM weight sync (`VLLMGeneration._iter_named_params`).
+
+    TRL merges the active (student) adapter, skips LoRA weights and renames `modules_to_save.default` copies to the
+    base names; a teacher's `modules_to_save` copy would be sent under its PEFT name, which vLLM does not have."""
+    iterate = generation._iter_named_params
+
+    def student_params():
+        for name, param in iterate():
+            if not is_adapter_parameter(name, teacher.adapter_name):
+                yield name, param
+
+    generation._iter_named_params = student_params
+
+
 def build_teacher(trainer, model_copy=None) -> Teacher:
     """The teacher for `trainer.args.teacher_mode`. `model_copy` is an untouched copy of the initial full model, used
     by `frozen`/`ema` without PEFT."""
+    teacher = _build_teacher(trainer, model_copy)
+    if teacher.adapter_name is not None and getattr(trainer, "vllm_generation", None) is not None:
+        hide_teacher_from_vllm_sync(trainer.vllm_generation, teacher)
+    return teacher
+
+
+def _build_teacher(trainer, model_copy=None) -> Teacher:
     args = trainer.args
     model = trainer.model
     peft = is_peft_model(model)
