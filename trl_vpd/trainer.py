@@ -14,6 +14,8 @@ from trl import GRPOTrainer
 from trl.trainer.utils import get_config_model_id, pad
 
 from .config import VPDConfig
+from .dropout import dropout_disabled
+from .e_step_plan import EStepPlan, chunk_rows, e_step_rows, is_e_step, served_steps
 from .feedback import call_feedback_funcs
 from .hidden_states import capture_final_hidden, completion_hidden, output_head
 from .losses import e_step_loss, head_divergence, masked_mean, per_token_distillation
@@ -157,7 +159,7 @@ class VPDTrainer(GRPOTrainer):
         self._vpd_pending = None
         # (teacher_input_ids, log-probs, hidden states, head) of the last E-step forward, reused by the M-step
         self._vpd_teacher_forward = None
-        self._e_step_now = False
+        self._plan = EStepPlan(run=False, rows=0, chunk_rows=0)
         self._teacher_had_grad = False
 
     # ------------------------------------------------------------------ optimizers
@@ -258,18 +260,26 @@ class VPDTrainer(GRPOTrainer):
         output["vpd_rewards"] = local.to(device)
         self._log_context_metrics(mode, contexts.stats)
 
-        if mode == "train":
-            self._e_step_now = self._is_e_step(self.state.global_step)
-            if self._e_step_now and self.args.e_step_pairing == "group":
+        if mode == "train" and self.args.e_step and self.teacher.trainable:
+            if self.args.e_step_pairing == "group":
                 owners = self._group_owners(contexts.has_context, local.tolist(), group_size, pending["offset"])
                 index = torch.tensor(owners, device=device)
                 output["vpd_e_teacher_input_ids"] = torch.cat([teacher_prompt[index], output["completion_ids"]], 1)
                 output["vpd_e_teacher_attention_mask"] = torch.cat([teacher_mask[index], output["completion_mask"]], 1)
-            if self._e_step_now:
-                output["vpd_ref_logps"] = self._reference_logps(output)
-                if self.args.em_schedule == "sequential":
-                    self._sequential_e_step(output)
+                output["vpd_e_has_context"] = output["vpd_has_context"][index]
+            if self.args.em_schedule == "sequential" and any(map(self._is_e_step, self._served_steps())):
+                self._sequential_e_step(output)
         return output
+
+    def _served_steps(self) -> range:
+        """The optimizer steps the generation batch made now will feed (GRPO buffers it for several)."""
+        return served_steps(
+            self.state.global_step,
+            self._step,
+            self.args.steps_per_generation,
+            self.num_iterations,
+            self.current_gradient_accumulation_steps,
+        )
 
     def _group_owners(self, has_context, rewards, group_size, offset) -> list[int]:
         if offset % group_size or len(has_context) % group_size:
@@ -333,7 +343,8 @@ class VPDTrainer(GRPOTrainer):
         `with_hidden` the teacher's final hidden states and output head (else None, None)."""
         completion_len = inputs["completion_ids"].size(1)
         context = torch.enable_grad() if grad else torch.no_grad()
-        with context, self.teacher.activate(model) as teacher_model:
+        # without dropout: the targets are not noisy, and a chunked E-step's passes see the same function
+        with context, self.teacher.activate(model) as teacher_model, dropout_disabled(teacher_model):
             with capture_final_hidden(teacher_model) if with_hidden else nullcontext() as hidden:
                 logps, _, _ = super()._get_per_token_logps_and_entropies(
                     teacher_model, inputs[f"{key}_input_ids"], inputs[f"{key}_attention_mask"], completion_len
@@ -346,15 +357,17 @@ class VPDTrainer(GRPOTrainer):
         return self._teacher_forward(model, inputs, grad, key)[0]
 
     def _reference_logps(self, batch):
-        """log π_ref(y|x) of the completions for the E-step's implicit reward, without gradient. None means "the
-        current student", read off the M-step's own forward (shared teacher) at no extra cost."""
+        """log π_ref(y|x) of the completions for the E-step's implicit reward, without gradient, read when the E-step
+        runs (so "student" is the student of this optimizer step). None means "the current student", read off the
+        M-step's own forward (shared teacher) at no extra cost. A teacher adapter reuses GRPO's `old_per_token_logps`
+        where they exist: the student that sampled these rollouts."""
         reference = self.args.e_step_reference
         if reference == "teacher_snapshot":
             return self._teacher_logps(self.model, batch, grad=False)
         if reference == "student":
             if not self.teacher.parameters():
                 return None
-            if "old_per_token_logps" in batch:
+            if batch.get("old_per_token_logps") is not None:
                 return batch["old_per_token_logps"]
         module = self.ref_model if reference == "frozen" and self.ref_model is not None else self.model
         frozen_adapters = reference == "frozen" and self.ref_model is None
@@ -362,37 +375,49 @@ class VPDTrainer(GRPOTrainer):
             return self._completion_logps(module, batch)
 
     def _completion_logps(self, model, batch):
-        """log p(y|x) of the completions under the student's own prompt, without gradient."""
+        """log p(y|x) of the completions under the student's own prompt, without gradient or dropout."""
         ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)
         mask = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)
-        with torch.no_grad():
+        with torch.no_grad(), dropout_disabled(model):
             return super()._get_per_token_logps_and_entropies(model, ids, mask, batch["completion_ids"].size(1))[0]
 
     # ------------------------------------------------------------------ losses
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        """One E-step decision for this micro-batch (the same on every process), a teacher adapter's or a chunked
+        E-step backward before the student's forward, then GRPO's loss with the M-step (and a one-pass shared
+        teacher's E-loss, which joins the student's backward)."""
+        self._plan = self._plan_e_step(inputs)
+        try:
+            if self._plan.run and (self.teacher.parameters() or self._plan.chunked):
+                self._e_backward(model, inputs, chunk=self._plan.chunk_rows)
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        finally:
+            self._plan = EStepPlan(run=False, rows=0, chunk_rows=0)
 
     def _compute_loss(self, model, inputs):
         mode = "train" if self.model.training else "eval"
         args = self.args
         has_context = inputs["vpd_has_context"]
         weight = args.distillation_weight
+        # (1 − w)·L_GRPO on rollouts with context, through the advantages: it scales the policy term of every
+        # loss_type; GRPO's β·KL to its reference, entropy bonus and aux loss stay at full strength (regularisers the
+        # user set, which distillation does not replace).
         scale = 1.0 - weight * has_context
         advantages = inputs["advantages"]
         scaled = advantages * (scale if advantages.dim() == 1 else scale.unsqueeze(1))
-        e_only = mode == "train" and self._e_step_now and args.em_schedule == "alternate"
+        e_only = mode == "train" and args.em_schedule == "alternate" and self._is_e_step(self.state.global_step)
 
         student = self._vpd_capture = {}
         loss = super()._compute_loss(model, {**inputs, "advantages": scaled})
         self._vpd_capture = None
         ga = self.current_gradient_accumulation_steps if mode == "train" else 1.0
 
-        mask = inputs["completion_mask"].float()
-        if "tool_mask" in inputs:
-            mask = mask * inputs["tool_mask"]
+        mask = _trained_tokens(inputs)
         distill_mask = mask * has_context.unsqueeze(1)
         e_loss = None
-        if mode == "train" and self._e_step_now and args.em_schedule != "sequential" and self.teacher.trainable:
-            if not self.teacher.parameters() and not self._e_in_chunks(inputs):  # the E-loss joins this backward
-                e_loss, _ = self._e_step(model, inputs, student_logps=student.get("logps"))
+        if self._plan.run and not self.teacher.parameters() and not self._plan.chunked:
+            e_loss, _ = self._e_step(model, inputs, student_logps=student.get("logps"))
         if weight > 0 and self.accelerator.reduce(distill_mask.sum(), reduction="sum").item() > 0:
             distill, kl = self._distillation(model, inputs, student, distill_mask, mask)
             loss = loss + weight * distill / ga
@@ -408,7 +433,8 @@ class VPDTrainer(GRPOTrainer):
 
     def _distillation(self, model, inputs, student, distill_mask, mask):
         """M-step: divergence to the (detached) teacher on the student's own completion tokens, averaged over all
-        completion tokens of the micro-batch (samples without context contribute zero)."""
+        completion tokens of the micro-batch (samples without context contribute zero). Also returns KL(π‖q) on the
+        distilled tokens, estimated with k3 = r − 1 − log r, r = q/π (non-negative, unbiased under y ~ π)."""
         args = self.args
         cached = self._vpd_teacher_forward
         if cached is not None and cached[0] is inputs["teacher_input_ids"]:
@@ -439,21 +465,23 @@ class VPDTrainer(GRPOTrainer):
             per_token = per_valid.new_zeros(valid.shape).masked_scatter(valid, per_valid)
         distill = masked_mean(per_token, distill_mask, normalizer=mask.sum())
         self._check_finite(distill, "distillation loss", "train" if self.model.training else "eval")
-        kl = masked_mean((student["logps"].detach() - teacher_logps.detach()), distill_mask)
+        log_ratio = teacher_logps.detach() - student["logps"].detach()
+        kl = masked_mean(torch.expm1(log_ratio) - log_ratio, distill_mask)
         return distill, kl
 
     def _e_step(self, model, inputs, student_logps=None, grad=True):
-        """E-loss of one micro-batch, with trust-region bookkeeping, and the teacher's token log-probs it was computed
-        from. The loss is None when the batch carries no signal or the hard trust region skips it. With `grad=False`
-        the teacher forward runs without gradient and its log-probs are a leaf that requires one (for
-        `_chunked_e_backward`)."""
+        """E-loss of one micro-batch on the rollouts it may learn from (`e_step_rows`), with its statistics logged and
+        given to the trust region, and the teacher's token log-probs it was computed from. The loss is None when no
+        process has a labelled rollout or the hard trust region skips the batch. With `grad=False` the teacher forward
+        runs without gradient and its log-probs are a leaf that requires one (for `_chunked_e_backward`)."""
         args = self.args
         controller = self.trust_region.controller
-        mask = inputs["completion_mask"].float()
-        reference = inputs.get("vpd_ref_logps")
-        if reference is None:
-            reference = student_logps.detach()
+        mask = _trained_tokens(inputs)
         key = self._e_key(inputs)
+        rows = e_step_rows(inputs["vpd_e_has_context" if key == "vpd_e_teacher" else "vpd_has_context"], mask)
+        reference = self._reference_logps(inputs)
+        if reference is None:  # the current student, read off the M-step's forward when there is one
+            reference = student_logps.detach() if student_logps is not None else self._completion_logps(model, inputs)
         with_hidden = key == "teacher" and args.distillation_mode != "sampled"
         teacher_logps, hidden, head = self._teacher_forward(model, inputs, grad=grad, key=key, with_hidden=with_hidden)
         if not grad:
@@ -461,12 +489,13 @@ class VPDTrainer(GRPOTrainer):
         if key == "teacher":
             hidden = hidden.detach() if hidden is not None else None
             self._vpd_teacher_forward = (inputs["teacher_input_ids"], teacher_logps.detach(), hidden, head)
+        advantages = inputs["advantages"]
         loss, stats = e_step_loss(
             args.e_step_loss,
             teacher_token_logps=teacher_logps,
             ref_token_logps=reference,
             mask=mask,
-            advantages=inputs["advantages"] if inputs["advantages"].dim() == 1 else inputs["advantages"].mean(1),
+            advantages=advantages if advantages.dim() == 1 else advantages.mean(1),
             beta=controller.beta,
             delta=controller.delta,
             rewards=inputs["vpd_rewards"],
@@ -474,63 +503,77 @@ class VPDTrainer(GRPOTrainer):
             use_weights=args.e_step_use_weights,
             length_normalize=args.e_step_length_normalize,
             negatives=args.e_step_negatives,
+            rows=rows,
         )
-        kl = self._mean_across(torch.tensor(stats["kl"], device=mask.device))
-        labelled = self.accelerator.reduce(
-            torch.tensor(float(stats["num_labelled"]), device=mask.device), reduction="sum"
-        ).item()
-        skip = controller.should_skip(kl) if controller.skip_factor is not None else False
-        h_pos = self._nanmean_across(stats["h_pos"]) * controller.beta
-        h_neg = self._nanmean_across(stats["h_neg"]) * controller.beta
-        self.trust_region.record(kl, h_pos, h_neg, skipped=skip, no_signal=labelled == 0)
-        metrics = self._metrics["train"]
-        metrics["vpd/e_loss"].append(self._mean_across(loss.detach()))
-        metrics["vpd/kl_e"].append(kl)
-        metrics["vpd/beta_e"].append(controller.beta)
-        metrics["vpd/teacher_reward_pos"].append(h_pos / controller.beta)
-        metrics["vpd/teacher_reward_neg"].append(h_neg / controller.beta)
-        metrics["vpd/e_step_skipped"].append(float(skip))
-        metrics["vpd/e_step_no_signal"].append(float(labelled == 0))
-        if skip or labelled == 0:
+        if not self._record_e_step(loss, stats):
             return None, teacher_logps
         self._check_finite(loss, "E-step loss", "train")
         return loss, teacher_logps
 
-    # ------------------------------------------------------------------ E-step for a teacher with its own parameters
+    def _record_e_step(self, loss, stats) -> bool:
+        """Sum one micro-batch's E-step statistics over processes (one collective, so means are weighted by each
+        process's rollouts and tokens), log them and hand them to the trust region. False when the teacher must not
+        learn from the batch: no labelled rollout on any process, or KL_E beyond the hard trust region."""
+        controller = self.trust_region.controller
+        names = ("kl_sum", "kl_tokens", "h_pos_sum", "num_pos", "h_neg_sum", "num_neg", "num_labelled")
+        local = torch.tensor([stats[n] for n in names] + [float(loss.detach())], device=self.accelerator.device)
+        totals = self.accelerator.reduce(local, reduction="sum").tolist()
+        kl_sum, kl_tokens, pos_sum, num_pos, neg_sum, num_neg, labelled, loss_sum = totals
+        kl = kl_sum / kl_tokens if kl_tokens else None
+        h_pos = pos_sum / num_pos if num_pos else math.nan
+        h_neg = neg_sum / num_neg if num_neg else math.nan
+        skip = kl is not None and controller.skip_factor is not None and controller.should_skip(kl)
+        no_signal = labelled == 0
+        self.trust_region.record(kl, h_pos * controller.beta, h_neg * controller.beta, skipped=skip, no_signal=no_signal)
+        metrics = self._metrics["train"]
+        metrics["vpd/e_loss"].append(loss_sum / self.accelerator.num_processes)
+        if kl is not None:
+            metrics["vpd/kl_e"].append(kl)
+        metrics["vpd/beta_e"].append(controller.beta)
+        metrics["vpd/teacher_reward_pos"].append(h_pos)
+        metrics["vpd/teacher_reward_neg"].append(h_neg)
+        metrics["vpd/e_step_skipped"].append(float(skip))
+        metrics["vpd/e_step_no_signal"].append(float(no_signal))
+        return not (skip or no_signal)
+
+    # ------------------------------------------------------------------ E-step backward and teacher update
 
     def training_step(self, model, inputs, num_items_in_batch):
         output = super().training_step(model, inputs, num_items_in_batch)
         if self.teacher.parameters() and self._step % self.current_gradient_accumulation_steps == 0:
-            if self._e_step_now and self.args.em_schedule != "sequential":
+            # the last micro-batch of optimizer step `global_step` (incremented after this returns)
+            e_step = self._is_e_step(self.state.global_step)
+            if e_step and self.args.em_schedule != "sequential":
                 self._teacher_optimizer_step()
-            if self._e_step_now and self.args.em_schedule == "alternate":
+            if e_step and self.args.em_schedule == "alternate":
                 # An E-only step: drop the student's (zero) gradients so its optimizer skips it, momentum included.
                 for group in self.optimizer.param_groups:
                     for param in group["params"]:
                         param.grad = None
         return output
 
-    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        if self.model.training and self._e_step_now and self.args.em_schedule != "sequential":
-            # a teacher adapter's E-step, or a shared teacher's in chunks (in one pass it joins the student's backward)
-            if self.teacher.parameters() or (self.teacher.trainable and self._e_in_chunks(inputs)):
-                self._e_backward(model, inputs)
-        return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+    def _plan_e_step(self, inputs) -> EStepPlan:
+        """This micro-batch's E-step: run on E-steps of the schedule (a sequential schedule runs its E-step at
+        generation instead), in chunks of `_e_chunk_rows`."""
+        rows = inputs["completion_ids"].size(0)
+        run = self.model.training and self.args.em_schedule != "sequential" and self._is_e_step(self.state.global_step)
+        return EStepPlan(run=run, rows=rows, chunk_rows=self._e_chunk_rows(inputs) if run else rows)
 
     @staticmethod
     def _e_key(inputs) -> str:
         """Which teacher contexts the E-step scores: group pairing's, else the M-step's."""
         return "vpd_e_teacher" if "vpd_e_teacher_input_ids" in inputs else "teacher"
 
-    def _e_backward(self, model, inputs, scale=None):
+    def _e_backward(self, model, inputs, scale=None, chunk=None):
         """E-step backward of one micro-batch before the student's forward, outside DDP's gradient synchronisation: a
         teacher adapter's (forward and backward while it is active, so gradient checkpointing recomputes through the
         right adapter), or a shared teacher's in chunks, whose gradient accumulates in the shared weights and is
         synchronised by the student's backward (gradient accumulation's pattern)."""
         ga = scale or self.current_gradient_accumulation_steps
+        chunk = self._e_chunk_rows(inputs) if chunk is None else chunk
         with self.accelerator.no_sync(model):
-            if self._e_in_chunks(inputs):
-                self._chunked_e_backward(model, inputs, self._e_chunk_rows(inputs), self.args.e_step_weight / ga)
+            if chunk < inputs["completion_ids"].size(0):
+                self._chunked_e_backward(model, inputs, chunk, self.args.e_step_weight / ga)
                 return
             e_loss, _ = self._e_step(model, inputs)
             if e_loss is not None:
@@ -538,34 +581,26 @@ class VPDTrainer(GRPOTrainer):
                     self.accelerator.backward(self.args.e_step_weight * e_loss / ga)
                 self._teacher_had_grad = True
 
-    def _e_in_chunks(self, inputs) -> bool:
-        return self._e_chunk_rows(inputs) < inputs["completion_ids"].size(0)
-
     def _e_chunk_rows(self, inputs) -> int:
-        """Rollouts per teacher pass of the E-step: `e_step_chunk_size`, or (None) as many as keep the teacher's
-        padded tokens within the student micro-batch's, so the E-step holds no more activations than the student's
-        own step; 0 means all of them. A shared teacher under DeepSpeed or FSDP runs in one pass (its engine takes one
-        backward per micro-batch)."""
+        """Rollouts per teacher pass of the E-step (`chunk_rows`), from padded lengths agreed across processes: each
+        rank must run as many teacher passes (each forward through DDP is a collective). A shared teacher under
+        DeepSpeed or FSDP runs in one pass (its engine takes one backward per micro-batch)."""
         rows = inputs["completion_ids"].size(0)
-        chunk = self.args.e_step_chunk_size
-        if not self.teacher.parameters() and (self.is_deepspeed_enabled or self.is_fsdp_enabled):
-            return rows
-        if chunk is None:
-            student = inputs["prompt_ids"].size(1) + inputs["completion_ids"].size(1)
-            teacher = inputs[f"{self._e_key(inputs)}_input_ids"].size(1)
-            return max(1, rows * student // teacher)
-        return chunk or rows
+        one_pass = not self.teacher.parameters() and (self.is_deepspeed_enabled or self.is_fsdp_enabled)
+        student = inputs["prompt_ids"].size(1) + inputs["completion_ids"].size(1)
+        teacher = inputs[f"{self._e_key(inputs)}_input_ids"].size(1)
+        if self.args.e_step_chunk_size is None and not one_pass and self.accelerator.num_processes > 1:
+            lengths = torch.tensor([[student, teacher]], device=self.accelerator.device)
+            student, teacher = self.accelerator.gather(lengths).max(0).values.tolist()
+        return chunk_rows(rows, student, teacher, self.args.e_step_chunk_size, one_pass)
 
     def _chunked_e_backward(self, model, inputs, chunk: int, weight: float):
         """`e_step_chunk_size`: the E-loss on the whole micro-batch from a teacher forward without gradient, then its
         gradient w.r.t. the teacher's token log-probs pushed through the teacher `chunk` rollouts at a time. The same
-        gradient as one pass (the loss may couple rollouts: it is computed once, on all of them), with the
-        activation memory of `chunk` teacher contexts, for one extra forward."""
-        # a shared teacher's reference is the current student, read here without gradient (in one pass the E-step
-        # reads it off the M-step's forward, which has not run yet)
-        shared_reference = not self.teacher.parameters() and inputs.get("vpd_ref_logps") is None
-        student = self._completion_logps(model, inputs) if shared_reference else None
-        e_loss, leaf = self._e_step(model, inputs, student_logps=student, grad=False)
+        gradient as one pass (the loss may couple rollouts: it is computed once, on all of them; dropout is off in
+        teacher forwards), with the activation memory of `chunk` teacher contexts, for one extra forward (and, for a
+        shared teacher, a student forward without gradient for its reference)."""
+        e_loss, leaf = self._e_step(model, inputs, grad=False)
         if e_loss is None:
             return
         (grad,) = torch.autograd.grad(weight * e_loss, leaf)
@@ -582,7 +617,8 @@ class VPDTrainer(GRPOTrainer):
         self._teacher_had_grad = True
 
     def _sequential_e_step(self, batch):
-        """`em_schedule="sequential"`: one teacher update on the whole generation batch before any M-step uses it."""
+        """`em_schedule="sequential"`: one teacher update on the whole generation batch before any M-step uses it
+        (at most one per generation: the buffered steps reuse the refreshed teacher)."""
         size = self.args.per_device_train_batch_size
         total = batch["completion_ids"].size(0)
         chunks = max(math.ceil(total / size), 1)
@@ -626,17 +662,18 @@ class VPDTrainer(GRPOTrainer):
     # ------------------------------------------------------------------ schedule and bookkeeping
 
     def _is_e_step(self, step: int) -> bool:
+        """Whether optimizer step `step` trains the teacher: decided per optimizer step, whatever the generation
+        buffering (`steps_per_generation`, `num_iterations`), and the same on every process."""
         args = self.args
-        if not args.e_step or not self.teacher.trainable or step < args.e_step_warmup_steps:
-            return False
-        return (step - args.e_step_warmup_steps) % args.e_step_every == 0
+        return is_e_step(
+            step,
+            enabled=args.e_step and self.teacher.trainable,
+            warmup=args.e_step_warmup_steps,
+            every=args.e_step_every,
+        )
 
     def _mean_across(self, value: torch.Tensor) -> float:
         return self.accelerator.gather(value.detach().float().reshape(1)).mean().item()
-
-    def _nanmean_across(self, value: float) -> float:
-        gathered = self.accelerator.gather(torch.tensor([value], device=self.accelerator.device))
-        return torch.nanmean(gathered).item()
 
     def _check_finite(self, value: torch.Tensor, what: str, mode: str) -> None:
         if not self.args.stop_on_nan or torch.isfinite(value).all():
@@ -698,6 +735,13 @@ def _initial_copy(model, args, peft_config):
     from accelerate.utils import is_peft_model
 
     return None if is_peft_model(model) else copy.deepcopy(model)
+
+
+def _trained_tokens(inputs) -> torch.Tensor:
+    """The completion tokens a loss trains on (B, T) float: GRPO's completion mask (zero for masked truncations) times
+    its `tool_mask` (zero on tool outputs, which the model did not write)."""
+    mask = inputs["completion_mask"].float()
+    return mask * inputs["tool_mask"] if "tool_mask" in inputs else mask
 
 
 def _slice(value, start, end, total):
