@@ -302,3 +302,14 @@ def test_warns_once_when_the_e_step_has_long_had_no_signal(caplog):
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 1 and f"last {NO_SIGNAL_WARNING_AFTER} E-step" in messages[0], messages
     assert "e_step_negatives" in messages[0]
+
+
+def test_delta_follows_beta_units_when_beta_adapts():
+    """δ is a running mean of β·h: when β changes, δ is rescaled with it, so β·h − δ compares like with like."""
+    controller = TrustRegionController(beta=0.1, target_kl=0.1, rate=0.5)
+    controller.update_delta(0.4, 0.2)
+    delta = controller.delta
+    old_beta = controller.beta
+    controller.update_beta(0.3)  # KL above target: β rises
+    assert controller.beta > old_beta
+    assert controller.delta == pytest.approx(delta * controller.beta / old_beta)

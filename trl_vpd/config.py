@@ -129,7 +129,10 @@ class VPDConfig(GRPOConfig):
         default=0.5,
         metadata={
             "help": "w in L_student = (1 − w)·L_GRPO + w·L_distill for samples with feedback; samples without "
-            "feedback keep the full GRPO term. 1.0 is pure distillation where feedback exists (SDPO's default)."
+            "feedback keep the full GRPO term. 1.0 is pure distillation where feedback exists (SDPO's default). The "
+            "(1 − w) scales GRPO's policy term (of every `loss_type`); its β·KL to the reference, entropy bonus and "
+            "aux loss stay at full strength: they are regularisers the user chose, which distillation does not "
+            "replace."
         },
     )
     distillation_alpha: float = field(
@@ -234,7 +237,13 @@ class VPDConfig(GRPOConfig):
     )
     e_step_warmup_steps: int = field(default=0, metadata={"help": "No E-step before this optimizer step."})
     e_step_every: int = field(
-        default=5, metadata={"help": "Run the E-step every this many optimizer steps (paper: 5 beat 1 and 10)."}
+        default=5,
+        metadata={
+            "help": "Run the E-step every this many optimizer steps (paper: 5 beat 1 and 10). Decided per optimizer "
+            "step: with `num_iterations > 1` or `steps_per_generation > gradient_accumulation_steps` a generation "
+            "feeds several steps, and the E-step runs on those of them that the schedule names (with "
+            "`num_iterations > 1` and `e_step_every=1` it sees the same rollouts once per iteration, as GRPO does)."
+        },
     )
 
     # Adaptive trust region

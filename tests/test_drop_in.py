@@ -1,0 +1,245 @@
+"""GRPO features a user brings to VPDTrainer: the E-step decision per optimizer step under generation buffering, the
+E-step's rollouts (teacher context, tool_mask, masked truncations), the distillation mix with β > 0, dropout in the
+teacher's forwards, and a feature matrix that trains each combination and checks what must hold."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from helpers import changed, logged, make_dataset, make_trainer, prepared_batch, snapshot
+
+from trl_vpd import trainer as trainer_module
+from trl_vpd.dropout import dropout_disabled
+from trl_vpd.e_step_plan import chunk_rows, e_step_rows, is_e_step, served_steps
+from trl_vpd.losses import e_step_loss
+
+
+def _steps_with(trainer, key) -> list[bool]:
+    """Per optimizer step (logging_steps=1), whether metric `key` was logged."""
+    return [key in entry for entry in trainer.state.log_history if "loss" in entry]
+
+
+# ------------------------------------------------------------------ the schedule
+
+
+def test_e_step_schedule_and_served_steps_are_pure_arithmetic():
+    assert [is_e_step(s, enabled=True, warmup=2, every=3) for s in range(8)] == [
+        False, False, True, False, False, True, False, False,
+    ]  # fmt: skip
+    assert not is_e_step(0, enabled=False, warmup=0, every=1)
+    # a generation at micro-step 0 with steps_per_generation 2 × num_iterations 3 and GA 2 feeds 3 optimizer steps
+    assert served_steps(10, 0, 2, 3, 2) == range(10, 13)
+    assert served_steps(10, 4, 2, 3, 2) == range(10, 11)  # regenerated mid-cycle (resume): what is left of it
+    assert chunk_rows(8, 10, 40, None, one_pass=False) == 2  # auto: 8·10 student tokens / 40 per teacher row
+    assert chunk_rows(8, 10, 40, 3, one_pass=False) == 3 and chunk_rows(8, 10, 40, 0, one_pass=False) == 8
+    assert chunk_rows(8, 10, 40, None, one_pass=True) == 8
+
+
+@pytest.mark.parametrize("buffering", [dict(num_iterations=2), dict(steps_per_generation=2)])
+def test_e_step_runs_per_optimizer_step_under_generation_buffering(tmp_path, tiny_tokenizer, buffering):
+    """One generation feeds two optimizer steps; with e_step_every=2 the E-step must run on steps 0 and 2 only (it used
+    to be decided once per generation and reused for every buffered step: every step an E-step)."""
+    trainer = make_trainer(
+        tmp_path, tiny_tokenizer, peft=True, teacher_mode="adapter", e_step_every=2, max_steps=4, **buffering
+    )
+    updates = []
+    original = trainer._teacher_optimizer_step
+    trainer._teacher_optimizer_step = lambda: (updates.append(trainer.state.global_step), original())[1]
+    trainer.train()
+    assert _steps_with(trainer, "vpd/e_loss") == [True, False, True, False]
+    assert updates == [0, 2]
+
+
+# ------------------------------------------------------------------ which rollouts the E-step learns from
+
+
+def test_e_step_rows_need_context_and_trained_tokens():
+    has_context = torch.tensor([1.0, 0.0, 1.0, 1.0])
+    mask = torch.tensor([[1, 1], [1, 1], [0, 0], [1, 0]], dtype=torch.float32)
+    assert e_step_rows(has_context, mask).tolist() == [True, False, False, True]
+
+
+def test_e_step_loss_ignores_rows_outside_the_selection():
+    """Unselected rollouts are unlabelled and unmeasured: the loss and every statistic equal those of the selected
+    rollouts alone."""
+    torch.manual_seed(0)
+    teacher, ref = torch.randn(4, 3), torch.randn(4, 3)
+    mask = torch.ones(4, 3)
+    advantages = torch.tensor([1.0, -1.0, 1.0, -1.0])
+    rows = torch.tensor([True, True, False, False])
+    kwargs = dict(beta=0.5, delta=0.1, negatives=True)
+    loss, stats = e_step_loss("sigmoid", teacher_token_logps=teacher, ref_token_logps=ref, mask=mask,
+                              advantages=advantages, rows=rows, **kwargs)  # fmt: skip
+    alone, alone_stats = e_step_loss("sigmoid", teacher_token_logps=teacher[:2], ref_token_logps=ref[:2],
+                                     mask=mask[:2], advantages=advantages[:2], **kwargs)  # fmt: skip
+    assert loss.item() == pytest.approx(alone.item(), rel=1e-6)
+    for key in ("h_pos", "h_neg", "kl", "num_labelled", "kl_sum", "kl_tokens", "num_pos", "num_neg"):
+        assert stats[key] == pytest.approx(alone_stats[key], rel=1e-6), key
+    assert stats["kl_tokens"] == 6 and stats["num_labelled"] == 2
+
+
+def _grads(model, loss):
+    model.zero_grad(set_to_none=True)
+    loss.backward()
+    return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+
+def test_shared_teacher_without_context_gives_no_e_step_gradient(tmp_path, tiny_tokenizer):
+    """A shared teacher whose prompt carries nothing is the student: h = 0 with the gradient of log π, an unclipped
+    REINFORCE term. Without context anywhere, the E-step must leave GRPO's gradient exactly as it is."""
+    trainer = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="shared", feedback_column=None,
+                           use_sibling_solutions=False, dataset=make_dataset(feedback_column=None))  # fmt: skip
+    inputs = prepared_batch(trainer)
+    assert inputs["vpd_has_context"].sum() == 0 and inputs["advantages"].abs().sum() > 0
+    with_e = _grads(trainer.model, trainer.compute_loss(trainer.model, inputs))
+    assert trainer._metrics["train"]["vpd/e_step_no_signal"][-1] == 1.0
+    assert "vpd/kl_e" not in trainer._metrics["train"]  # nothing measured: no KL_E = 0 dragging the trust region
+    trainer.args.e_step = False
+    without_e = _grads(trainer.model, trainer.compute_loss(trainer.model, inputs))
+    assert set(with_e) == set(without_e)
+    for name, grad in with_e.items():
+        torch.testing.assert_close(grad, without_e[name], rtol=0, atol=0, msg=name)
+
+
+def test_e_step_uses_tool_mask_and_skips_masked_truncations(tmp_path, tiny_tokenizer, monkeypatch):
+    """Tool-output tokens (tool_mask 0) never enter h or KL_E, and a rollout whose completion is fully masked (a
+    truncation under mask_truncated_completions) is not labelled."""
+    trainer = make_trainer(tmp_path, tiny_tokenizer, peft=True, teacher_mode="adapter", e_step_negatives=True)
+    inputs = prepared_batch(trainer)
+    tool_mask = torch.ones_like(inputs["completion_mask"])
+    tool_mask[:, 2:5] = 0
+    inputs["tool_mask"] = tool_mask
+    inputs["completion_mask"][0] = 0
+    seen = {}
+    original = trainer_module.e_step_loss
+
+    def spy(name, **kwargs):
+        seen.update(kwargs)
+        return original(name, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "e_step_loss", spy)
+    trainer._e_step(trainer.model, inputs)
+    expected = inputs["completion_mask"].float() * tool_mask
+    torch.testing.assert_close(seen["mask"], expected)
+    assert seen["rows"].tolist() == [False, True, True, True]
+    _, stats = original("sigmoid", **{k: v for k, v in seen.items()})
+    assert stats["kl_tokens"] == expected[1:].sum().item()
+    assert stats["num_labelled"] <= 3
+
+
+# ------------------------------------------------------------------ the distillation mix with β > 0
+
+
+def test_distillation_mix_keeps_grpo_kl_penalty_at_full_strength(tmp_path, tiny_tokenizer):
+    """distillation_weight=1 on rollouts that all have context removes GRPO's policy term, not its β·KL to the
+    reference: the GRPO part of the loss is then exactly β·KL(π‖π_ref), computed here by hand (loss_type grpo)."""
+    beta = 0.04
+    trainer = make_trainer(tmp_path, tiny_tokenizer, peft=True, teacher_mode="shared", e_step=False,
+                           distillation_weight=1.0, distillation_mode="sampled", beta=beta, loss_type="grpo")  # fmt: skip
+    inputs = prepared_batch(trainer)
+    assert inputs["vpd_has_context"].tolist() == [1.0] * 4
+    # move the student away from its reference (adapters off) so that the KL is not zero
+    with torch.no_grad():
+        for name, param in trainer.model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(std=0.3)
+    distills = []
+    original = trainer._distillation
+
+    def spy(*args, **kwargs):
+        out = original(*args, **kwargs)
+        distills.append(out[0].detach())
+        return out
+
+    trainer._distillation = spy
+    loss = trainer._compute_loss(trainer.model, inputs)
+    student = trainer._completion_logps(trainer.model, inputs)
+    ref = inputs["ref_per_token_logps"]
+    mask = inputs["completion_mask"].float()
+    per_token_kl = torch.exp(ref - student) - (ref - student) - 1
+    expected_kl = ((per_token_kl * mask).sum(-1) / mask.sum(-1).clamp(min=1)).mean()
+    assert expected_kl.item() > 1e-4
+    grpo_part = loss.detach() - distills[0]
+    assert grpo_part.item() == pytest.approx(beta * expected_kl.item(), rel=1e-4, abs=1e-7)
+
+
+# ------------------------------------------------------------------ teacher forwards without dropout
+
+
+def test_dropout_disabled_makes_a_train_mode_forward_deterministic(tiny_model):
+    from peft import LoraConfig, get_peft_model
+
+    peft_model = get_peft_model(
+        tiny_model, LoraConfig(r=4, lora_alpha=8, lora_dropout=0.5, target_modules=["q_proj", "v_proj"])
+    )
+    peft_model.train()
+    with torch.no_grad():
+        for name, param in peft_model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(std=0.5)
+    dropouts = [m for m in peft_model.modules() if isinstance(m, torch.nn.Dropout)]
+    assert dropouts and all(m.training for m in dropouts)
+    ids = torch.randint(0, 50, (2, 6))
+    with torch.no_grad():
+        noisy = [peft_model(input_ids=ids).logits for _ in range(2)]
+        with dropout_disabled(peft_model):
+            assert not any(m.training for m in dropouts) and peft_model.training
+            clean = [peft_model(input_ids=ids).logits for _ in range(2)]
+    assert all(m.training for m in dropouts)  # restored
+    torch.testing.assert_close(clean[0], clean[1], rtol=0, atol=0)
+    assert not torch.equal(noisy[0], noisy[1])
+
+
+# ------------------------------------------------------------------ teacher–student KL estimate
+
+
+def test_teacher_student_kl_is_never_negative(tmp_path, tiny_tokenizer):
+    trainer = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="shared", distillation_mode="sampled", max_steps=3)
+    trainer.train()
+    values = logged(trainer, "vpd/teacher_student_kl")
+    assert len(values) == 3 and all(v >= 0 for v in values)
+
+
+# ------------------------------------------------------------------ the feature matrix
+
+MATRIX = [
+    # (teacher_mode, peft, GRPO options, optimizer steps that must run the E-step)
+    ("shared", False, dict(num_iterations=2, loss_type="grpo"), [True, False, True]),
+    ("shared", True, dict(steps_per_generation=2, loss_type="dr_grpo", beta=0.04), [True, False, True]),
+    ("shared", False, dict(beta=0.04, loss_type="dapo", gradient_accumulation_steps=2, per_device_train_batch_size=2),
+     [True, False, True]),
+    ("adapter", True, dict(num_iterations=2, loss_type="dapo", beta=0.04), [True, False, True]),
+    ("adapter", True, dict(steps_per_generation=2, loss_type="grpo", em_schedule="sequential"), [True, False, True]),
+    ("adapter", True, dict(loss_type="dr_grpo", em_schedule="alternate"), [True, False, True]),
+    ("frozen", True, dict(num_iterations=2, beta=0.04, loss_type="grpo"), [False, False, False]),
+    ("frozen", False, dict(steps_per_generation=2, loss_type="dapo"), [False, False, False]),
+]
+
+
+@pytest.mark.parametrize("teacher_mode, peft, options, e_steps", MATRIX)
+def test_feature_matrix_trains_what_it_should(
+    tmp_path, tiny_tokenizer, tiny_model_dir, teacher_mode, peft, options, e_steps
+):
+    """Each combination trains three optimizer steps: finite losses, the E-step on the scheduled steps only, the
+    student's trainable weights move, a teacher adapter moves only through its own optimizer, and nothing frozen
+    moves."""
+    # a model id, so that GRPO can load its reference model for β > 0 without PEFT
+    trainer = make_trainer(tmp_path, tiny_tokenizer, model=None if peft else str(tiny_model_dir), peft=peft,
+                           teacher_mode=teacher_mode, max_steps=3, e_step_every=2, e_step_negatives=True,
+                           **options)  # fmt: skip
+    named = dict(trainer.model.named_parameters())
+    before = snapshot(named.items())
+    trainer.train()
+    moved = changed(before, trainer.model.named_parameters())
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    assert len(losses) == 3 and all(math.isfinite(v) for v in losses)
+    assert _steps_with(trainer, "vpd/e_loss") == e_steps
+    trainable = {n for n, p in named.items() if p.requires_grad}
+    teacher = {n for n in trainable if ".vpd_teacher." in n}
+    student = trainable - teacher
+    assert moved <= trainable, sorted(moved - trainable)[:5]  # frozen base weights never move
+    assert moved & student, "the student did not train"
+    if teacher_mode == "adapter":
+        assert moved & teacher, "the teacher adapter did not train on its E-steps"
