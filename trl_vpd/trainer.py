@@ -15,6 +15,7 @@ from trl.trainer.utils import get_config_model_id, pad
 
 from .config import VPDConfig
 from .dropout import dropout_disabled
+from .e_step_monitor import EStepMonitor
 from .e_step_plan import EStepPlan, chunk_rows, e_step_rows, is_e_step, served_steps
 from .feedback import call_feedback_funcs
 from .hidden_states import capture_final_hidden, completion_hidden, output_head
@@ -154,6 +155,7 @@ class VPDTrainer(GRPOTrainer):
         )
         self.add_callback(self.trust_region)
         self.add_callback(NoSignalCallback(args.success_reward_threshold))
+        self.e_step_monitor = EStepMonitor(args.e_step_loss, _strengthen_hint(args, self.teacher))
         self.teacher_optimizer = None
         self._vpd_capture = None
         self._vpd_pending = None
@@ -525,6 +527,7 @@ class VPDTrainer(GRPOTrainer):
         skip = kl is not None and controller.skip_factor is not None and controller.should_skip(kl)
         no_signal = labelled == 0
         self.trust_region.record(kl, h_pos * controller.beta, h_neg * controller.beta, skipped=skip, no_signal=no_signal)
+        self.e_step_monitor.observe(loss_sum / self.accelerator.num_processes, kl, no_signal)
         metrics = self._metrics["train"]
         metrics["vpd/e_loss"].append(loss_sum / self.accelerator.num_processes)
         if kl is not None:
@@ -735,6 +738,17 @@ def _initial_copy(model, args, peft_config):
     from accelerate.utils import is_peft_model
 
     return None if is_peft_model(model) else copy.deepcopy(model)
+
+
+def _strengthen_hint(args, teacher) -> str:
+    """The fields that make the E-step move the teacher, with their current values (for `EStepMonitor`)."""
+    hint = (
+        f"Fields that strengthen it: e_step_every (now {args.e_step_every}; 1 runs it on every step), e_step_beta "
+        f"(now {args.e_step_beta}; larger makes each rollout's update larger), e_step_weight (now {args.e_step_weight})"
+    )
+    if teacher.parameters():
+        hint += f", teacher_learning_rate (now {args.teacher_learning_rate or args.learning_rate})"
+    return hint + "."
 
 
 def _trained_tokens(inputs) -> torch.Tensor:

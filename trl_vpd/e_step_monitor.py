@@ -1,0 +1,66 @@
+"""Says, once, when the E-step is not training the teacher: VPD then costs more than passive self-distillation and
+gives the same thing. Two symptoms, read from the E-step's own statistics over a window of recent E-steps:
+
+- inert: the teacher barely moves from the student (KL_E below a floor) while the BCO loss sits at log 2, its value
+  when the teacher cannot tell successes from failures;
+- starved: most E-steps had no labelled rollout with teacher context (the loss had nothing to learn from).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+
+logger = logging.getLogger(__name__)
+
+WINDOW = 20  # recent E-step micro-batches the monitor reads
+KL_FLOOR = 1e-2  # per-token KL(teacher ‖ reference) below which the teacher has not left the student
+LOSS_TOLERANCE = 0.01  # relative distance of the BCO loss to log 2 that counts as "at chance"
+STARVED_RATE = 0.5  # share of E-steps without a labelled rollout that counts as starved
+
+
+class EStepMonitor:
+    """Collects (E-loss, KL_E, no signal) per E-step micro-batch; `observe` returns the warning it logs (once per
+    symptom), so callers and tests can read it."""
+
+    def __init__(self, loss_name: str, config_hint: str, window: int = WINDOW):
+        self.loss_name = loss_name
+        self.config_hint = config_hint
+        self.records: deque[tuple[float, float | None, bool]] = deque(maxlen=window)
+        self.warned: set[str] = set()
+
+    def observe(self, e_loss: float, kl: float | None, no_signal: bool) -> str | None:
+        self.records.append((e_loss, kl, no_signal))
+        if len(self.records) < self.records.maxlen:
+            return None
+        starved = sum(r[2] for r in self.records) / len(self.records)
+        if starved > STARVED_RATE and "starved" not in self.warned:
+            return self._warn(
+                "starved",
+                f"{starved:.0%} of the last {len(self.records)} E-steps had no labelled rollout with teacher context, "
+                "so the teacher was not trained on them. Rollouts teach the E-step only where the teacher prompt "
+                "carries feedback or a sibling's solution and their outcome is labelled: with feedback on failures only, "
+                "set e_step_pairing='group' (a failed sibling's feedback conditions the teacher on every rollout of the "
+                "group) or e_step_negatives=True; check `vpd/feedback_coverage` and the reward spread.",
+            )
+        with_signal = [r for r in self.records if not r[2] and r[1] is not None]
+        if len(with_signal) >= len(self.records) // 2 and "inert" not in self.warned:
+            at_chance = self.loss_name != "sigmoid" or all(
+                abs(loss - math.log(2)) <= LOSS_TOLERANCE * math.log(2) for loss, _, _ in with_signal
+            )
+            kl = sum(r[1] for r in with_signal) / len(with_signal)
+            if at_chance and kl < KL_FLOOR:
+                return self._warn(
+                    "inert",
+                    f"The E-step is not moving the teacher: over the last {len(with_signal)} E-steps KL_E averaged "
+                    f"{kl:.2g} (< {KL_FLOOR:g})"
+                    + (", and the E-loss stayed at log 2 (chance)" if self.loss_name == "sigmoid" else "")
+                    + f". VPD then trains like passive self-distillation at a higher cost. {self.config_hint}",
+                )
+        return None
+
+    def _warn(self, symptom: str, message: str) -> str:
+        self.warned.add(symptom)
+        logger.warning(message)
+        return message
