@@ -50,3 +50,34 @@ def test_evaluate_teacher_counts_student_and_teacher_successes(monkeypatch):
     assert metrics["vpd/teacher_eval/feedback_coverage"] == 0.75  # row 3 has empty feedback
     assert metrics["vpd/teacher_eval/teacher_success"] == 1.0
     assert metrics["vpd/teacher_eval/teacher_repair"] == 1.0  # rows 0-2 failed as student, fixed by the teacher
+
+
+def test_follow_rate_separates_reading_the_feedback_from_the_teacher_prompt(monkeypatch):
+    """A teacher that answers right only when the prompt carries *this* row's hint repairs every failure with the real
+    feedback and none with another row's: follow rate 1. One that answers right with any hint: follow rate 0."""
+    tokenizer = build_tiny_tokenizer()
+    rows = [{"prompt": f"Q{i}", "hint": f"hint{i}"} for i in range(3)]
+    args = VPDConfig(output_dir="unused", report_to="none", feedback_column="hint", per_device_train_batch_size=3,
+                     num_generations=3, max_completion_length=4, e_step=True)  # fmt: skip
+    trainer = VPDTrainer(model=build_tiny_model(tokenizer), reward_funcs=lambda completions, **kw: [0.0] * 3,
+                         args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer)  # fmt: skip
+    student_ids = trainer._tokenize_prompts([r["prompt"] for r in rows])[0]
+
+    def reader(trainer_, model, prompt_ids, prompts, max_new_tokens):
+        texts = [tokenizer.decode(p) for p in prompt_ids]
+        return ["right" if f"hint{i}" in t.replace(" ", "") else "wrong" for i, t in enumerate(texts)], [[1]] * 3
+
+    def any_hint(trainer_, model, prompt_ids, prompts, max_new_tokens):
+        return ["right" if len(p) > len(student_ids[i]) else "wrong" for i, p in enumerate(prompt_ids)], [[1]] * 3
+
+    def reward(completions, **kwargs):
+        return [1.0 if c == "right" else 0.0 for c in completions]
+
+    monkeypatch.setattr(teacher_eval, "_generate", reader)
+    metrics = teacher_eval.evaluate_teacher(trainer, rows, reward)
+    assert metrics["vpd/teacher_eval/teacher_repair"] == 1.0
+    assert metrics["vpd/teacher_eval/teacher_repair_misleading"] == 0.0
+    assert metrics["vpd/teacher_eval/follow_rate"] == 1.0
+    monkeypatch.setattr(teacher_eval, "_generate", any_hint)
+    metrics = teacher_eval.evaluate_teacher(trainer, rows, reward)
+    assert metrics["vpd/teacher_eval/teacher_repair"] == 1.0 and metrics["vpd/teacher_eval/follow_rate"] == 0.0

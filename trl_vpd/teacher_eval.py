@@ -20,7 +20,10 @@ def evaluate_teacher(trainer, rows: Sequence[dict], reward_func: Callable, max_n
     sibling would hand the teacher the answer), then greedy teacher generations from the feedback context.
 
     Returns success rates (reward ≥ `success_reward_threshold`): the student's, the teacher's on every prompt that got
-    feedback, and the teacher's repair rate on the prompts the student failed.
+    feedback, the teacher's repair rate on the prompts the student failed, the same with misleading feedback (each
+    prompt given another prompt's feedback), and their difference, the *follow rate*: how much of the repair comes from
+    reading this attempt's feedback rather than from the teacher prompt alone. A passive teacher's follow rate stays
+    where the base model puts it; VPD's E-step should raise it.
     """
     args = trainer.args
     rows = list(rows)
@@ -42,27 +45,47 @@ def evaluate_teacher(trainer, rows: Sequence[dict], reward_func: Callable, max_n
         use_siblings, args.use_sibling_solutions = args.use_sibling_solutions, False
         try:
             contexts = builder.build(prompts, completions, rewards, feedback, offset=0, group_size=1)
+            misleading = builder.build(prompts, completions, rewards, _rotated(feedback), offset=0, group_size=1)
         finally:
             args.use_sibling_solutions = use_siblings
-        with trainer.teacher.activate(model) as teacher_model:
-            teacher_completions, teacher_ids = _generate(
-                trainer, teacher_model, contexts.prompt_ids, prompts, max_new_tokens
-            )
-        teacher_rewards = _rewards(reward_func, prompts, teacher_completions, teacher_ids, columns)
+        teacher_rewards, misled_rewards = (
+            _teacher_rewards(trainer, model, c.prompt_ids, prompts, max_new_tokens, reward_func, columns)
+            for c in (contexts, misleading)
+        )
     finally:
         model.train(was_training)
 
     threshold = args.success_reward_threshold
     student_ok = [r >= threshold for r in rewards]
     teacher_ok = [r >= threshold for r in teacher_rewards]
+    misled_ok = [r >= threshold for r in misled_rewards]
     with_context = [i for i, c in enumerate(contexts.has_context) if c]
     failed = [i for i in with_context if not student_ok[i]]
+    repair, repair_misled = _rate(teacher_ok, failed), _rate(misled_ok, failed)
     return {
         "vpd/teacher_eval/student_success": _rate(student_ok, range(len(rows))),
         "vpd/teacher_eval/teacher_success": _rate(teacher_ok, with_context),
-        "vpd/teacher_eval/teacher_repair": _rate(teacher_ok, failed),
+        "vpd/teacher_eval/teacher_repair": repair,
+        "vpd/teacher_eval/teacher_repair_misleading": repair_misled,
+        "vpd/teacher_eval/follow_rate": repair - repair_misled,
         "vpd/teacher_eval/feedback_coverage": len(with_context) / len(rows),
     }
+
+
+def _teacher_rewards(trainer, model, prompt_ids, prompts, max_new_tokens, reward_func, columns) -> list[float]:
+    with trainer.teacher.activate(model) as teacher_model:
+        completions, ids = _generate(trainer, teacher_model, prompt_ids, prompts, max_new_tokens)
+    return _rewards(reward_func, prompts, completions, ids, columns)
+
+
+def _rotated(feedback: list[str | None]) -> list[str | None]:
+    """Each prompt's feedback replaced by the next prompt's that has one (cyclically): feedback of the right form that
+    says nothing true about this attempt."""
+    given = [i for i, f in enumerate(feedback) if f is not None]
+    out = list(feedback)
+    for k, i in enumerate(given):
+        out[i] = feedback[given[(k + 1) % len(given)]]
+    return out
 
 
 class TeacherEvalCallback(TrainerCallback):
