@@ -243,3 +243,20 @@ def test_feature_matrix_trains_what_it_should(
     assert moved & student, "the student did not train"
     if teacher_mode == "adapter":
         assert moved & teacher, "the teacher adapter did not train on its E-steps"
+
+
+# ------------------------------------------------------------------ off-policy tokens in the sampled M-step
+
+
+def test_sampled_m_step_reweights_reused_rollouts_by_the_capped_ratio(tmp_path, tiny_tokenizer):
+    """With rollouts reused (num_iterations > 1) each token's sampled-distillation term is weighted by π_θ/π_old
+    (detached, capped at 2); on-policy the weight is 1."""
+    trainer = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="shared", e_step=False, distillation_mode="sampled",
+                           num_iterations=2)  # fmt: skip
+    inputs = prepared_batch(trainer)
+    student = trainer._completion_logps(trainer.model, inputs)
+    assert trainer._sampling_correction({}, student) == 1.0
+    old = student - torch.tensor([0.0, 1.0, -0.1, -3.0]).unsqueeze(1)  # ratio e¹ is capped at 2
+    weight = trainer._sampling_correction({"old_per_token_logps": old}, student.requires_grad_(True))
+    assert not weight.requires_grad
+    torch.testing.assert_close(weight[:, 0], torch.tensor([1.0, 2.0, math.exp(-0.1), math.exp(-3.0)]))

@@ -26,6 +26,9 @@ from .no_signal import NoSignalCallback
 from .trust_region import TrustRegionCallback, TrustRegionController
 
 
+SAMPLED_IS_CAP = 2.0  # SDPO's importance-sampling clip
+
+
 class VPDNumericalError(RuntimeError):
     """A VPD loss became NaN or infinite; training stops before the weights are updated with it."""
 
@@ -449,7 +452,7 @@ class VPDTrainer(GRPOTrainer):
         if args.distillation_mode == "sampled":
             per_token = per_token_distillation(
                 "sampled", alpha=1.0, student_logps=student["logps"], teacher_logps=teacher_logps
-            )
+            ) * self._sampling_correction(inputs, student["logps"])
         else:
             valid = distill_mask != 0
             per_valid = head_divergence(
@@ -470,6 +473,19 @@ class VPDTrainer(GRPOTrainer):
         log_ratio = teacher_logps.detach() - student["logps"].detach()
         kl = masked_mean(torch.expm1(log_ratio) - log_ratio, distill_mask)
         return distill, kl
+
+    def _sampling_correction(self, inputs, student_logps) -> torch.Tensor | float:
+        """Per-token importance weight (detached, capped at `SAMPLED_IS_CAP`) for the sampled M-step, whose score-function
+        estimator assumes tokens drawn from the current student: π_θ/π_old where GRPO reuses rollouts
+        (`num_iterations > 1`, `steps_per_generation > gradient_accumulation_steps`), times vLLM's sampler correction
+        where GRPO applies one. 1.0 on-policy."""
+        weight = 1.0
+        old = inputs.get("old_per_token_logps")
+        if old is not None:
+            weight = torch.exp(student_logps.detach() - old).clamp(max=SAMPLED_IS_CAP)
+        if self.use_vllm and self.vllm_importance_sampling_correction and "importance_sampling_ratio" in inputs:
+            weight = (weight * inputs["importance_sampling_ratio"]).clamp(max=SAMPLED_IS_CAP)
+        return weight
 
     def _e_step(self, model, inputs, student_logps=None, grad=True):
         """E-loss of one micro-batch on the rollouts it may learn from (`e_step_rows`), with its statistics logged and
