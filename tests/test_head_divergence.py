@@ -149,3 +149,187 @@ def test_frozen_head_topk_is_not_recomputed_in_backward(monkeypatch, frozen_head
     out.sum().backward()
     assert len(calls) == projections_per_chunk * math.ceil(N / 8)
     assert h_s.grad is not None and h_s.grad.abs().sum() > 0
+
+
+# ---------------------------------------------------------------- the head as the model applies it (`output_head`)
+
+
+def _model_and_head_logits(model, input_ids):
+    """The model's own (tempered 1.0) logits of the last positions, and the same from `output_head` on the hidden
+    states the backbone produced in that forward."""
+    from trl_vpd.hidden_states import capture_final_hidden, output_head
+
+    with torch.no_grad(), capture_final_hidden(model) as hidden:
+        logits = model(input_ids=input_ids).logits
+    return logits, output_head(model).logits(hidden[0], 1.0)
+
+
+def _lora_on_head_model(tiny_model, modules_to_save=False, **lora_kwargs):
+    """LoRA on q_proj and lm_head (or a `modules_to_save` copy of lm_head), with `lora_B` / the copy changed (PEFT
+    initialises `lora_B` to 0, which would hide the delta), and a teacher adapter added as `teacher_mode="adapter"`
+    does, changed differently."""
+    from peft import LoraConfig, get_peft_model
+
+    from trl_vpd.teacher import TEACHER_ADAPTER, add_adapter_copy
+
+    targets = {"target_modules": ["q_proj"], "modules_to_save": ["lm_head"]} if modules_to_save else {
+        "target_modules": ["q_proj", "lm_head"]
+    }
+    model = get_peft_model(tiny_model, LoraConfig(r=4, lora_alpha=8, task_type="CAUSAL_LM", **targets, **lora_kwargs))
+    add_adapter_copy(model, "default", TEACHER_ADAPTER, trainable=True)
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "lora_B" in name or "modules_to_save" in name:
+                param.add_(torch.randn(param.shape, generator=g) * (2.0 if TEACHER_ADAPTER in name else 1.0))
+    return model
+
+
+def test_output_head_is_the_lm_head_of_a_plain_model(tiny_model):
+    ids = torch.arange(3, 15).reshape(2, 6)
+    logits, head_logits = _model_and_head_logits(tiny_model, ids)
+    torch.testing.assert_close(head_logits, logits, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("routing", ["student", "teacher", "disabled"])
+@pytest.mark.parametrize("modules_to_save", [False, True])
+def test_output_head_applies_the_active_lora_adapter_of_the_lm_head(tiny_model, routing, modules_to_save):
+    """Defect: `output_head` returned the base `lm_head.weight`, so a LoRA adapter on the head was missing from the
+    top-k / full M-step's logits (student and teacher adapter alike); the head must be the one the model applies,
+    a `modules_to_save` copy included."""
+    from contextlib import nullcontext
+
+    from trl_vpd.teacher import TEACHER_ADAPTER, active_adapter, disabled_adapters
+
+    model = _lora_on_head_model(tiny_model, modules_to_save=modules_to_save)
+    context = {
+        "student": nullcontext(),
+        "teacher": active_adapter(model, TEACHER_ADAPTER),
+        "disabled": disabled_adapters(model),
+    }[routing]
+    ids = torch.arange(3, 15).reshape(2, 6)
+    with context:
+        logits, head_logits = _model_and_head_logits(model, ids)
+        from trl_vpd.hidden_states import capture_final_hidden
+
+        with torch.no_grad(), capture_final_hidden(model) as hidden:
+            model(input_ids=ids)
+        head = model.get_output_embeddings()
+        base = head.original_module if modules_to_save else head.get_base_layer()
+        base_logits = torch.nn.functional.linear(hidden[0], base.weight)
+    torch.testing.assert_close(head_logits, logits, rtol=1e-5, atol=1e-5)
+    if routing != "disabled":  # the adapter's change is large: the check above is not vacuous
+        assert (base_logits - logits).abs().max() > 1.0
+
+
+def test_output_head_of_a_lora_head_carries_the_adapter_gradient(tiny_model):
+    """The student's distillation gradient must reach the head's LoRA weights, as the model's own logits' does."""
+    from trl_vpd.hidden_states import output_head
+
+    model = _lora_on_head_model(tiny_model)
+    head = output_head(model)
+    hidden = torch.randn(5, head.weight.shape[1])
+    outer = torch.randn(5, head.weight.shape[0])
+    (head.logits(hidden, 1.0) * outer).sum().backward()
+    got = {n: p.grad.clone() for n, p in model.named_parameters() if "lm_head.lora" in n and p.grad is not None}
+    model.zero_grad()
+    (model.get_output_embeddings()(hidden).float() * outer).sum().backward()
+    want = {n: p.grad for n, p in model.named_parameters() if "lm_head.lora" in n and p.grad is not None}
+    assert set(got) == set(want) and got
+    for name, grad in want.items():
+        torch.testing.assert_close(got[name], grad, rtol=1e-4, atol=1e-4)
+
+
+def test_output_head_refuses_a_dora_head(tiny_model):
+    from trl_vpd.hidden_states import output_head
+
+    with pytest.raises(NotImplementedError, match="lm_head"):
+        output_head(_lora_on_head_model(tiny_model, use_dora=True))
+
+
+@pytest.mark.parametrize("modules_to_save", [False, True])
+def test_output_head_agrees_with_grpo_fused_log_probs(tiny_tokenizer, modules_to_save):
+    """The student's GRPO log-probs come from TRL's fused LM head; the top-k / full M-step's head must give the same
+    log-probs on the same hidden states, for every head GRPO admits (a `modules_to_save` copy of lm_head included)."""
+    from peft import LoraConfig, get_peft_model
+    from trl.trainer.utils import add_fused_lm_head
+
+    from trl_vpd.hidden_states import capture_final_hidden, output_head
+    from trl_vpd.tiny import build_tiny_model
+
+    model = build_tiny_model(tiny_tokenizer)
+    add_fused_lm_head(model, temperature=0.7)
+    if modules_to_save:
+        lora = LoraConfig(r=4, target_modules=["q_proj"], modules_to_save=["lm_head"], task_type="CAUSAL_LM")
+        model = get_peft_model(model, lora)
+        with torch.no_grad():
+            for name, param in model.named_parameters():
+                if "modules_to_save" in name:
+                    param.add_(torch.randn_like(param))
+    ids = torch.arange(3, 15).reshape(2, 6)
+    with torch.no_grad(), capture_final_hidden(model) as hidden:
+        fused = model(input_ids=ids, labels=ids, fused_lm_head=True).log_probs  # (B, L-1)
+    logps = torch.log_softmax(output_head(model).logits(hidden[0][:, :-1], 0.7), -1)
+    torch.testing.assert_close(logps.gather(-1, ids[:, 1:, None]).squeeze(-1), fused, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("teacher_mode", ["shared", "adapter"])
+def test_a_lora_lm_head_is_refused_at_construction(tiny_model, tiny_tokenizer, teacher_mode):
+    """TRL 1.16's GRPO log-probs read `lm_head.weight` directly (its fused head), so GRPOTrainer refuses a LoRA head at
+    construction; VPDTrainer keeps that refusal (its student log-probs are GRPO's), before any step runs."""
+    from datasets import Dataset
+    from peft import LoraConfig
+
+    from trl_vpd import VPDConfig, VPDTrainer
+
+    args = VPDConfig(output_dir="unused", per_device_train_batch_size=4, num_generations=4, report_to="none",
+                     teacher_mode=teacher_mode)  # fmt: skip
+    lora = LoraConfig(r=4, target_modules=["q_proj", "lm_head"], task_type="CAUSAL_LM")
+    dataset = Dataset.from_dict({"prompt": ["a", "b"]})
+    with pytest.raises(ValueError, match="lm_head"):
+        VPDTrainer(model=tiny_model, reward_funcs=lambda completions, **kw: [0.0] * len(completions), args=args,
+                   train_dataset=dataset, processing_class=tiny_tokenizer, peft_config=lora)  # fmt: skip
+
+
+@pytest.fixture
+def single_process_group(tmp_path):
+    """A 1-process gloo group on CPU, for FSDP2's `fully_shard` (accelerate does not start FSDP without a GPU here)."""
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        pytest.skip("a process group is already initialized in this process")
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        yield
+    finally:
+        dist.destroy_process_group()
+
+
+def test_output_head_under_fsdp2_gathers_the_sharded_head_with_its_gradient(tiny_tokenizer, single_process_group):
+    """FSDP2 reshards lm_head (its own unit, as in a real wrap) after the forward, so the M-step reads a DTensor:
+    `output_head` gathers it with `full_tensor()`, whose backward reduce-scatters into the sharded gradient. The
+    log-probs equal GRPO's fused ones and the head's gradient (GRPO + distillation terms) equals the unsharded one."""
+    from torch.distributed.fsdp import fully_shard
+    from torch.distributed.tensor import DTensor
+    from trl.trainer.utils import add_fused_lm_head
+
+    from trl_vpd.hidden_states import capture_final_hidden, output_head
+    from trl_vpd.tiny import build_tiny_model
+
+    model, reference = build_tiny_model(tiny_tokenizer), build_tiny_model(tiny_tokenizer)
+    add_fused_lm_head(model)
+    fully_shard(model.lm_head)
+    fully_shard(model)
+    ids = torch.arange(3, 15).reshape(2, 6)
+    with capture_final_hidden(model) as hidden:
+        fused = model(input_ids=ids, labels=ids, fused_lm_head=True).log_probs
+    assert isinstance(model.lm_head.weight, DTensor)  # resharded: what the M-step finds after the forward
+    head = output_head(model)
+    logps = torch.log_softmax(head.logits(hidden[0][:, :-1], 1.0), -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    torch.testing.assert_close(logps, fused, rtol=1e-5, atol=1e-5)
+    (logps.sum() + fused.sum()).backward()
+
+    hidden_ref = reference.model(input_ids=ids).last_hidden_state[:, :-1]
+    logps_ref = torch.log_softmax(reference.lm_head(hidden_ref), -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    (2 * logps_ref.sum()).backward()
+    torch.testing.assert_close(model.lm_head.weight.grad.full_tensor(), reference.lm_head.weight.grad)

@@ -61,7 +61,17 @@ def message_text(message: dict) -> str:
 
 
 def unwrap_ddp(model):
-    """The module inside a `DistributedDataParallel` wrapper (the model itself otherwise)."""
+    """The module inside a `DistributedDataParallel` wrapper or a DeepSpeed engine (the model itself otherwise).
+
+    Both keep the wrapped model as `.module`; under DeepSpeed, `Trainer.model_wrapped` is the engine, whose `.config` is
+    DeepSpeed's dict, not the model's config. The engine's class is looked up only if DeepSpeed is already imported:
+    an engine cannot exist otherwise, and importing DeepSpeed costs seconds.
+    """
+    import sys
+
     from torch.nn.parallel import DistributedDataParallel
 
-    return model.module if isinstance(model, DistributedDataParallel) else model
+    wrappers = (DistributedDataParallel,)
+    if "deepspeed" in sys.modules:
+        wrappers += (sys.modules["deepspeed"].DeepSpeedEngine,)
+    return model.module if isinstance(model, wrappers) else model

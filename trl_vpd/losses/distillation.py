@@ -9,7 +9,7 @@ forward KL(teacher ‖ student), anything in between the generalized Jensen-Shan
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -153,8 +153,8 @@ def head_divergence(
     if chunk_tokens < 1:
         raise ValueError(f"chunk_tokens must be ≥ 1, got {chunk_tokens}.")
     teacher_hidden = teacher_hidden.detach()
-    teacher_bias = None if teacher_head.bias is None else teacher_head.bias.detach()
-    teacher_head = replace(teacher_head, weight=teacher_head.weight.detach(), bias=teacher_bias)
+    # The teacher's head needs no `.detach()`: top-k projects it under no_grad and TRL's kernel returns no teacher
+    # gradient. Detaching would drop the `ds_status` by which that kernel recognizes an already gathered ZeRO-3 weight.
 
     def full_chunk(h_s, h_t):
         from trl.kernels.chunked_divergence import ChunkedDivergenceFunction
