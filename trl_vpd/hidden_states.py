@@ -52,11 +52,12 @@ def completion_hidden(captured: list[torch.Tensor], logits_to_keep: int) -> torc
 def output_head(model) -> OutputHead:
     """The LM head of `model` as the model applies it, with the logit scale and soft-capping its config declares.
 
-    The weight is the one GRPO's fused log-probs use: `get_output_embeddings()` as routed now (the active adapter's
-    `modules_to_save` copy, a LoRA head's active adapters folded in, none while adapters are disabled), whole: an
-    FSDP2 DTensor is gathered with `full_tensor()` and a ZeRO-3 partition with `GatheredParameters`, both into a copy
-    that stays attached to the parameters' autograd graph, so the chunked loss can run after the forward (and recompute
-    in the backward) while its gradient still reaches the shards.
+    The weight is `get_output_embeddings()` as routed now: the active adapter's `modules_to_save` copy, the base weight
+    while adapters are disabled (the weight GRPO's fused log-probs read), and for a LoRA head its active adapters
+    folded in (a head TRL 1.16's GRPOTrainer refuses at construction, since its fused log-probs would miss them). It is
+    whole: an FSDP2 DTensor is gathered with `full_tensor()` and a ZeRO-3 partition with `GatheredParameters`, both
+    into a copy attached to the parameters' autograd graph, so the chunked loss can run after the forward (and
+    recompute in the backward) while its gradient still reaches the shards.
     """
     lm = causal_lm(model)
     config = lm.config.get_text_config()
