@@ -329,11 +329,11 @@ def test_failures_train_the_teacher_only_with_e_step_negatives(tmp_path, negativ
         assert trainer._metrics["train"]["vpd/e_step_no_signal"][-1] == 1.0
 
 
-def test_trainer_warns_when_its_e_steps_have_no_signal(tmp_path, monkeypatch, caplog):
-    from trl_vpd import trust_region
+def test_trainer_warns_when_its_e_steps_have_no_signal(tmp_path, caplog):
+    from trl_vpd.e_step_monitor import EStepMonitor
 
-    monkeypatch.setattr(trust_region, "NO_SIGNAL_WARNING_AFTER", 2)
     trainer = _trainer(tmp_path, constant_reward, max_steps=2)
-    with caplog.at_level("WARNING", logger="trl_vpd.trust_region"):
+    trainer.e_step_monitor = EStepMonitor("sigmoid", "", window=2)
+    with caplog.at_level("WARNING", logger="trl_vpd.e_step_monitor"):
         trainer.train()
-    assert any("last 2 E-step micro-batches had no labelled rollout" in r.getMessage() for r in caplog.records)
+    assert any("100% of the last 2 E-steps had no labelled rollout" in r.getMessage() for r in caplog.records)

@@ -284,26 +284,6 @@ def test_no_warning_while_beta_is_free_or_fixed(caplog):
     assert caplog.records == []
 
 
-def test_warns_once_when_the_e_step_has_long_had_no_signal(caplog):
-    """A run whose E-steps label nothing (no successes with the default successes-only E-step, or no reward spread)
-    never trains its teacher: say so once, after NO_SIGNAL_WARNING_AFTER consecutive micro-batches, not before."""
-    from trl_vpd.trust_region import NO_SIGNAL_WARNING_AFTER
-
-    callback = TrustRegionCallback(beta=0.1)
-    with caplog.at_level("WARNING", logger="trl_vpd.trust_region"):
-        for _ in range(NO_SIGNAL_WARNING_AFTER - 1):
-            callback.record(0.1, no_signal=True)
-        callback.record(0.1, h_pos_scaled=0.2)  # one labelled micro-batch resets the streak
-        for _ in range(NO_SIGNAL_WARNING_AFTER - 1):
-            callback.record(0.1, no_signal=True)
-        assert caplog.records == []
-        for _ in range(NO_SIGNAL_WARNING_AFTER + 5):
-            callback.record(0.1, no_signal=True)
-    messages = [r.getMessage() for r in caplog.records]
-    assert len(messages) == 1 and f"last {NO_SIGNAL_WARNING_AFTER} E-step" in messages[0], messages
-    assert "e_step_negatives" in messages[0]
-
-
 def test_delta_follows_beta_units_when_beta_adapts():
     """δ is a running mean of β·h: when β changes, δ is rescaled with it, so β·h − δ compares like with like."""
     controller = TrustRegionController(beta=0.1, target_kl=0.1, rate=0.5)

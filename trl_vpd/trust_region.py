@@ -17,7 +17,6 @@ from typing import Any
 from transformers.trainer_callback import ExportableState, TrainerCallback
 
 logger = logging.getLogger(__name__)
-NO_SIGNAL_WARNING_AFTER = 20  # consecutive E-step micro-batches without a labelled rollout before a warning
 
 # What changes during training (restored on resume); every other field is configuration.
 _DYNAMIC_FIELDS = ("beta", "delta", "num_updates", "num_skipped", "num_invalid")
@@ -144,7 +143,6 @@ class TrustRegionCallback(TrainerCallback, ExportableState):
         self._h_neg: list[float] = []
         self._first_kl: float | None = None
         self._warned_at_bound = False
-        self._no_signal_streak = 0
 
     @property
     def controller_state(self) -> dict[str, Any]:
@@ -175,21 +173,9 @@ class TrustRegionCallback(TrainerCallback, ExportableState):
         h_pos_scaled: float | None = None,
         h_neg_scaled: float | None = None,
         skipped: bool = False,
-        no_signal: bool = False,
     ) -> None:
         """Buffer one E-step micro-batch's KL_E (None: not measured) and mean β·h on positive / negative rollouts;
-        count a skip, and say once when the E-step has long had no labelled rollout (the teacher is then not being
-        trained at all)."""
-        self._no_signal_streak = self._no_signal_streak + 1 if no_signal else 0
-        if self._no_signal_streak == NO_SIGNAL_WARNING_AFTER:
-            logger.warning(
-                "The last %d E-step micro-batches had no labelled rollout, so the teacher was not trained. With "
-                "e_step_negatives=False (the default) only successful rollouts train it, and with "
-                "e_step_labels='advantage' only those above their group's mean: check the reward spread "
-                "(`frac_reward_zero_std`, `vpd/e_step_no_signal`), or set e_step_labels='threshold' or "
-                "e_step_negatives=True.",
-                NO_SIGNAL_WARNING_AFTER,
-            )
+        count a skip."""
         if kl is not None:  # None: nothing was measured (no rollout with teacher context on any process)
             self._kls.append(float(kl))
         if _present(h_pos_scaled):
