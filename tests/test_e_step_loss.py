@@ -317,3 +317,26 @@ def test_dispatcher_unknown_loss():
         e_step_loss(
             "dpo", teacher_token_logps=teacher, ref_token_logps=ref, mask=mask, advantages=advantages, beta=0.1
         )
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "kto"])
+def test_normalized_e_loss_pushes_tokens_by_at_most_one_over_length_whatever_beta(name):
+    """`normalize`: ∂L/∂log q_t = −z·σ(·)/(|y|·n_labelled) (sigmoid), bounded by 1/|y| per rollout and, at h = δ = 0,
+    exactly ½/|y| per token for every β; the paper's form scales with β instead."""
+    teacher = torch.zeros(2, 4, requires_grad=True)
+    ref = torch.zeros(2, 4)
+    mask = torch.tensor([[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]])
+    advantages = torch.tensor([1.0, -1.0])
+    grads = {}
+    for beta in (0.1, 1.0, 10.0):
+        for normalize in (True, False):
+            teacher.grad = None
+            loss, _ = e_step_loss(name, teacher_token_logps=teacher, ref_token_logps=ref, mask=mask,
+                                  advantages=advantages, beta=beta, negatives=True, normalize=normalize)  # fmt: skip
+            loss.backward()
+            grads[beta, normalize] = teacher.grad.clone()
+    scale = 0.5 if name == "sigmoid" else 0.25  # σ(0) = ½; KTO: σ(0)·(1 − σ(0)) = ¼
+    expected = torch.tensor([[-1 / 4] * 4, [1 / 2, 1 / 2, 0, 0]]) * scale / 2  # 2 labelled rollouts
+    for beta in (0.1, 1.0, 10.0):
+        torch.testing.assert_close(grads[beta, True], expected)
+    torch.testing.assert_close(grads[10.0, False], 100 * grads[0.1, False])

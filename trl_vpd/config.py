@@ -199,6 +199,16 @@ class VPDConfig(GRPOConfig):
     e_step_length_normalize: bool = field(
         default=False, metadata={"help": "Use the per-token mean instead of the sum for the implicit reward h."}
     )
+    e_step_normalize: bool = field(
+        default=False,
+        metadata={
+            "help": "`sigmoid`/`kto`: use the per-token implicit reward h and divide the E-loss by β_E, so that each "
+            "rollout moves the teacher's token log-probs with a weight of at most 1/|y| (a GRPO policy term with an "
+            "advantage ≤ 1), whatever β_E, the completion length or the model; β_E then sets only where the loss "
+            "saturates (the trust region), in nats per token. Without it (the paper's form) the update grows with β_E "
+            "and with the completion length."
+        },
+    )
     e_step_labels: str = field(
         default="advantage",
         metadata={

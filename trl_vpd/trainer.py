@@ -522,6 +522,7 @@ class VPDTrainer(GRPOTrainer):
             length_normalize=args.e_step_length_normalize,
             negatives=args.e_step_negatives,
             rows=rows,
+            normalize=args.e_step_normalize,
         )
         if not self._record_e_step(loss, stats):
             return None, teacher_logps

@@ -172,6 +172,7 @@ def e_step_loss(
     length_normalize: bool = False,
     negatives: bool = True,
     rows: torch.Tensor | None = None,
+    normalize: bool = False,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """The E-step loss named in `E_STEP_LOSSES` and its statistics.
 
@@ -183,12 +184,18 @@ def e_step_loss(
     only those rollouts in the loss and in every statistic (the others are unlabelled and their tokens unmeasured).
     For averaging across processes the stats also hold the sums and counts behind each mean: `kl_sum`/`kl_tokens`,
     `h_pos_sum`/`num_pos`, `h_neg_sum`/`num_neg`.
+
+    `normalize` ("sigmoid", "kto"): h per token (length-normalized) and the loss divided by β, so that each rollout
+    pushes its tokens' log q with a weight of at most 1/|y_i| (at the boundary ½), as a GRPO policy term with an
+    advantage ≤ 1 does, whatever β, the completion length or the model; β then only sets where the loss saturates
+    (the trust region). Without it the push grows with β and with |y_i|.
     """
     if name not in E_STEP_LOSSES:
         raise ValueError(f"Unknown E-step loss {name!r}; expected one of {E_STEP_LOSSES}.")
     if rows is not None:
         mask = mask * rows.to(mask.dtype).unsqueeze(1)
         advantages = advantages * rows.to(advantages.dtype)
+    length_normalize = length_normalize or (normalize and name != "awr")
     h = implicit_reward(teacher_token_logps, ref_token_logps, mask, length_normalize)
     labels = outcome_labels(advantages, rewards=rewards, success_threshold=success_threshold)
     if rows is not None:
@@ -217,7 +224,9 @@ def e_step_loss(
         z_ref = _sequence_kl(teacher_token_logps, ref_token_logps, mask, length_normalize)
         stats["z_ref"] = z_ref
         loss = kto_e_loss(h, trained, beta, z_ref, weights)
-    else:
+    else:  # already per token and weighted by the advantage itself
         awr_advantages = advantages if negatives else advantages.clamp(min=0.0)
         loss = awr_e_loss(teacher_token_logps, ref_token_logps, mask, awr_advantages, beta)
+    if normalize and name != "awr":
+        loss = loss / beta
     return loss, stats
