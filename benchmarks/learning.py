@@ -4,6 +4,7 @@
     python -m benchmarks.learning --size large --device cuda
     python -m benchmarks.learning --size tiny       # smoke test (CI)
     python -m benchmarks.learning --size estep      # CPU, E-step every step: fixed vs adaptive β_E (issue 6)
+    python -m benchmarks.learning --size small --family lookup   # the second task family (issue 13)
 
 Task (`benchmarks/task.py`): reverse / sort / shift a string of letters; reward 0/1; the verifier's feedback names the
 length error and the first wrong positions with the letter that belongs there. Model (`benchmarks/tinylm.py`): a tiny
@@ -12,12 +13,20 @@ Qwen2-shaped LM pretrained from scratch here (cached) until it solves ≥ 35% of
 VPD's teacher template (feedback / a correct solution in the prompt), so that the model with feedback (the teacher) is
 clearly better than without it, but far from perfect.
 
+`--family lookup` (`benchmarks/task_lookup.py`) swaps in the second task family: read one key's value out of a small
+table; wrong answers are other values (no digit in common with the answer), the feedback names the answer's first
+digit, and its pretraining shows *no* feedback in the teacher template, so the teacher must learn to read it. Its
+results go to `results/learning_<size>_lookup.*`.
+
 Methods, all with the same prompts per step, generations per prompt, steps and learning rate:
 GRPO (TRL), passive self-distillation (VPDTrainer, frozen teacher, no E-step), VPD with a shared teacher, VPD with a
 LoRA teacher adapter (student LoRA too), TRL's experimental SDPOTrainer (EMA teacher; per-rollout feedback through its
 `privileged_context` column). Every `eval_every` steps: greedy success on held-out prompts, and the teacher's own
 success with feedback (greedy, in the teacher template, on the held-out prompts the greedy student got wrong; for GRPO
-and SDPO, "the teacher" is the student's weights read in the teacher template).
+and SDPO, "the teacher" is the student's weights read in the teacher template). Whether the teacher *uses* the
+feedback: its fix rate on the same failed attempts with the feedback removed (teacher template, no feedback) and with
+misleading feedback (the verifier's feedback as if a wrong answer were right: `tinylm.misleading_feedback`), and the
+follow rate = fix(real feedback) − fix(no feedback).
 """
 
 from __future__ import annotations
@@ -91,15 +100,21 @@ class _same:
         return False
 
 
-def evaluate(trainer, tok, problems) -> dict:
+def evaluate(trainer, tok, problems, fam=task) -> dict:
+    """Greedy student success on `problems`; on those the student failed, the teacher's greedy success with the real
+    feedback (`teacher_fix`), without feedback (`teacher_fix_nofb`), with misleading feedback (`teacher_fix_mislead`),
+    and `follow` = teacher_fix − teacher_fix_nofb (how much the feedback itself helps the teacher)."""
     model = trainer.model
-    acc, attempts = tinylm.student_accuracy(model, tok, problems)
+    acc, attempts = tinylm.student_accuracy(model, tok, problems, fam)
     with torch.no_grad(), teacher_module(trainer, model) as teacher:
-        fix, n_failed = tinylm.teacher_fix_rate(teacher, tok, problems, attempts)
-    return {"student": acc, "teacher_fix": fix, "n_failed": n_failed}
+        rates, n_failed = tinylm.teacher_fix_rates(teacher, tok, problems, attempts, fam)
+    return {
+        "student": acc, "teacher_fix": rates["real"], "n_failed": n_failed, "teacher_fix_nofb": rates["none"],
+        "teacher_fix_mislead": rates["misleading"], "follow": rates["real"] - rates["none"],
+    }
 
 
-def run_method(method, seed, size, model_path, tok, train_ds, eval_problems, device, out_dir, log):
+def run_method(method, seed, size, model_path, tok, train_ds, eval_problems, device, out_dir, log, fam=task):
     from transformers import AutoModelForCausalLM, TrainerCallback
 
     family, extra, lora = METHODS[method]
@@ -110,16 +125,18 @@ def run_method(method, seed, size, model_path, tok, train_ds, eval_problems, dev
         learning_rate=LR["lora" if lora else "full"], temperature=1.0, report_to="none", save_strategy="no",
         logging_steps=1, seed=seed, use_cpu=device == "cpu", bf16=False, disable_tqdm=True, log_level="error",
     )
-    trainer = build_trainer(family, model, tok, train_ds, common, extra, lora_config(r=8) if lora else None)
+    trainer = build_trainer(
+        family, model, tok, train_ds, common, extra, lora_config(r=8) if lora else None, task_module=fam
+    )
     curve = []
 
     class Eval(TrainerCallback):
         def on_train_begin(self, args, state, control, **kw):
-            curve.append({"step": 0, **evaluate(trainer, tok, eval_problems)})
+            curve.append({"step": 0, **evaluate(trainer, tok, eval_problems, fam)})
 
         def on_step_end(self, args, state, control, **kw):
             if state.global_step % size["eval_every"] == 0 or state.global_step == size["steps"]:
-                curve.append({"step": state.global_step, **evaluate(trainer, tok, eval_problems)})
+                curve.append({"step": state.global_step, **evaluate(trainer, tok, eval_problems, fam)})
 
     trainer.add_callback(Eval())
     t = time.time()
@@ -130,7 +147,8 @@ def run_method(method, seed, size, model_path, tok, train_ds, eval_problems, dev
     vpd = {k: v for k, v in vpd.items() if v}
     last = curve[-1]
     log(f"  {method} seed {seed}: student {curve[0]['student']:.2f} → {last['student']:.2f}, teacher fix "
-        f"{curve[0]['teacher_fix']:.2f} → {last['teacher_fix']:.2f}, mean train reward {statistics.mean(rewards):.2f}, "
+        f"{curve[0]['teacher_fix']:.2f} → {last['teacher_fix']:.2f} (follow rate {curve[0]['follow']:+.2f} → "
+        f"{last['follow']:+.2f}), mean train reward {statistics.mean(rewards):.2f}, "
         f"{time.time() - t:.0f}s")
     if "vpd/kl_e" in vpd:
         log(f"    KL_E per E-step: {[round(v, 4) for _, v in vpd['vpd/kl_e']]}; β_E: "
@@ -152,12 +170,17 @@ def _ms(xs):
     return f"{statistics.mean(xs):.3f} ± {statistics.stdev(xs) if len(xs) > 1 else 0.0:.3f}"
 
 
-def report(results, size_name, size, info, threshold, args, seconds, out: Path) -> str:
+def report(results, size_name, size, info, threshold, args, seconds, out: Path, fam=task) -> str:
     import transformers
     import trl
 
+    title = size_name if fam.NAME == "letters" else f"{size_name}, task family `{fam.NAME}`"
+    no_fb = ""
+    if "teacher_fix_rate_no_feedback" in info:
+        no_fb = (f" (without feedback {info['teacher_fix_rate_no_feedback']:.3f}, with misleading feedback "
+                 f"{info['teacher_fix_rate_misleading']:.3f})")
     lines = [
-        f"# VPD learning benchmark ({size_name})",
+        f"# VPD learning benchmark ({title})",
         "",
         f"Command: `python -m benchmarks.learning {' '.join(sys.argv[1:])}`  ",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores ({args.device}); Python {platform.python_version()}, "
@@ -169,7 +192,7 @@ def report(results, size_name, size, info, threshold, args, seconds, out: Path) 
         f"completions ≤ {size['completion']} tokens; eval every {size['eval_every']} steps on {size['n_eval']} held-out "
         "problems (greedy).  ",
         f"Pretrained model: {info['num_parameters'] / 1e3:.0f}k parameters, {info['steps']} SFT steps; greedy held-out "
-        f"success {info['student_accuracy']:.3f}, teacher fix rate with feedback {info['teacher_fix_rate']:.3f}.",
+        f"success {info['student_accuracy']:.3f}, teacher fix rate with feedback {info['teacher_fix_rate']:.3f}{no_fb}.",
         "",
         f"Threshold for 'steps to threshold': {threshold:.3f} (initial success + 0.10). Teacher fix = greedy success of "
         "the teacher (teacher template + verifier feedback on the student's failed greedy attempt) on the held-out "
@@ -188,9 +211,39 @@ def report(results, size_name, size, info, threshold, args, seconds, out: Path) 
         tf0 = _ms([r["curve"][0]["teacher_fix"] for r in runs])
         tf1 = _ms([r["curve"][-1]["teacher_fix"] for r in runs])
         lines.append(f"| {method} | {_ms(finals)} | {_ms(deltas)} | {reach_s} | {_ms(rew)} | {tf0} → {tf1} |")
+    lines += feedback_use_summary(results)
     lines += e_step_summary(results)
     lines += ["", f"![curves]({out.stem}.png)", ""]
     return "\n".join(lines)
+
+
+FEEDBACK_USE = (("teacher_fix", "fix, real feedback"), ("teacher_fix_nofb", "fix, no feedback"),
+                ("teacher_fix_mislead", "fix, misleading feedback"), ("follow", "follow rate = real − none"))
+
+
+def feedback_use_summary(results) -> list[str]:
+    """Does the teacher use the feedback? Its fix rates with real / no / misleading feedback on the student's failed
+    greedy attempts, and the follow rate, at the start and the end of each run (mean ± std over seeds)."""
+    rows = []
+    for method, runs in results.items():
+        if not all(key in r["curve"][0] for r in runs for key, _ in FEEDBACK_USE):  # results recorded before
+            continue
+        cells = [f"{_ms([r['curve'][0][key] for r in runs])} → {_ms([r['curve'][-1][key] for r in runs])}"
+                 for key, _ in FEEDBACK_USE]
+        rows.append(f"| {method} | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    return [
+        "",
+        "Does the teacher use the feedback? Greedy success of the teacher on the held-out problems the student failed, "
+        "given the verifier's feedback on that attempt (real), the teacher template without feedback (none), or "
+        "misleading feedback (the verifier's feedback as if a wrong answer were right); start → final. A teacher that "
+        "reads the feedback has a follow rate > 0 and does worse with misleading feedback than with none.",
+        "",
+        "| method | " + " | ".join(label for _, label in FEEDBACK_USE) + " |",
+        "|---|" + "---|" * len(FEEDBACK_USE),
+        *rows,
+    ]
 
 
 def e_step_summary(results) -> list[str]:
@@ -239,17 +292,19 @@ def plot(results, path: Path, title: str):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    keys = ("student", "teacher_fix", "follow")
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4))
     for method, runs in results.items():
         steps = [p["step"] for p in runs[0]["curve"]]
-        for ax, key in zip(axes, ("student", "teacher_fix")):
-            ys = [[r["curve"][i][key] for r in runs] for i in range(len(steps))]
+        for ax, key in zip(axes, keys):
+            ys = [[r["curve"][i].get(key, math.nan) for r in runs] for i in range(len(steps))]
             mean = [statistics.mean(v) for v in ys]
             std = [statistics.stdev(v) if len(v) > 1 else 0.0 for v in ys]
             ax.plot(steps, mean, label=method)
             ax.fill_between(steps, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], alpha=0.15)
     axes[0].set_title("student greedy success (held-out)")
     axes[1].set_title("teacher fix rate with feedback (held-out failures)")
+    axes[2].set_title("follow rate: fix with − without feedback")
     for ax in axes:
         ax.set_xlabel("optimizer step")
         ax.grid(alpha=0.3)
@@ -262,6 +317,8 @@ def plot(results, path: Path, title: str):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", default="small", choices=list(SIZES))
+    ap.add_argument("--family", default="letters", choices=list(task.FAMILIES),
+                    help="task family: letters (task.py, the default) or lookup (task_lookup.py)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--methods", default=None)
     ap.add_argument("--seeds", default=None, help="comma-separated, overrides the size's seeds")
@@ -272,6 +329,9 @@ def main(argv=None):
                     help="seed of the locally pretrained model (another model of the same skill: robustness checks)")
     args = ap.parse_args(argv)
     size = dict(SIZES[args.size])
+    fam = task.family(args.family)
+    if args.family != "letters":  # the family's own pretraining fields (e.g. no feedback examples) over the size's
+        size["pretrain"] = {**size["pretrain"], **fam.PRETRAIN, "family": args.family}
     if args.pretrain_seed is not None:
         size["pretrain"] = {**size["pretrain"], "seed": args.pretrain_seed}
     if args.methods:
@@ -282,7 +342,8 @@ def main(argv=None):
         size["steps"] = args.steps
     if args.lr:
         LR.update(full=args.lr, lora=4 * args.lr)
-    out = Path(args.out) if args.out else Path(__file__).parent / "results" / f"learning_{args.size}"
+    stem = f"learning_{args.size}" + ("" if args.family == "letters" else f"_{args.family}")
+    out = Path(args.out) if args.out else Path(__file__).parent / "results" / stem
     out.parent.mkdir(parents=True, exist_ok=True)
     log = lambda *a: print(*a, flush=True)  # noqa: E731
     try:
@@ -291,7 +352,7 @@ def main(argv=None):
         size["methods"] = [m for m in size["methods"] if m != "sdpo"]
     started = time.time()
 
-    eval_problems = task.make_problems(size["n_eval"], seed=999)
+    eval_problems = fam.make_problems(size["n_eval"], seed=999)
     cfg = tinylm.PretrainConfig(**size["pretrain"])
     log(f"pretraining (cache key {cfg.key()}) ...")
     model, tok, info = tinylm.pretrain(cfg, eval_problems, log=log)
@@ -300,17 +361,20 @@ def main(argv=None):
         model.save_pretrained(model_path)
     log(f"pretrained: {info}")
     exclude = {p["question"] for p in eval_problems}
-    train_ds = task.to_dataset(task.make_problems(size["n_train"], seed=7, exclude=exclude))
+    train_ds = fam.to_dataset(fam.make_problems(size["n_train"], seed=7, exclude=exclude))
 
     results = {m: [] for m in size["methods"]}
     for seed in size["seeds"]:  # methods alternate within each seed
         for method in size["methods"]:
             results[method].append(
-                run_method(method, seed, size, model_path, tok, train_ds, eval_problems, args.device, out.parent / ".runs", log)
+                run_method(method, seed, size, model_path, tok, train_ds, eval_problems, args.device, out.parent / ".runs",
+                           log, fam)
             )
-            (out.with_suffix(".json")).write_text(json.dumps({"info": info, "size": size, "results": results}, indent=1))
+            (out.with_suffix(".json")).write_text(
+                json.dumps({"family": args.family, "info": info, "size": size, "results": results}, indent=1)
+            )
     threshold = next(iter(results.values()))[0]["curve"][0]["student"] + 0.10  # same initial model for all runs
-    text = report(results, args.size, size, info, threshold, args, time.time() - started, out)
+    text = report(results, args.size, size, info, threshold, args, time.time() - started, out, fam)
     out.with_suffix(".md").write_text(text)
     plot(results, out.with_suffix(".png"), f"{args.size}: {len(size['seeds'])} seeds, mean ± std")
     print(text)

@@ -109,3 +109,36 @@ def to_dataset(problems: list[dict]):
             "privileged_context": ["" for _ in problems],
         }
     )
+
+
+# ---- the family interface (`benchmarks/learning.py --family`); `task_lookup.py` is the other family
+
+NAME = "letters"
+PRETRAIN: dict = {}  # this family's pretraining is the sizes' own (`benchmarks/learning.py`), unchanged
+
+
+def decoy(problem: dict, rng: random.Random) -> str:
+    """A wrong answer to `problem`, for misleading feedback (`diagnose(attempt, decoy)` points away from the answer)."""
+    return corrupt(problem["answer"], rng)
+
+
+def tokenizer_corpus() -> list[str]:
+    """Text the benchmark tokenizer's BPE merges are learned from (besides the templates)."""
+    problems = make_problems(300, seed=12345)
+    corpus = [p["question"] + " " + p["answer"] for p in problems]
+    corpus += [diagnose(corrupt(p["answer"], random.Random(i)), p["answer"]) for i, p in enumerate(problems)]
+    return corpus
+
+
+FAMILIES = ("letters", "lookup")
+
+
+def family(name: str = "letters"):
+    """The task family module `name`: `make_problems`, `is_correct`, `diagnose`, `corrupt`, `decoy`,
+    `correctness_reward`, `verifier_feedback`, `to_dataset`, `tokenizer_corpus`, `PRETRAIN`, `NAME`."""
+    import importlib
+    import sys
+
+    if name not in FAMILIES:
+        raise ValueError(f"unknown task family {name!r}; choose from {FAMILIES}")
+    return sys.modules[__name__] if name == "letters" else importlib.import_module(f"{__package__}.task_{name}")

@@ -1,6 +1,10 @@
 """The benchmark's tiny language model: a tokenizer and a Qwen2-shaped model built locally, pretrained (SFT from
 scratch, plain torch) on the task family so that it solves the task *sometimes* and can *partly* use feedback given in
-VPD's teacher template. Cached under a directory keyed by the configuration."""
+VPD's teacher template. Cached under a directory keyed by the configuration.
+
+The task family (`PretrainConfig.family`, default `"letters"`: `task.py`; `"lookup"`: `task_lookup.py`) decides the
+problems, the verifier and the tokenizer's corpus; every function that evaluates takes the family module as `fam`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import json
 import os
 import random
 import time
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -52,9 +57,13 @@ class PretrainConfig:
     target_teacher_fix_rate: float = 0.0  # ... and the teacher's fix rate with feedback reaches this
     eval_every: int = 50
     seed: int = 0
+    family: str = "letters"  # task family (`task.family`); left out of the cache key when "letters"
 
     def key(self) -> str:
-        return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        fields = asdict(self)
+        if fields["family"] == "letters":  # the keys (and cached models) recorded before families existed stay valid
+            del fields["family"]
+        return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def teacher_prompt(question: str, feedback: str | None = None, solution: str | None = None) -> list[dict]:
@@ -64,12 +73,10 @@ def teacher_prompt(question: str, feedback: str | None = None, solution: str | N
     return builder.render(prompt, {"attempt": None, "feedback": feedback, "solution": solution})
 
 
-def build_tokenizer(vocab_size: int = 600):
+def build_tokenizer(vocab_size: int = 600, family: str = "letters"):
     from trl_vpd.tiny import build_tiny_tokenizer
 
-    problems = task.make_problems(300, seed=12345)
-    corpus = [p["question"] + " " + p["answer"] for p in problems]
-    corpus += [task.diagnose(task.corrupt(p["answer"], random.Random(i)), p["answer"]) for i, p in enumerate(problems)]
+    corpus = task.family(family).tokenizer_corpus()
     corpus += [DEFAULT_TEACHER_TEMPLATE, DEFAULT_FEEDBACK_TEMPLATE, DEFAULT_SOLUTION_TEMPLATE] * 20
     return build_tiny_tokenizer(vocab_size=vocab_size, extra_corpus=corpus)
 
@@ -83,12 +90,13 @@ def chat_ids(tok, messages, add_generation_prompt=True) -> list[int]:
 def sft_examples(cfg: PretrainConfig, problems: list[dict]) -> list[tuple[list[dict], str]]:
     """(prompt messages, target) pairs: plain problems, plus problems in the teacher template with feedback on a
     corrupted attempt or with a correct solution shown, whose target is the correct answer."""
+    fam = task.family(cfg.family)
     rng = random.Random(cfg.seed + 1)
     out = []
     for p in problems:
         u = rng.random()
         if u < cfg.feedback_fraction:
-            fb = task.diagnose(task.corrupt(p["answer"], rng), p["answer"])
+            fb = fam.diagnose(fam.decoy(p, rng), p["answer"])
             out.append((teacher_prompt(p["question"], feedback=fb), p["answer"]))
         elif u < cfg.feedback_fraction + cfg.solution_fraction:
             out.append((teacher_prompt(p["question"], solution=p["answer"]), p["answer"]))
@@ -129,20 +137,53 @@ def generate(model, tok, prompts: list[list[dict]], max_new_tokens: int = 16, ba
     return texts
 
 
-def student_accuracy(model, tok, problems) -> tuple[float, list[str]]:
+def student_accuracy(model, tok, problems, fam=task) -> tuple[float, list[str]]:
     texts = generate(model, tok, [[{"role": "user", "content": p["question"]}] for p in problems])
-    return sum(task.is_correct(t, p["answer"]) for t, p in zip(texts, problems)) / len(problems), texts
+    return sum(fam.is_correct(t, p["answer"]) for t, p in zip(texts, problems)) / len(problems), texts
 
 
-def teacher_fix_rate(model, tok, problems, attempts: list[str]) -> tuple[float, int]:
+def misleading_feedback(fam, problem: dict, attempt: str) -> str:
+    """Feedback on `attempt` as if a wrong answer (`fam.decoy`: a corrupted answer, another table value) were the
+    right one: it points away from the answer. Deterministic per (problem, attempt)."""
+    rng = random.Random(zlib.crc32(f"{problem['question']}|{attempt}".encode()))
+    for i in range(40):
+        # the family's decoy first; if it keeps being the attempt itself (a two-entry table), any corrupted answer
+        wrong = fam.decoy(problem, rng) if i < 10 else fam.corrupt(problem["answer"], rng)
+        feedback = fam.diagnose(attempt, wrong)
+        if feedback is not None:
+            return feedback
+    raise RuntimeError(f"no misleading feedback for {problem} / {attempt!r}")
+
+
+FEEDBACK_KINDS = ("real", "none", "misleading")
+
+
+def teacher_fix_rates(model, tok, problems, attempts: list[str], fam=task, kinds=FEEDBACK_KINDS) -> tuple[dict, int]:
+    """Greedy success of the model in the teacher template on the problems whose attempt failed, per kind of
+    feedback on that attempt: "real" (the verifier's), "none" (the teacher template without feedback), "misleading"
+    (`misleading_feedback`). A teacher that reads the feedback does better with "real" than with "none", and worse
+    with "misleading". Returns ({kind: rate}, #failed); rates are NaN when nothing failed."""
+    failed = [(p, a) for p, a in zip(problems, attempts) if not fam.is_correct(a, p["answer"])]
+    if not failed:
+        return {k: float("nan") for k in kinds}, 0
+    feedback = {
+        "real": lambda p, a: fam.diagnose(a, p["answer"]),
+        "none": lambda p, a: None,
+        "misleading": lambda p, a: misleading_feedback(fam, p, a),
+    }
+    rates = {}
+    for kind in kinds:
+        prompts = [teacher_prompt(p["question"], feedback=feedback[kind](p, a)) for p, a in failed]
+        texts = generate(model, tok, prompts)
+        rates[kind] = sum(fam.is_correct(t, p["answer"]) for t, (p, _) in zip(texts, failed)) / len(failed)
+    return rates, len(failed)
+
+
+def teacher_fix_rate(model, tok, problems, attempts: list[str], fam=task) -> tuple[float, int]:
     """Greedy success of the model in the teacher template, given the verifier's feedback on `attempts`, over the
     problems whose attempt failed (the teacher's own success rate with feedback). Returns (rate, #failed)."""
-    failed = [(p, a) for p, a in zip(problems, attempts) if not task.is_correct(a, p["answer"])]
-    if not failed:
-        return float("nan"), 0
-    prompts = [teacher_prompt(p["question"], feedback=task.diagnose(a, p["answer"])) for p, a in failed]
-    texts = generate(model, tok, prompts)
-    return sum(task.is_correct(t, p["answer"]) for t, (p, _) in zip(texts, failed)) / len(failed), len(failed)
+    rates, n_failed = teacher_fix_rates(model, tok, problems, attempts, fam, kinds=("real",))
+    return rates["real"], n_failed
 
 
 def pretrain(cfg: PretrainConfig, eval_problems: list[dict], log=print):
@@ -151,8 +192,9 @@ def pretrain(cfg: PretrainConfig, eval_problems: list[dict], log=print):
 
     from trl_vpd.tiny import build_tiny_model
 
+    fam = task.family(cfg.family)
     path = CACHE_DIR / f"pretrained-{cfg.key()}"
-    tok = build_tokenizer(cfg.vocab_size)
+    tok = build_tokenizer(cfg.vocab_size, cfg.family)
     if (path / "info.json").exists():
         model = AutoModelForCausalLM.from_pretrained(path)
         model.generation_config.pad_token_id = tok.pad_token_id
@@ -169,7 +211,8 @@ def pretrain(cfg: PretrainConfig, eval_problems: list[dict], log=print):
         seed=cfg.seed,
     )
     exclude = {p["question"] for p in eval_problems}
-    problems = task.make_problems(cfg.num_problems, seed=cfg.seed + 100, exclude=exclude)
+    make = getattr(fam, "make_pretrain_problems", fam.make_problems)  # a family may pretrain on a wider mix
+    problems = make(cfg.num_problems, seed=cfg.seed + 100, exclude=exclude)
     data = [_encode(tok, p, t) for p, t in sft_examples(cfg, problems)]
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=0.0)
     rng = random.Random(cfg.seed)
@@ -187,22 +230,25 @@ def pretrain(cfg: PretrainConfig, eval_problems: list[dict], log=print):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if step % cfg.eval_every == 0:
-            acc, attempts = student_accuracy(model, tok, eval_problems[:128])
+            acc, attempts = student_accuracy(model, tok, eval_problems[:128], fam)
             fix = 1.0
             if cfg.target_teacher_fix_rate > 0:
-                fix, _ = teacher_fix_rate(model, tok, eval_problems[:128], attempts)
+                fix, _ = teacher_fix_rate(model, tok, eval_problems[:128], attempts, fam)
             log(f"  pretrain step {step}: loss {loss.item():.3f}, greedy held-out accuracy {acc:.2f}"
                 + (f", teacher fix rate {fix:.2f}" if cfg.target_teacher_fix_rate > 0 else ""))
             if acc >= cfg.target_student_accuracy and not fix < cfg.target_teacher_fix_rate:
                 break
-    acc, attempts = student_accuracy(model, tok, eval_problems)
-    fix, n_failed = teacher_fix_rate(model, tok, eval_problems, attempts)
+    acc, attempts = student_accuracy(model, tok, eval_problems, fam)
+    rates, n_failed = teacher_fix_rates(model, tok, eval_problems, attempts, fam)
+    fix = rates["real"]
     info = {
         "config": asdict(cfg),
         "steps": step,
         "seconds": round(time.time() - start, 1),
         "student_accuracy": acc,
         "teacher_fix_rate": fix,
+        "teacher_fix_rate_no_feedback": rates["none"],
+        "teacher_fix_rate_misleading": rates["misleading"],
         "num_parameters": sum(p.numel() for p in model.parameters()),
     }
     path.mkdir(parents=True, exist_ok=True)

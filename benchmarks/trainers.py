@@ -144,10 +144,12 @@ def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_pr
 
 def build_trainer(
     family: str, model, tok, train_dataset, common: dict, extra: dict | None = None, peft_config=None,
-    reward_func=task.correctness_reward,
+    reward_func=None, task_module=task,
 ):
-    """A trainer of `family` ("grpo", "vpd", "sdpo") with the shared GRPO fields `common` plus `extra`."""
+    """A trainer of `family` ("grpo", "vpd", "sdpo") with the shared GRPO fields `common` plus `extra`, on the task
+    family `task_module` (`task.family(name)`: its reward unless `reward_func` is given, and its verifier feedback)."""
     extra = dict(extra or {})
+    reward_func = reward_func or task_module.correctness_reward
     if family == "grpo":
         from trl import GRPOConfig, GRPOTrainer
 
@@ -162,21 +164,21 @@ def build_trainer(
         args = VPDConfig(**common, **extra)
         return VPDTrainer(
             model=model, reward_funcs=reward_func, args=args, train_dataset=train_dataset,
-            processing_class=tok, peft_config=peft_config, feedback_funcs=[task.verifier_feedback],
+            processing_class=tok, peft_config=peft_config, feedback_funcs=[task_module.verifier_feedback],
         )
     if family == "sdpo":
         from trl.experimental.sdpo import SDPOConfig
 
         extra.setdefault("include_environment_feedback", True)
         args = SDPOConfig(**common, **extra)
-        return feedback_sdpo_class()(
+        return feedback_sdpo_class(task_module)(
             model=model, reward_funcs=reward_func, args=args, train_dataset=train_dataset,
             processing_class=tok, peft_config=peft_config,
         )
     raise ValueError(family)
 
 
-def feedback_sdpo_class():
+def feedback_sdpo_class(task_module=task):
     """TRL's `SDPOTrainer` reads environment feedback from a static dataset column (`privileged_context`); a
     verifier's feedback depends on the rollout, so this subclass fills that column per rollout right after sampling
     (before SDPO builds its teacher prompts). Nothing else changes."""
@@ -187,7 +189,7 @@ def feedback_sdpo_class():
             batch = super().sample_rollouts(inputs)
             texts = self.processing_class.batch_decode(batch["completion_ids"], skip_special_tokens=True)
             for i, (example, text) in enumerate(zip(inputs, texts, strict=True)):
-                inputs[i] = {**example, "privileged_context": task.diagnose(text, example["answer"]) or ""}
+                inputs[i] = {**example, "privileged_context": task_module.diagnose(text, example["answer"]) or ""}
             return batch
 
     return FeedbackSDPOTrainer

@@ -51,6 +51,73 @@ def test_learning_benchmark_tiny(tmp_path, monkeypatch):
     for method in ("grpo", "vpd_adapter"):
         assert f"| {method} |" in text
     assert stem.with_suffix(".png").exists()
+    assert "Does the teacher use the feedback?" in text and "follow rate" in text
+    for run in json.loads(stem.with_suffix(".json").read_text())["results"]["vpd_adapter"]:
+        for point in run["curve"]:  # the teacher-uses-feedback telemetry at every evaluation
+            assert {"teacher_fix", "teacher_fix_nofb", "teacher_fix_mislead", "follow"} <= point.keys()
+
+
+def test_learning_benchmark_tiny_lookup_family(tmp_path, monkeypatch):
+    from benchmarks import learning, tinylm
+
+    monkeypatch.setattr(tinylm, "CACHE_DIR", tmp_path / "cache")
+    stem = tmp_path / "learning_tiny_lookup"
+    learning.main(["--size", "tiny", "--family", "lookup", "--out", str(stem)])
+    data = json.loads(stem.with_suffix(".json").read_text())
+    assert data["family"] == "lookup"
+    assert data["info"]["config"]["family"] == "lookup" and data["info"]["config"]["feedback_fraction"] == 0.0
+    for runs in data["results"].values():
+        for point in runs[0]["curve"]:
+            if point["n_failed"]:
+                assert point["follow"] == pytest.approx(point["teacher_fix"] - point["teacher_fix_nofb"])
+                assert 0.0 <= point["teacher_fix_mislead"] <= 1.0
+    text = stem.with_suffix(".md").read_text()
+    assert "task family `lookup`" in text and "| vpd_shared |" in text and "fix, misleading feedback" in text
+    # the family's model is cached apart from the letters model of the same size
+    keys = {p.name for p in (tmp_path / "cache").iterdir()}
+    assert keys == {f"pretrained-{learning.tinylm.PretrainConfig(**data['size']['pretrain']).key()}"}
+
+
+def test_letters_cache_keys_unchanged_by_task_families():
+    """Recorded results stay reproducible: the letters family's pretrained models keep their cache keys (and so
+    their configurations); another family gets its own."""
+    from benchmarks import learning, tinylm
+
+    assert tinylm.PretrainConfig(**learning.SIZES["small"]["pretrain"]).key() == "fa15ce9bc59e"
+    assert tinylm.PretrainConfig(**learning.SIZES["tiny"]["pretrain"]).key() == "4d3b234b6d88"
+    assert tinylm.PretrainConfig(family="letters").key() == tinylm.PretrainConfig().key()
+    assert tinylm.PretrainConfig(family="lookup").key() != tinylm.PretrainConfig().key()
+
+
+def test_lookup_verifier_reward_and_feedback():
+    from benchmarks import task, tinylm
+    from benchmarks import task_lookup as lookup
+
+    assert task.family("lookup") is lookup and task.family("letters") is task
+    q = "table: m47 q81 z52 k29. value of q"
+    assert lookup.table_values(q) == ["47", "81", "52", "29"]
+    assert lookup.correctness_reward(["81", " 8 1", "52", "8", ""], ["81"] * 5) == [1.0, 1.0, 0.0, 0.0, 0.0]
+    fb = lookup.verifier_feedback(["81", "52", "", "818"], ["81"] * 4)
+    assert fb[0] is None  # no feedback on a correct answer
+    assert fb[1] == "You answered 52. The right value is 81."
+    assert fb[2] == "You answered nothing. The right value is 81."
+    assert fb[3] == "You answered 818. The right value is 81."
+    # a problem's wrong table values share no digit position with its answer: failures are far from it
+    for p in lookup.make_problems(200, seed=3):
+        values = lookup.table_values(p["question"])
+        assert p["answer"] in values and p["question"].endswith(f"value of {p['question'].split()[-1]}")
+        assert len({v[0] for v in values}) == len({v[1] for v in values}) == len(values)
+        decoy = lookup.decoy(p, __import__("random").Random(0))
+        assert decoy in values and decoy != p["answer"]
+    # misleading feedback points at another value of the table (neither the answer nor the attempt) ...
+    problem = {"question": q, "answer": "81"}
+    misleading = tinylm.misleading_feedback(lookup, problem, "52")
+    assert misleading in ("You answered 52. The right value is 47.", "You answered 52. The right value is 29.")
+    # ... or, in a two-entry table whose other value is the attempt, at a wrong number
+    two = {"question": "table: d55 t97. value of t", "answer": "97"}
+    assert "is 97." not in tinylm.misleading_feedback(lookup, two, "55")
+    assert tinylm.misleading_feedback(task, {"question": "reverse: a b c", "answer": "c b a"}, "c b b")
+    assert lookup.PRETRAIN["feedback_fraction"] == 0.0  # reading feedback is never pretrained
 
 
 def test_verifier_feedback_says_what_and_where():
