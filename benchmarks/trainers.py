@@ -123,6 +123,28 @@ METHODS = {
         {"teacher_mode": "adapter", "e_step": True, "distillation_mode": "topk", "e_step_negatives": False},
         True,
     ),
+    # Issue 13, "make the E-step matter", at the library's defaults otherwise (top-k M-step, auto-chunked E-step,
+    # successes only). Predictions, written and committed before the runs (`--size estep`, 60 steps, 5 seeds, both
+    # families, full fine-tuning, paired against grpo and passive):
+    # letters (the pretrained teacher already reads feedback; failures are near-misses):
+    #   1. vpd_i13_e5 (the defaults before issue 13) ends within ±0.02 of passive on average; its follow rate moves by
+    #      less than 0.05 (the E-step barely moves the teacher).
+    #   2. vpd_i13_e1_b1 beats passive on ≥ 3/5 seeds.
+    #   3. vpd_i13_e1_b1_group's follow rate rises more than vpd_i13_e1_b1's, and it beats grpo on ≥ 3/5 seeds.
+    # lookup (feedback the pretrained teacher cannot read; failures far from the answer):
+    #   4. passive is within ±0.03 of grpo, its follow rate stays near 0.
+    #   5. vpd_i13_e5 is within ±0.03 of passive.
+    #   6. vpd_i13_e1_b1_group's follow rate ends above 0.2, and it beats grpo and passive on ≥ 4/5 seeds.
+    #   7. vpd_i13_e1_b1 (self pairing, successes only: its E-step never sees a feedback sentence) keeps a follow rate
+    #      near 0 and is not ahead of passive by more than 0.02.
+    "passive_i13": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False}, False),
+    "vpd_i13_e5": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 5, "e_step_beta": 0.1,
+                           "e_step_negatives": False, "e_step_chunk_size": None}, False),
+    "vpd_i13_e1_b1": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
+                              "e_step_negatives": False, "e_step_chunk_size": None}, False),
+    "vpd_i13_e1_b1_group": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
+                                    "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None},
+                            False),
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
