@@ -12,6 +12,7 @@ right before `train()`) above the resident set at that moment, each configuratio
 CPU default) so that memory freed by one run and kept by the allocator cannot hide the next one's peak.
 
     python -m benchmarks.cost --preset cpu_mem      # CPU, 32k vocabulary: where the M-step's logits show in memory
+    python -m benchmarks.cost --preset cpu_vocab    # CPU, 151,936-token vocabulary (Qwen3's) on a tiny decoder
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ PRESETS = {
     # a deeper model with the tokenizer's small vocabulary: the decoder stack, not the LM head, does the work, as on a
     # GPU, where TRL's fused head projects only completion positions (on the CPU it projects every position)
     "cpu_body": dict(hidden=256, layers=8, inter=1024, heads=4, kv=2, vocab=None, gens=8, prompts=2, completion=64, steps=2, warmup=1, repeats=1),
+    # a real vocabulary (Qwen3's 151,936 tokens) on a tiny decoder, as in TRL's test models: the LM head's projections
+    # (hidden × vocab per projected token) then do nearly all the work; on the CPU TRL's fused head projects every
+    # position of a sequence, on a GPU only the completion's (`results/cost_vocab151936.md`)
+    "cpu_vocab": dict(hidden=64, layers=2, inter=128, heads=4, kv=2, vocab=151936, gens=8, prompts=2, completion=16, steps=1, warmup=1, repeats=1),
     "gpu": dict(hidden=1024, layers=20, inter=2816, heads=16, kv=4, vocab=32768, gens=8, prompts=4, completion=128, steps=2, warmup=1, repeats=2),
 }
 
