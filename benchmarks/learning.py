@@ -323,6 +323,7 @@ def main(argv=None):
     ap.add_argument("--methods", default=None)
     ap.add_argument("--seeds", default=None, help="comma-separated, overrides the size's seeds")
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--eval-every", type=int, default=None, help="evaluation interval in steps (overrides the size's)")
     ap.add_argument("--lr", type=float, default=None, help="full-model lr (LoRA: 4×), overrides the default (pilots)")
     ap.add_argument("--out", default=None, help="output stem (default benchmarks/results/learning_<size>)")
     ap.add_argument("--pretrain-seed", type=int, default=None,
@@ -340,6 +341,8 @@ def main(argv=None):
         size["seeds"] = [int(s) for s in args.seeds.split(",")]
     if args.steps:
         size["steps"] = args.steps
+    if args.eval_every:
+        size["eval_every"] = args.eval_every
     if args.lr:
         LR.update(full=args.lr, lora=4 * args.lr)
     stem = f"learning_{args.size}" + ("" if args.family == "letters" else f"_{args.family}")
