@@ -260,3 +260,16 @@ def test_sampled_m_step_reweights_reused_rollouts_by_the_capped_ratio(tmp_path, 
     weight = trainer._sampling_correction({"old_per_token_logps": old}, student.requires_grad_(True))
     assert not weight.requires_grad
     torch.testing.assert_close(weight[:, 0], torch.tensor([1.0, 2.0, math.exp(-0.1), math.exp(-3.0)]))
+
+
+def test_group_pairing_falls_back_to_self_when_groups_straddle_processes(tmp_path, tiny_tokenizer, caplog):
+    """With several processes a group can straddle two of them (a per-process generation batch of 2, groups of 4):
+    the E-step then pairs each rollout with its own context and says so once, instead of refusing a valid GRPO
+    setting; whole groups pair within the group."""
+    trainer = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="shared", e_step_pairing="group")
+    has_context, rewards = [True, False], [0.0, 1.0]
+    with caplog.at_level("WARNING", logger="trl_vpd.trainer"):
+        assert trainer._group_owners(has_context, rewards, group_size=4, offset=2) is None
+        assert trainer._group_owners(has_context, rewards, group_size=4, offset=0) is None
+    assert len([r for r in caplog.records if "whole groups" in r.getMessage()]) == 1
+    assert trainer._group_owners([True, False, False, True], [0.0, 1.0, 1.0, 0.0], group_size=4, offset=4) == [0] * 4

@@ -3,6 +3,7 @@ trajectory outcomes (variational EM)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from contextlib import nullcontext
@@ -27,6 +28,9 @@ from .trust_region import TrustRegionCallback, TrustRegionController
 
 
 SAMPLED_IS_CAP = 2.0  # SDPO's importance-sampling clip
+
+
+logger = logging.getLogger(__name__)
 
 
 class VPDNumericalError(RuntimeError):
@@ -166,6 +170,7 @@ class VPDTrainer(GRPOTrainer):
         self._vpd_teacher_forward = None
         self._plan = EStepPlan(run=False, rows=0, chunk_rows=0)
         self._teacher_had_grad = False
+        self._warned_group_pairing = False
 
     # ------------------------------------------------------------------ optimizers
 
@@ -268,6 +273,7 @@ class VPDTrainer(GRPOTrainer):
         if mode == "train" and self.args.e_step and self.teacher.trainable:
             if self.args.e_step_pairing == "group":
                 owners = self._group_owners(contexts.has_context, local.tolist(), group_size, pending["offset"])
+            if self.args.e_step_pairing == "group" and owners is not None:
                 index = torch.tensor(owners, device=device)
                 output["vpd_e_teacher_input_ids"] = torch.cat([teacher_prompt[index], output["completion_ids"]], 1)
                 output["vpd_e_teacher_attention_mask"] = torch.cat([teacher_mask[index], output["completion_mask"]], 1)
@@ -286,13 +292,20 @@ class VPDTrainer(GRPOTrainer):
             self.current_gradient_accumulation_steps,
         )
 
-    def _group_owners(self, has_context, rewards, group_size, offset) -> list[int]:
+    def _group_owners(self, has_context, rewards, group_size, offset) -> list[int] | None:
+        """`e_step_pairing="group"`'s teacher context per rollout, or None (self pairing, said once) when a group
+        straddles processes: the same on every rank, since every rank's generation batch has the same size."""
         if offset % group_size or len(has_context) % group_size:
-            raise ValueError(
-                "e_step_pairing='group' needs whole groups on each process: make the per-process generation batch "
-                f"(per_device_train_batch_size × steps_per_generation = {len(has_context)}) a multiple of "
-                f"num_generations ({group_size})."
-            )
+            if not self._warned_group_pairing:
+                self._warned_group_pairing = True
+                logger.warning(
+                    "e_step_pairing='group' needs whole groups on each process, but the per-process generation batch "
+                    "(per_device_train_batch_size × steps_per_generation = %d) is not a multiple of num_generations "
+                    "(%d): the E-step pairs each rollout with its own context instead.",
+                    len(has_context),
+                    group_size,
+                )
+            return None
         return group_pairing(has_context, rewards, group_size, self.args.success_reward_threshold)
 
     def _log_context_metrics(self, mode, stats) -> None:
