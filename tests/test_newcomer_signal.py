@@ -79,3 +79,13 @@ def test_trainer_warns_when_rewards_never_reach_the_threshold(tiny_model, tiny_t
         trainer.train()
     (message,) = warnings_of(caplog)
     assert "success_reward_threshold=1" in message and "ranged" in message
+
+
+def test_unscored_rewards_are_reported_not_crashed_on(caplog):
+    """GRPO logs `reward: None` when every reward function returned None (TRL's `test_warning_raised_all_rewards_none`):
+    the callback must keep going and say that no reward was scored."""
+    callback = NoSignalCallback(success_reward_threshold=1.0, patience=2)
+    with caplog.at_level(logging.WARNING):
+        feed(callback, [silent(None, std=None), silent(float("nan"), std=float("nan"))])
+    (message,) = warnings_of(caplog)
+    assert "no reward was scored" in message

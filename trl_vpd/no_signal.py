@@ -9,6 +9,7 @@ GRPO term. `NoSignalCallback` reads the logged metrics and says so once, with th
 from __future__ import annotations
 
 import logging
+import math
 
 from transformers import TrainerCallback
 
@@ -40,19 +41,34 @@ class NoSignalCallback(TrainerCallback):
             self.silent_logs, self.rewards, self.max_std = 0, [], 0.0
             return
         self.silent_logs += 1
-        self.rewards.append(float(logs["reward"]))
-        self.max_std = max(self.max_std, float(logs.get("reward_std") or 0.0))
+        reward, std = _number(logs["reward"]), _number(logs.get("reward_std"))
+        if reward is not None:  # GRPO logs None (or NaN) when no reward function scored anything
+            self.rewards.append(reward)
+        if std is not None:
+            self.max_std = max(self.max_std, std)
         if self.silent_logs >= self.patience:
             self.warned = True
             if state.is_world_process_zero:
                 logger.warning(self.message())
 
     def message(self) -> str:
-        low, high = min(self.rewards), max(self.rewards)
+        spread = (
+            f"the mean reward per step ranged {min(self.rewards):.3g} to {max(self.rewards):.3g}"
+            if self.rewards
+            else "no reward was scored"
+        )
         return (
             f"VPD has had no teacher signal for {self.silent_logs} logged steps: no feedback arrived "
             f"(vpd/feedback_coverage = 0) and no rollout reached success_reward_threshold={self.threshold:g} "
-            f"(vpd/sibling_solution_coverage = 0; the mean reward per step ranged {low:.3g} to {high:.3g}, its "
+            f"(vpd/sibling_solution_coverage = 0; {spread}, its "
             f"standard deviation reached {self.max_std:.3g}). The M-step distils nothing, so this is plain GRPO. "
             "Set success_reward_threshold to what a correct rollout scores, or add feedback_funcs / feedback_column."
         )
+
+
+def _number(value) -> float | None:
+    """A logged value as a float, None when it is missing, None or NaN."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
