@@ -52,9 +52,9 @@ def test_evaluate_teacher_counts_student_and_teacher_successes(monkeypatch):
     assert metrics["vpd/teacher_eval/teacher_repair"] == 1.0  # rows 0-2 failed as student, fixed by the teacher
 
 
-def test_follow_rate_separates_reading_the_feedback_from_the_teacher_prompt(monkeypatch):
+def test_feedback_specificity_separates_reading_the_feedback_from_the_teacher_prompt(monkeypatch):
     """A teacher that answers right only when the prompt carries *this* row's hint repairs every failure with the real
-    feedback and none with another row's: follow rate 1. One that answers right with any hint: follow rate 0."""
+    feedback and none with another row's: specificity 1. One that answers right with any hint: specificity 0."""
     tokenizer = build_tiny_tokenizer()
     rows = [{"prompt": f"Q{i}", "hint": f"hint{i}"} for i in range(3)]
     args = VPDConfig(output_dir="unused", report_to="none", feedback_column="hint", per_device_train_batch_size=3,
@@ -77,7 +77,7 @@ def test_follow_rate_separates_reading_the_feedback_from_the_teacher_prompt(monk
     metrics = teacher_eval.evaluate_teacher(trainer, rows, reward)
     assert metrics["vpd/teacher_eval/teacher_repair"] == 1.0
     assert metrics["vpd/teacher_eval/teacher_repair_misleading"] == 0.0
-    assert metrics["vpd/teacher_eval/follow_rate"] == 1.0
+    assert metrics["vpd/teacher_eval/feedback_specificity"] == 1.0
     monkeypatch.setattr(teacher_eval, "_generate", any_hint)
     metrics = teacher_eval.evaluate_teacher(trainer, rows, reward)
-    assert metrics["vpd/teacher_eval/teacher_repair"] == 1.0 and metrics["vpd/teacher_eval/follow_rate"] == 0.0
+    assert metrics["vpd/teacher_eval/teacher_repair"] == 1.0 and metrics["vpd/teacher_eval/feedback_specificity"] == 0.0

@@ -21,9 +21,9 @@ def evaluate_teacher(trainer, rows: Sequence[dict], reward_func: Callable, max_n
 
     Returns success rates (reward ≥ `success_reward_threshold`): the student's, the teacher's on every prompt that got
     feedback, the teacher's repair rate on the prompts the student failed, the same with misleading feedback (each
-    prompt given another prompt's feedback), and their difference, the *follow rate*: how much of the repair comes from
-    reading this attempt's feedback rather than from the teacher prompt alone. A passive teacher's follow rate stays
-    where the base model puts it; VPD's E-step should raise it.
+    prompt given another prompt's feedback), and their difference, the *feedback specificity*: how much of the repair
+    comes from reading this attempt's feedback rather than from a feedback-shaped prompt. (The learning benchmark's
+    *follow rate* is the repair with the real feedback minus the repair in the teacher template without any.)
     """
     args = trainer.args
     rows = list(rows)
@@ -67,7 +67,7 @@ def evaluate_teacher(trainer, rows: Sequence[dict], reward_func: Callable, max_n
         "vpd/teacher_eval/teacher_success": _rate(teacher_ok, with_context),
         "vpd/teacher_eval/teacher_repair": repair,
         "vpd/teacher_eval/teacher_repair_misleading": repair_misled,
-        "vpd/teacher_eval/follow_rate": repair - repair_misled,
+        "vpd/teacher_eval/feedback_specificity": repair - repair_misled,
         "vpd/teacher_eval/feedback_coverage": len(with_context) / len(rows),
     }
 
