@@ -36,6 +36,8 @@ from __future__ import annotations
 import random
 import re
 
+from .task import text_of, to_dataset  # noqa: F401  (the family interface: the same dataset layout and completion text)
+
 NAME = "lookup"
 KEYS = "bcdfghjkmnpqrstvwxz"  # single letters; vowels left out so that no key and digit form a word-like token
 DIGITS = "123456789"  # no leading zero; second digits also 1-9 for symmetry
@@ -108,12 +110,6 @@ def corrupt(answer: str, rng: random.Random, question: str | None = None) -> str
     return rng.choice([d for d in DIGITS if d != answer[0]]) + rng.choice([d for d in DIGITS if d != answer[1]])
 
 
-def text_of(completion) -> str:
-    if isinstance(completion, str):
-        return completion
-    return "".join(m.get("content", "") for m in completion)
-
-
 def tokenizer_corpus() -> list[str]:
     """Text the benchmark tokenizer's BPE merges are learned from (besides the templates)."""
     problems = make_problems(300, seed=12345)
@@ -132,18 +128,6 @@ def correctness_reward(completions, answer, **kwargs) -> list[float]:
 
 def verifier_feedback(completions, answer, rewards=None, **kwargs) -> list[str | None]:
     return [diagnose(text_of(c), a) for c, a in zip(completions, answer, strict=True)]
-
-
-def to_dataset(problems: list[dict]):
-    from datasets import Dataset
-
-    return Dataset.from_dict(
-        {
-            "prompt": [[{"role": "user", "content": p["question"]}] for p in problems],
-            "answer": [p["answer"] for p in problems],
-            "privileged_context": ["" for _ in problems],
-        }
-    )
 
 
 def decoy(problem: dict, rng: random.Random) -> str:
