@@ -29,13 +29,15 @@ def make_problem(rng: random.Random, min_len: int = 3, max_len: int = 6) -> dict
     return {"question": f"{op}: {' '.join(letters)}", "answer": " ".join(solve(op, letters))}
 
 
-def make_problems(n: int, seed: int, exclude: set[str] | None = None, **kwargs) -> list[dict]:
-    """`n` distinct problems (none of whose question is in `exclude`)."""
+def make_problems(n: int, seed: int, exclude: set[str] | None = None, make=None, **kwargs) -> list[dict]:
+    """`n` distinct problems (none of whose question is in `exclude`), drawn by `make(rng, **kwargs)` (default: this
+    family's `make_problem`)."""
+    make = make or make_problem
     rng = random.Random(seed)
     seen = set(exclude or ())
     out = []
     while len(out) < n:
-        p = make_problem(rng, **kwargs)
+        p = make(rng, **kwargs)
         if p["question"] not in seen:
             seen.add(p["question"])
             out.append(p)

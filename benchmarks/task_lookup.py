@@ -36,6 +36,7 @@ from __future__ import annotations
 import random
 import re
 
+from . import task
 from .task import text_of, to_dataset  # noqa: F401  (the family interface: the same dataset layout and completion text)
 
 NAME = "lookup"
@@ -68,15 +69,7 @@ def make_pretrain_problems(n: int, seed: int, exclude: set[str] | None = None) -
 
 def make_problems(n: int, seed: int, exclude: set[str] | None = None, **kwargs) -> list[dict]:
     """`n` distinct problems (none of whose question is in `exclude`)."""
-    rng = random.Random(seed)
-    seen = set(exclude or ())
-    out = []
-    while len(out) < n:
-        p = make_problem(rng, **kwargs)
-        if p["question"] not in seen:
-            seen.add(p["question"])
-            out.append(p)
-    return out
+    return task.make_problems(n, seed, exclude, make=make_problem, **kwargs)
 
 
 def table_values(question: str) -> list[str]:
