@@ -145,6 +145,25 @@ METHODS = {
     "vpd_i13_e1_b1_group": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                     "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None},
                             False),
+    # Issue 13, second round: a selection pilot (`--size estep`, 60 steps, seeds 0-2, letters) over the knobs that might
+    # let the active teacher's M-step beat GRPO; whatever it selects is then confirmed on fresh seeds (5-9) with its
+    # prediction committed first. Hypotheses written before the pilot: the normalised E-step (`e_step_normalize`) moves
+    # the teacher at least as much as β_E = 1 without its loss-scale dependence; a smaller distillation weight keeps
+    # more of GRPO's signal (passive and VPD both trail GRPO on letters, so w = 0.5 may be too much of a noisy
+    # teacher), w = 1 does worse; a larger λ_E moves the teacher more and helps the student.
+    **{name: ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
+                      "e_step_negatives": False, "e_step_chunk_size": None, **over}, False)
+       for name, over in {
+           "p13_norm_b1": {"e_step_normalize": True},
+           "p13_norm_b01": {"e_step_normalize": True, "e_step_beta": 0.1},
+           "p13_w025": {"distillation_weight": 0.25},
+           "p13_w1": {"distillation_weight": 1.0},
+           "p13_lam3": {"e_step_weight": 3.0},
+           "p13_jsd": {"distillation_alpha": 0.5},
+           "p13_norm_w025": {"e_step_normalize": True, "distillation_weight": 0.25},
+       }.items()},
+    "p13_passive_w025": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
+                                 "distillation_weight": 0.25}, False),
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
