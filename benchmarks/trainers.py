@@ -164,6 +164,19 @@ METHODS = {
        }.items()},
     "p13_passive_w025": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                                  "distillation_weight": 0.25}, False),
+    # The same question under LoRA (r=8, lr 4e-4), the users' setting (QLoRA notebooks), where the shared teacher is the
+    # student's adapter: selection pilot, seeds 0-2. Hypothesis: LoRA narrows what GRPO learns per step, so the dense
+    # M-step target helps more here than under full fine-tuning.
+    **{name: ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_negatives": False, "e_step_chunk_size": None,
+                      **over}, True)
+       for name, over in {
+           "p13l_e5": {"e_step_every": 5, "e_step_beta": 0.1},
+           "p13l_e1_b1": {"e_step_every": 1, "e_step_beta": 1.0},
+           "p13l_e1_norm": {"e_step_every": 1, "e_step_beta": 1.0, "e_step_normalize": True},
+           "p13l_e1_norm_w025": {"e_step_every": 1, "e_step_beta": 1.0, "e_step_normalize": True,
+                                 "distillation_weight": 0.25},
+       }.items()},
+    "p13l_passive": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False}, True),
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
