@@ -16,7 +16,9 @@ clearly better than without it, but far from perfect.
 `--family lookup` (`benchmarks/task_lookup.py`) swaps in the second task family: read one key's value out of a small
 table; wrong answers are other values (no digit in common with the answer), the feedback names the answer's first
 digit, and its pretraining shows *no* feedback in the teacher template, so the teacher must learn to read it. Its
-results go to `results/learning_<size>_lookup.*`.
+results go to `results/learning_<size>_lookup.*`. `--family reveal` (`benchmarks/task_reveal.py`): the letters problems
+with a verifier that reveals the answer, pretrained without any teacher-template example (the teacher must learn to
+read it).
 
 Methods, all with the same prompts per step, generations per prompt, steps and learning rate:
 GRPO (TRL), passive self-distillation (VPDTrainer, frozen teacher, no E-step), VPD with a shared teacher, VPD with a
@@ -318,7 +320,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", default="small", choices=list(SIZES))
     ap.add_argument("--family", default="letters", choices=list(task.FAMILIES),
-                    help="task family: letters (task.py, the default) or lookup (task_lookup.py)")
+                    help="task family: letters (task.py, the default), lookup (task_lookup.py) or reveal "
+                         "(task_reveal.py)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--methods", default=None)
     ap.add_argument("--seeds", default=None, help="comma-separated, overrides the size's seeds")

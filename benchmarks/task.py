@@ -113,7 +113,7 @@ def to_dataset(problems: list[dict]):
     )
 
 
-# ---- the family interface (`benchmarks/learning.py --family`); `task_lookup.py` is the other family
+# ---- the family interface (`benchmarks/learning.py --family`); `task_lookup.py` and `task_reveal.py` are the others
 
 NAME = "letters"
 PRETRAIN: dict = {}  # this family's pretraining is the sizes' own (`benchmarks/learning.py`), unchanged
@@ -132,7 +132,7 @@ def tokenizer_corpus() -> list[str]:
     return corpus
 
 
-FAMILIES = ("letters", "lookup")
+FAMILIES = ("letters", "lookup", "reveal")
 
 
 def family(name: str = "letters"):

@@ -91,12 +91,13 @@ def sft_examples(cfg: PretrainConfig, problems: list[dict]) -> list[tuple[list[d
     """(prompt messages, target) pairs: plain problems, plus problems in the teacher template with feedback on a
     corrupted attempt or with a correct solution shown, whose target is the correct answer."""
     fam = task.family(cfg.family)
+    diagnose = getattr(fam, "pretrain_diagnose", fam.diagnose)  # a family may pretrain on another feedback than its own
     rng = random.Random(cfg.seed + 1)
     out = []
     for p in problems:
         u = rng.random()
         if u < cfg.feedback_fraction:
-            fb = fam.diagnose(fam.decoy(p, rng), p["answer"])
+            fb = diagnose(fam.decoy(p, rng), p["answer"])
             out.append((teacher_prompt(p["question"], feedback=fb), p["answer"]))
         elif u < cfg.feedback_fraction + cfg.solution_fraction:
             out.append((teacher_prompt(p["question"], solution=p["answer"]), p["answer"]))

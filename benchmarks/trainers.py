@@ -177,6 +177,17 @@ METHODS = {
                                  "distillation_weight": 0.25},
        }.items()},
     "p13l_passive": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False}, True),
+    # Issue 13, the `reveal` family (benchmarks/task_reveal.py: the letters problems, a verifier that reveals the answer
+    # in a sentence the pretrained teacher never saw; pretrained teacher fix 0.04 with it, 0.06 without). Predictions,
+    # written and committed before the runs (`--size estep --family reveal`, 60 steps, seeds 0-4, methods grpo,
+    # passive_i13, vpd_i13_e5, vpd_i13_e1_b1, vpd_i13_e1_b1_group, p13_norm_b1):
+    #   R1. passive_i13 ends below grpo on ≥ 4/5 seeds (its teacher fixes ~5 % of the failures: a noisy target).
+    #   R2. vpd_i13_e5 (the defaults): the teacher's follow rate stays below 0.1 at step 60.
+    #   R3. vpd_i13_e1_b1_group: the teacher learns to read the revealed answer (follow rate > 0.2 at step 60) and its
+    #       student beats passive on ≥ 4/5 seeds.
+    #   R4. vpd_i13_e1_b1 (self pairing, successes only: its E-step never scores a feedback sentence): follow rate
+    #       below 0.1.
+    #   R5. vpd_i13_e1_b1_group beats grpo on ≥ 3/5 seeds (least certain).
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
