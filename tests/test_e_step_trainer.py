@@ -166,20 +166,26 @@ def test_m_step_reuses_the_e_step_teacher_forward(tmp_path, teacher_mode, distil
 
 @pytest.mark.parametrize("distillation_mode", ["sampled", "topk"])
 def test_m_step_reuses_the_chunked_e_step_teacher_forward(tmp_path, distillation_mode):
-    """With a chunked E-step the M-step's targets come from its forward without gradient: per micro-batch one teacher
-    pass without gradient (with hidden states for top-k) and the chunks with gradient, nothing else."""
-    trainer = _trainer(tmp_path, varying_reward, max_steps=2, distillation_mode=distillation_mode, e_step_chunk_size=3)
-    calls = []
-    original = trainer._teacher_forward
+    """With a chunked E-step the M-step's targets come from the E-step's own teacher passes. The default (separable)
+    sigmoid E-loss streams: per micro-batch only the chunks' passes with gradient (with hidden states for top-k),
+    nothing else. KTO (whose z_ref couples the rollouts) first runs one pass without gradient over the micro-batch."""
+    for loss, per_step in (
+        ("sigmoid", [(True, distillation_mode == "topk", 3), (True, distillation_mode == "topk", 3),
+                     (True, distillation_mode == "topk", 2)]),
+        ("kto", [(False, distillation_mode == "topk", 8), (True, False, 3), (True, False, 3), (True, False, 2)]),
+    ):
+        trainer = _trainer(tmp_path, varying_reward, max_steps=2, distillation_mode=distillation_mode,
+                           e_step_chunk_size=3, e_step_loss=loss)
+        calls = []
+        original = trainer._teacher_forward
 
-    def spy(model, inputs, grad, key="teacher", with_hidden=False):
-        calls.append((grad, with_hidden, inputs[f"{key}_input_ids"].size(0)))
-        return original(model, inputs, grad, key, with_hidden)
+        def spy(model, inputs, grad, key="teacher", with_hidden=False):
+            calls.append((grad, with_hidden, inputs[f"{key}_input_ids"].size(0)))
+            return original(model, inputs, grad, key, with_hidden)
 
-    trainer._teacher_forward = spy
-    trainer.train()
-    per_step = [(False, distillation_mode == "topk", 8), (True, False, 3), (True, False, 3), (True, False, 2)]
-    assert calls == per_step * 2, calls
+        trainer._teacher_forward = spy
+        trainer.train()
+        assert calls == per_step * 2, (loss, calls)
 
 
 def _record_teacher_passes(trainer) -> list[tuple[bool, int]]:
@@ -224,14 +230,18 @@ def test_chunked_e_step_gives_the_same_teacher_gradient(tmp_path, e_step_loss):
         trainer._e_backward(trainer.model, batch)
         grads.append([p.grad.clone() for p in params])
         kls.append(trainer.trust_region._kls[-1])
+        # the separable sigmoid loss streams its chunks; KTO and AWR first run one forward without gradient on all
+        # rollouts, then the chunks with gradient
+        first = [] if e_step_loss == "sigmoid" else [(False, 8)]
         if chunk == 0:
             assert seen == [(True, 8)]
-        elif chunk == 3:  # one forward without gradient on all rollouts, then chunks of 3, 3, 2 with gradient
-            assert seen == [(False, 8), (True, 3), (True, 3), (True, 2)], seen
+        elif chunk == 3:
+            assert seen == first + [(True, 3), (True, 3), (True, 2)], seen
         else:  # auto: no pass with gradient holds more teacher tokens than the student micro-batch
-            assert seen[0] == (False, 8) and all(grad and rows <= auto for grad, rows in seen[1:]), seen
-            assert sum(rows for _, rows in seen[1:]) == 8
-            assert max(rows for _, rows in seen[1:]) * teacher_width <= student_tokens
+            chunks = seen[len(first):]
+            assert seen[: len(first)] == first and all(grad and rows <= auto for grad, rows in chunks), seen
+            assert sum(rows for _, rows in chunks) == 8
+            assert max(rows for _, rows in chunks) * teacher_width <= student_tokens
     assert any(g.abs().max() > 0 for g in grads[0])
     for chunked in grads[1:]:
         for one_pass, part in zip(grads[0], chunked, strict=True):
@@ -243,8 +253,8 @@ def test_chunked_e_step_gives_the_same_teacher_gradient(tmp_path, e_step_loss):
 def test_chunked_shared_e_step_gives_the_same_gradient(tmp_path, distillation_mode):
     """A shared teacher's chunked E-step (fixed or auto) leaves the same gradient in the shared weights as the E-loss
     joined to the student's backward in one pass (E-loss, M-step and GRPO together; gradient accumulation 2, so the
-    1/GA scaling of both paths is compared), with no teacher pass with gradient over more than a chunk, and the M-step
-    reusing the forward without gradient."""
+    1/GA scaling of both paths is compared), with no teacher pass over more than a chunk, and the M-step reusing the
+    chunks' passes."""
     from helpers import prepared_batch
 
     tokenizer = build_tiny_tokenizer()
@@ -269,12 +279,13 @@ def test_chunked_shared_e_step_gives_the_same_gradient(tmp_path, distillation_mo
         trainer.accelerator.backward(loss)
         grads.append({n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None})
         kls.append(trainer.trust_region._kls[-1])
+        # the M-step reuses the E-step's passes; the (separable, default) sigmoid E-loss streams its chunks
         if chunk == 0:
-            assert seen == [(True, 8)], seen  # the M-step reuses the E-step's forward
+            assert seen == [(True, 8)], seen
         elif chunk == 3:
-            assert seen == [(False, 8), (True, 3), (True, 3), (True, 2)], seen
+            assert seen == [(True, 3), (True, 3), (True, 2)], seen
         else:
-            assert seen[0] == (False, 8) and all(g and rows <= auto for g, rows in seen[1:]), seen
+            assert all(g and rows <= auto for g, rows in seen) and sum(rows for _, rows in seen) == 8, seen
     assert set(grads[1]) == set(grads[0]) == set(grads[2])
     assert any(g.abs().max() > 0 for g in grads[0].values())
     for chunked in grads[1:]:

@@ -20,7 +20,7 @@ from .e_step_monitor import EStepMonitor
 from .e_step_plan import EStepPlan, chunk_rows, e_step_rows, is_e_step, served_steps
 from .feedback import call_feedback_funcs
 from .hidden_states import capture_final_hidden, completion_hidden, output_head
-from .losses import e_step_loss, head_divergence, masked_mean, per_token_distillation
+from .losses import e_step_loss, head_divergence, masked_mean, per_token_distillation, selected_labels
 from .teacher import build_teacher, disabled_adapters, load_full_teacher, save_full_teacher
 from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing
 from .no_signal import NoSignalCallback
@@ -632,7 +632,11 @@ class VPDTrainer(GRPOTrainer):
         gradient w.r.t. the teacher's token log-probs pushed through the teacher `chunk` rollouts at a time. The same
         gradient as one pass (the loss may couple rollouts: it is computed once, on all of them; dropout is off in
         teacher forwards), with the activation memory of `chunk` teacher contexts, for one extra forward (and, for a
-        shared teacher, a student forward without gradient for its reference)."""
+        shared teacher, a student forward without gradient for its reference). A separable E-loss skips the extra
+        forward (`_streamed_e_backward`)."""
+        if self.args.e_step_loss == "sigmoid" and self.trust_region.controller.skip_factor is None:
+            self._streamed_e_backward(model, inputs, chunk, weight)
+            return
         e_loss, leaf = self._e_step(model, inputs, grad=False)
         if e_loss is None:
             return
@@ -648,6 +652,68 @@ class VPDTrainer(GRPOTrainer):
                 # Σ g·log q has the gradient g·∂log q/∂θ: the E-loss's, restricted to these rollouts
                 self.accelerator.backward((logps * grad[start:end]).sum())
         self._teacher_had_grad = True
+
+    def _streamed_e_backward(self, model, inputs, chunk: int, weight: float):
+        """The chunked E-step of a separable E-loss (`sigmoid`: per-rollout terms over the micro-batch's count of trained
+        rollouts, known before any forward, with β_E and δ fixed for the step): each chunk's share of the loss is
+        backpropagated as soon as its teacher forward has run. `_chunked_e_backward`'s gradient without its
+        whole-batch teacher forward; statistics are summed over the chunks and recorded once (one collective), and the
+        chunks' detached log-probs and hidden states serve the M-step as the one-pass E-step's do."""
+        args = self.args
+        controller = self.trust_region.controller
+        mask = _trained_tokens(inputs)
+        key = self._e_key(inputs)
+        rows = e_step_rows(inputs["vpd_e_has_context" if key == "vpd_e_teacher" else "vpd_has_context"], mask)
+        advantages = inputs["advantages"]
+        advantages = advantages if advantages.dim() == 1 else advantages.mean(1)
+        threshold = args.success_reward_threshold if args.e_step_labels == "threshold" else None
+        _, trained = selected_labels(advantages, rows, inputs["vpd_rewards"], threshold, args.e_step_negatives)
+        total = float((trained != 0).sum())
+        reference = self._reference_logps(inputs)
+        if reference is None:
+            reference = self._completion_logps(model, inputs)
+        with_hidden = key == "teacher" and args.distillation_mode != "sampled"
+        sums, loss_sum, logps, hidden, head = {}, 0.0, [], [], None
+        for start in range(0, inputs["completion_ids"].size(0), chunk):
+            end = start + chunk
+            names = ("completion_ids", f"{key}_input_ids", f"{key}_attention_mask")
+            part = {name: inputs[name][start:end] for name in names}
+            # every process runs every chunk's forward with gradient, whatever its own labels: a DDP forward with
+            # gradient may take a collective (its first one rebuilds the gradient buckets across ranks)
+            with self.teacher.activate(model):
+                part_logps, part_hidden, head = self._teacher_forward(
+                    model, part, grad=True, key=key, with_hidden=with_hidden
+                )
+                loss, stats = e_step_loss(
+                    args.e_step_loss,
+                    teacher_token_logps=part_logps,
+                    ref_token_logps=reference[start:end],
+                    mask=mask[start:end],
+                    advantages=advantages[start:end],
+                    beta=controller.beta,
+                    delta=controller.delta,
+                    rewards=inputs["vpd_rewards"][start:end],
+                    success_threshold=threshold,
+                    use_weights=args.e_step_use_weights,
+                    length_normalize=args.e_step_length_normalize,
+                    negatives=args.e_step_negatives,
+                    rows=rows[start:end],
+                    normalize=args.e_step_normalize,
+                )
+                if stats["num_labelled"] > 0:
+                    share = loss * (stats["num_labelled"] / total)
+                    self._check_finite(share, "E-step loss", "train")
+                    self.accelerator.backward(weight * share)
+                    loss_sum += float(share.detach())
+                    self._teacher_had_grad = True
+            for name, value in stats.items():
+                sums[name] = sums.get(name, 0.0) + value
+            logps.append(part_logps.detach())
+            hidden.append(part_hidden.detach() if part_hidden is not None else None)
+        self._record_e_step(torch.tensor(loss_sum), sums)
+        if key == "teacher":
+            hidden = torch.cat(hidden) if with_hidden else None
+            self._vpd_teacher_forward = (inputs["teacher_input_ids"], torch.cat(logps), hidden, head)
 
     def _sequential_e_step(self, batch):
         """`em_schedule="sequential"`: one teacher update on the whole generation batch before any M-step uses it

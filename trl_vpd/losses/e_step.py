@@ -67,6 +67,24 @@ def outcome_labels(
     return torch.where((advantages.abs() > eps) & ~torch.isnan(advantages), labels, 0.0)
 
 
+def selected_labels(
+    advantages: torch.Tensor,
+    rows: torch.Tensor | None = None,
+    rewards: torch.Tensor | None = None,
+    success_threshold: float | None = None,
+    negatives: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(labels, trained): the outcome labels of the rollouts in `rows` (0 elsewhere), and those that train the teacher
+    (without `negatives`, the successes only; the statistics still describe every labelled rollout). Known before any
+    teacher forward, so a chunked E-step can weigh each chunk by the micro-batch's count of trained rollouts."""
+    if rows is not None:
+        advantages = advantages * rows.to(advantages.dtype)
+    labels = outcome_labels(advantages, rewards=rewards, success_threshold=success_threshold)
+    if rows is not None:
+        labels = labels * rows.float()
+    return labels, labels if negatives else labels.clamp(min=0.0)
+
+
 def _labelled_mean(per_sample: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
     """Σ_{z≠0} w_i·ℓ_i / #{z≠0}; a graph-attached 0 when nothing is labelled."""
     labelled = labels != 0
@@ -197,11 +215,7 @@ def e_step_loss(
         advantages = advantages * rows.to(advantages.dtype)
     length_normalize = length_normalize or (normalize and name != "awr")
     h = implicit_reward(teacher_token_logps, ref_token_logps, mask, length_normalize)
-    labels = outcome_labels(advantages, rewards=rewards, success_threshold=success_threshold)
-    if rows is not None:
-        labels = labels * rows.float()
-    # without negatives only successes train the teacher; the statistics still describe every rollout
-    trained = labels if negatives else labels.clamp(min=0.0)
+    labels, trained = selected_labels(advantages, rows, rewards, success_threshold, negatives)
     weights = advantages.detach().float().abs() if use_weights else None
     h_detached = h.detach()
     kl_terms = _token_kl_terms(teacher_token_logps.detach(), ref_token_logps)

@@ -1,0 +1,85 @@
+"""Paired comparisons of learning-benchmark runs: final student success of each method minus a reference's on the same
+seed (mean ± standard error over seeds, and on how many seeds the method is ahead), the seconds per run, and the steps
+each method needs to reach the reference's mean final success.
+
+    python -m benchmarks.paired benchmarks/results/learning_issue13_reveal.json --against grpo,passive_i13
+
+Several JSON files of the same family (e.g. seeds 0-2 and 3-4 of one command) are concatenated per method, in order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+from pathlib import Path
+
+
+def load(paths: list[str]) -> dict[str, list[dict]]:
+    """method -> runs (one per seed, in the order the files list them)."""
+    merged: dict[str, list[dict]] = {}
+    for path in paths:
+        for method, runs in json.loads(Path(path).read_text())["results"].items():
+            merged.setdefault(method, []).extend(runs)
+    return merged
+
+
+def final(run: dict, key: str = "student") -> float:
+    return run["curve"][-1][key]
+
+
+def paired(runs: list[dict], reference: list[dict], key: str = "student") -> tuple[float, float, int, int]:
+    """(mean difference, standard error, seeds ahead, seeds) of `runs` minus `reference`, seed by seed."""
+    diffs = [final(a, key) - final(b, key) for a, b in zip(runs, reference, strict=True)]
+    se = statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else math.nan
+    return statistics.mean(diffs), se, sum(d > 0 for d in diffs), len(diffs)
+
+
+def steps_to(run: dict, target: float) -> int | None:
+    """The first evaluated step at which the student's success reaches `target` (None if never)."""
+    return next((point["step"] for point in run["curve"] if point["student"] >= target), None)
+
+
+def table(results: dict[str, list[dict]], against: list[str]) -> str:
+    header = ["method", "final", "follow rate (final)"] + [f"vs {ref}" for ref in against] + ["s / run"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for method, runs in results.items():
+        row = [method, f"{statistics.mean(final(r) for r in runs):.3f}",
+               f"{statistics.mean(final(r, 'follow') for r in runs):+.3f}"]
+        for ref in against:
+            if ref == method or ref not in results:
+                row.append("")
+                continue
+            mean, se, ahead, n = paired(runs, results[ref])
+            row.append(f"{mean:+.3f} ± {se:.3f} ({ahead}/{n})")
+        row.append(f"{statistics.mean(r['seconds'] for r in runs):.1f}")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def steps_table(results: dict[str, list[dict]], reference: str) -> str:
+    target = statistics.mean(final(r) for r in results[reference])
+    ref_steps = results[reference][0]["curve"][-1]["step"]
+    lines = [f"Steps to {reference}'s mean final success ({target:.3f}; {reference} ran {ref_steps} steps):", ""]
+    for method, runs in results.items():
+        reached = [s for s in (steps_to(r, target) for r in runs) if s is not None]
+        where = f"median {statistics.median(reached):.0f}" if reached else "—"
+        lines.append(f"- {method}: {len(reached)}/{len(runs)} seeds, {where}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("json", nargs="+")
+    ap.add_argument("--against", default="grpo", help="comma-separated reference methods")
+    args = ap.parse_args(argv)
+    results = load(args.json)
+    against = args.against.split(",")
+    print(table(results, against))
+    print()
+    print(steps_table(results, against[0]))
+
+
+if __name__ == "__main__":
+    main()
