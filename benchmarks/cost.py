@@ -56,12 +56,14 @@ PRESETS = {
     "gpu": dict(hidden=1024, layers=20, inter=2816, heads=16, kv=4, vocab=32768, gens=8, prompts=4, completion=128, steps=2, warmup=1, repeats=2),
 }
 
-def _vpd(teacher: str, mode: str, e_step: bool, peft: str | None = None, chunk: int | None = 0):
+def _vpd(teacher: str, mode: str, e_step: bool, peft: str | None = None, chunk: int | None = 0, pairing="self"):
     """A VPD configuration: teacher mode, M-step mode, E-step every step or off. `chunk` is `e_step_chunk_size`;
     configurations that do not name one run the E-step in one pass, as every row recorded before the chunked E-step
-    became the default (adapter teacher first, then the shared one) did."""
+    became the default (adapter teacher first, then the shared one) did. `pairing` is pinned ("self", every row
+    recorded before group pairing became the default) so that those rows stay reproducible."""
     every = {"e_step_every": 1} if e_step else {}
-    extra = {"teacher_mode": teacher, "e_step": e_step, **every, "distillation_mode": mode, "e_step_chunk_size": chunk}
+    extra = {"teacher_mode": teacher, "e_step": e_step, **every, "distillation_mode": mode, "e_step_chunk_size": chunk,
+             "e_step_pairing": pairing}
     return ("vpd", extra, peft)
 
 
@@ -92,6 +94,8 @@ CONFIGS = {
     "vpd_shared_topk_E1_auto": _vpd("shared", "topk", True, chunk=None),
     "vpd_shared_full_E1_auto": _vpd("shared", "full", True, chunk=None),
     "vpd_shared_sampled_E1_auto": _vpd("shared", "sampled", True, chunk=None),
+    # issue 13's defaults: group pairing (its E-step scores the group's contexts, which the M-step cannot reuse)
+    "vpd_shared_topk_E1_group_auto": _vpd("shared", "topk", True, chunk=None, pairing="group"),
     # the same without E-step (the teacher adapter is still there): with the E1 rows, the cost of the default schedule
     "vpd_adapter_topk_Eoff": _vpd("adapter", "topk", False, "lora"),
     "vpd_adapter_qlora_topk_Eoff": _vpd("adapter", "topk", False, "qlora"),

@@ -85,7 +85,7 @@ def test_adaptive_beta_rises_when_teacher_drifts(tmp_path):
     trainer = _trainer(tmp_path, varying_reward, max_steps=4, trust_region_target_kl=1e-9)
     trainer.train()
     betas = _logged(trainer, "vpd/beta_e")
-    assert betas[0] == pytest.approx(0.1)
+    assert betas[0] == pytest.approx(trainer.args.e_step_beta)
     assert betas[-1] > betas[0], betas  # KL far above a near-zero target tightens the region
 
 
@@ -139,9 +139,10 @@ def test_frozen_reference_with_peft_uses_disabled_adapters(tmp_path):
 @pytest.mark.parametrize("distillation_mode", ["sampled", "topk"])
 def test_m_step_reuses_the_e_step_teacher_forward(tmp_path, teacher_mode, distillation_mode):
     """On an E-step the teacher is run once per micro-batch, and the M-step's targets (log-probs, and for top-k the
-    final hidden states) equal a fresh no-grad teacher forward: the E-step's forward is reused, not approximated."""
+    final hidden states) equal a fresh no-grad teacher forward: the E-step's forward is reused, not approximated.
+    (Self pairing: group pairing's E-step scores other contexts than the M-step's, which then run on their own.)"""
     trainer = _trainer(tmp_path, varying_reward, max_steps=2, teacher_mode=teacher_mode, distillation_mode=distillation_mode,
-                       e_step_chunk_size=0)  # one teacher pass; the chunked E-step: next test
+                       e_step_chunk_size=0, e_step_pairing="self")  # one teacher pass; the chunked E-step: next test
     calls, checks = [], []
     original = trainer._teacher_forward
 
@@ -175,7 +176,7 @@ def test_m_step_reuses_the_chunked_e_step_teacher_forward(tmp_path, distillation
         ("kto", [(False, distillation_mode == "topk", 8), (True, False, 3), (True, False, 3), (True, False, 2)]),
     ):
         trainer = _trainer(tmp_path, varying_reward, max_steps=2, distillation_mode=distillation_mode,
-                           e_step_chunk_size=3, e_step_loss=loss)
+                           e_step_chunk_size=3, e_step_loss=loss, e_step_pairing="self")
         calls = []
         original = trainer._teacher_forward
 
@@ -263,7 +264,7 @@ def test_chunked_shared_e_step_gives_the_same_gradient(tmp_path, distillation_mo
         train_dataset=Dataset.from_dict({"prompt": [f"Say {i}" for i in range(16)]}), feedback_funcs=critique,
         args=VPDConfig(output_dir=str(tmp_path), per_device_train_batch_size=8, num_generations=8,
                        max_completion_length=6, report_to="none", teacher_mode="shared", e_step_every=1,
-                       distillation_mode=distillation_mode, distillation_topk=16, seed=1),
+                       e_step_pairing="self", distillation_mode=distillation_mode, distillation_topk=16, seed=1),
     )  # fmt: skip
     batch = prepared_batch(trainer)
     trainer.current_gradient_accumulation_steps = 2

@@ -208,7 +208,7 @@ def test_teacher_mode_trains(tmp_path, tiny_tokenizer, monkeypatch, mode, peft, 
     if trainer.args.e_step:
         for key in E_METRICS:
             assert len(logged(trainer, key)) == 2, key
-        assert logged(trainer, "vpd/beta_e") == [0.1, 0.1]  # fixed β_E without a target KL
+        assert logged(trainer, "vpd/beta_e") == [trainer.args.e_step_beta] * 2  # fixed β_E without a target KL
     else:
         assert not history_keys & set(E_METRICS)
 

@@ -3,7 +3,10 @@ gives the same thing. Two symptoms, read from the E-step's own statistics over a
 
 - inert: the teacher barely moves from the student (KL_E below a floor) while the BCO loss sits at log 2, its value
   when the teacher cannot tell successes from failures;
-- starved: most E-steps had no labelled rollout with teacher context (the loss had nothing to learn from).
+- starved: most E-steps had no labelled rollout with teacher context (the loss had nothing to learn from);
+- misranking: the teacher, relative to the student, prefers the failed rollouts to the successful ones (its mean
+  implicit reward h₊ − h₋ < 0): it does worse with the feedback than the student without it, and distilling it pulls
+  the student down (benchmarks/results/learning_issue13_reveal.md).
 """
 
 from __future__ import annotations
@@ -21,19 +24,34 @@ STARVED_RATE = 0.5  # share of E-steps without a labelled rollout that counts as
 
 
 class EStepMonitor:
-    """Collects (E-loss, KL_E, no signal) per E-step micro-batch; `observe` returns the warning it logs (once per
-    symptom), so callers and tests can read it."""
+    """Collects (E-loss, KL_E, no signal, h₊ − h₋) per E-step micro-batch; `observe` returns the warning it logs (once
+    per symptom), so callers and tests can read it."""
 
     def __init__(self, loss_name: str, config_hint: str, window: int = WINDOW):
         self.loss_name = loss_name
         self.config_hint = config_hint
         self.records: deque[tuple[float, float | None, bool]] = deque(maxlen=window)
+        self.discrimination: deque[float] = deque(maxlen=window)
         self.warned: set[str] = set()
 
-    def observe(self, e_loss: float, kl: float | None, no_signal: bool) -> str | None:
+    def observe(self, e_loss: float, kl: float | None, no_signal: bool, discrimination: float = math.nan) -> str | None:
+        """`discrimination`: h₊ − h₋ of this E-step (NaN unless it had both successes and failures)."""
         self.records.append((e_loss, kl, no_signal))
+        self.discrimination.append(discrimination)
         if len(self.records) < self.records.maxlen:
             return None
+        ranked = [d for d in self.discrimination if math.isfinite(d)]
+        if len(ranked) >= len(self.records) // 2 and "misranking" not in self.warned:
+            mean = sum(ranked) / len(ranked)
+            if mean < 0:
+                return self._warn(
+                    "misranking",
+                    f"The teacher prefers the failed rollouts to the successful ones, relative to the student: its "
+                    f"implicit reward h₊ − h₋ averaged {mean:.3g} over the last {len(ranked)} E-steps "
+                    "(vpd/teacher_reward_pos − vpd/teacher_reward_neg). With the feedback it does worse than the "
+                    "student without it, and distilling it pulls the student down. Check that the teacher template "
+                    "and feedback read well to the model, lower distillation_weight, or compare with GRPO.",
+                )
         starved = sum(r[2] for r in self.records) / len(self.records)
         if starved > STARVED_RATE and "starved" not in self.warned:
             return self._warn(

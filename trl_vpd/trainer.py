@@ -557,7 +557,7 @@ class VPDTrainer(GRPOTrainer):
         skip = kl is not None and controller.skip_factor is not None and controller.should_skip(kl)
         no_signal = labelled == 0
         self.trust_region.record(kl, h_pos * controller.beta, h_neg * controller.beta, skipped=skip)
-        self.e_step_monitor.observe(loss_sum / self.accelerator.num_processes, kl, no_signal)
+        self.e_step_monitor.observe(loss_sum / self.accelerator.num_processes, kl, no_signal, h_pos - h_neg)
         metrics = self._metrics["train"]
         metrics["vpd/e_loss"].append(loss_sum / self.accelerator.num_processes)
         if kl is not None:
