@@ -203,6 +203,13 @@ METHODS = {
     # passive_i13 on ≥ 3/5 seeds; its teacher repair rate stays above passive's on ≥ 4/5.
     "vpd_i13_new": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                             "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None}, False),
+    # Follow-up selection (seeds 0-4, letters and reveal), written before its run: the 3-seed letters pilot put every
+    # distillation weight-0.25 variant at or above GRPO (+0.003 to +0.016) and w = 1 lowest. Prediction: the new
+    # defaults with w = 0.25 beat them with w = 0.5 on ≥ 3/5 seeds on letters and ≥ 4/5 on reveal (less of a teacher
+    # that starts worse than the student); if so, a confirmation on seeds 10-14 decides the default.
+    "vpd_i13_new_w025": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
+                                 "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
+                                 "distillation_weight": 0.25}, False),
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
