@@ -210,14 +210,10 @@ METHODS = {
     "vpd_i13_new_w025": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                  "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
                                  "distillation_weight": 0.25}, False),
-    # The distillation gate (`distillation_gate=True`, trl_vpd/distillation_gate.py) on the new defaults, a selection
-    # run on seeds 0-4 of letters and reveal, written before its run: on reveal the teacher misranks from the start, the
-    # gate closes within ~10 steps and the student trains as GRPO: it beats vpd_i13_new on ≥ 4/5 seeds and ends within
-    # 0.03 of grpo; on letters (the teacher ranks correctly on most E-steps after the first ~10) it is within ±0.02 of
-    # vpd_i13_new on average.
-    "vpd_i13_new_gate": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
-                                 "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
-                                 "distillation_gate": True}, False),
+    # The distillation gate (`distillation_gate=True`: the distillation weight scaled by max(0, 2p − 1), p the share of
+    # recent E-steps on which the teacher ranked successes above failures) was tried on seeds 0-4 of letters and reveal
+    # (select13_gate_*.md) with the prediction "beats vpd_i13_new on ≥ 4/5 on reveal, within ±0.02 on letters":
+    # refuted (reveal +0.006 ± 0.012, 1/5; letters −0.006 ± 0.007), and the option removed (commit history has it).
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);

@@ -135,15 +135,6 @@ class VPDConfig(GRPOConfig):
             "replace."
         },
     )
-    distillation_gate: bool = field(
-        default=False,
-        metadata={
-            "help": "Scale `distillation_weight` by max(0, 2p − 1), p the share of the last 20 E-steps on which the "
-            "teacher's implicit reward ranked successes above failures (h₊ > h₋): a teacher that ranks outcomes no "
-            "better than chance is not distilled, and the student trains as GRPO until it does (open until 5 such "
-            "E-steps; needs the E-step). A sign per E-step, so it reads the same at any model size or β_E."
-        },
-    )
     distillation_alpha: float = field(
         default=1.0,
         metadata={

@@ -15,7 +15,6 @@ from trl import GRPOTrainer
 from trl.trainer.utils import get_config_model_id, pad
 
 from .config import VPDConfig
-from .distillation_gate import DistillationGate
 from .dropout import dropout_disabled
 from .e_step_monitor import EStepMonitor
 from .e_step_plan import EStepPlan, chunk_rows, e_step_rows, is_e_step, served_steps
@@ -164,7 +163,6 @@ class VPDTrainer(GRPOTrainer):
         self.add_callback(self.trust_region)
         self.add_callback(NoSignalCallback(args.success_reward_threshold))
         self.e_step_monitor = EStepMonitor(args.e_step_loss, _strengthen_hint(args, self.teacher))
-        self.distillation_gate = DistillationGate()
         self.teacher_optimizer = None
         self._vpd_capture = None
         self._vpd_pending = None
@@ -420,9 +418,6 @@ class VPDTrainer(GRPOTrainer):
         args = self.args
         has_context = inputs["vpd_has_context"]
         weight = args.distillation_weight
-        if args.distillation_gate:  # from the E-steps before this micro-batch's: the same on every process
-            weight = weight * self.distillation_gate.value
-            self._metrics[mode]["vpd/distillation_gate"].append(self.distillation_gate.value)
         # (1 − w)·L_GRPO on rollouts with context, through the advantages: it scales the policy term of every
         # loss_type; GRPO's β·KL to its reference, entropy bonus and aux loss stay at full strength (regularisers the
         # user set, which distillation does not replace).
@@ -563,7 +558,6 @@ class VPDTrainer(GRPOTrainer):
         no_signal = labelled == 0
         self.trust_region.record(kl, h_pos * controller.beta, h_neg * controller.beta, skipped=skip)
         self.e_step_monitor.observe(loss_sum / self.accelerator.num_processes, kl, no_signal, h_pos - h_neg)
-        self.distillation_gate.record(h_pos - h_neg)
         metrics = self._metrics["train"]
         metrics["vpd/e_loss"].append(loss_sum / self.accelerator.num_processes)
         if kl is not None:
