@@ -320,8 +320,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", default="small", choices=list(SIZES))
     ap.add_argument("--family", default="letters", choices=list(task.FAMILIES),
-                    help="task family: letters (task.py, the default), lookup (task_lookup.py) or reveal "
-                         "(task_reveal.py)")
+                    help="task family: letters (task.py, the default), lookup (task_lookup.py), reveal or reveal_read "
+                         "(task_reveal.py, task_reveal_read.py)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--methods", default=None)
     ap.add_argument("--seeds", default=None, help="comma-separated, overrides the size's seeds")

@@ -214,6 +214,15 @@ METHODS = {
     # recent E-steps on which the teacher ranked successes above failures) was tried on seeds 0-4 of letters and reveal
     # (select13_gate_*.md) with the prediction "beats vpd_i13_new on ≥ 4/5 on reveal, within ±0.02 on letters":
     # refuted (reveal +0.006 ± 0.012, 1/5; letters −0.006 ± 0.007), and the option removed (commit history has it).
+    # A control family, `reveal_read` (task_reveal_read.py: reveal's verifier, pretrained with its sentence, so the
+    # pretrained teacher copies the revealed answer: repair 1.00, student 0.37). Predictions, written before the run
+    # (`--size estep --family reveal_read --eval-every 10 --seeds 0,1,2,3,4 --methods
+    # grpo,passive_i13,vpd_i13_e5,vpd_i13_new`):
+    #   Q1. passive_i13 beats grpo on ≥ 4/5 seeds (exact targets on every failure).
+    #   Q2. vpd_i13_new beats grpo on ≥ 4/5 seeds.
+    #   Q3. vpd_i13_new is within ±0.03 of passive_i13 on average (a frozen teacher that already copies leaves the
+    #       E-step little to add).
+    #   Q4. vpd_i13_new reaches grpo's mean final success within 60 % of grpo's steps (≤ 36) on ≥ 3/5 seeds.
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
