@@ -87,7 +87,7 @@ def addition_feedback(completions, answer, **kwargs) -> list[str | None]:
 
 
 def demo_config(output_dir: str, max_steps: int = 30, teacher_mode: str = "shared", **overrides):
-    """The demo's `VPDConfig`: small batches, short completions, one E-step every 2 steps, logging every step."""
+    """The demo's `VPDConfig`: small batches, short completions, the library's E-step defaults, logging every step."""
     from .config import VPDConfig
 
     passive = teacher_mode in ("frozen", "ema")
@@ -108,7 +108,6 @@ def demo_config(output_dir: str, max_steps: int = 30, teacher_mode: str = "share
         seed=0,
         teacher_mode=teacher_mode,
         e_step=not passive,
-        e_step_every=2,
         # A target KL makes β_E adapt, so the plot shows the trust region at work (the paper keeps β_E fixed); this
         # tiny model's KL_E is of order 1e-4.
         trust_region_target_kl=1e-4,
