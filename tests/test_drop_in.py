@@ -10,7 +10,7 @@ import pytest
 import torch
 from helpers import changed, logged, make_dataset, make_trainer, prepared_batch, snapshot
 
-from trl_vpd import trainer as trainer_module
+from trl_vpd import e_step_runner
 from trl_vpd.dropout import dropout_disabled
 from trl_vpd.e_step_plan import chunk_rows, e_step_rows, is_e_step, served_steps
 from trl_vpd.losses import e_step_loss
@@ -113,13 +113,13 @@ def test_e_step_uses_tool_mask_and_skips_masked_truncations(tmp_path, tiny_token
     inputs["tool_mask"] = tool_mask
     inputs["completion_mask"][0] = 0
     seen = {}
-    original = trainer_module.e_step_loss
+    original = e_step_runner.e_step_loss
 
     def spy(name, **kwargs):
         seen.update(kwargs)
         return original(name, **kwargs)
 
-    monkeypatch.setattr(trainer_module, "e_step_loss", spy)
+    monkeypatch.setattr(e_step_runner, "e_step_loss", spy)
     trainer._e_step(trainer.model, inputs)
     expected = inputs["completion_mask"].float() * tool_mask
     torch.testing.assert_close(seen["mask"], expected)

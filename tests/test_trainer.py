@@ -302,6 +302,7 @@ def test_bad_feedback_function_stops_training_with_its_name(tmp_path, tiny_token
     "source", ["grpo_nan", "distillation_nan_topk", "distillation_nan_sampled", "e_loss_nan", "adapter_e_loss_nan"]
 )
 def test_non_finite_loss_stops_before_the_update(tmp_path, tiny_tokenizer, monkeypatch, source):
+    import trl_vpd.e_step_runner as e_step_runner
     import trl_vpd.trainer as trainer_module
 
     kwargs = {}
@@ -315,13 +316,13 @@ def test_non_finite_loss_stops_before_the_update(tmp_path, tiny_tokenizer, monke
         monkeypatch.setattr(trainer_module, name, lambda *a, **k: original(*a, **k) * float("nan"))
         kwargs.update(distillation_mode=mode)
     else:
-        original_e = trainer_module.e_step_loss
+        original_e = e_step_runner.e_step_loss
 
         def nan_e_loss(*args, **kw):
             loss, stats = original_e(*args, **kw)
             return loss * float("nan"), stats
 
-        monkeypatch.setattr(trainer_module, "e_step_loss", nan_e_loss)
+        monkeypatch.setattr(e_step_runner, "e_step_loss", nan_e_loss)
         if source == "adapter_e_loss_nan":
             kwargs.update(teacher_mode="adapter", peft=True)
 

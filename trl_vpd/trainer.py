@@ -4,7 +4,6 @@ trajectory outcomes (variational EM)."""
 from __future__ import annotations
 
 import logging
-import math
 import os
 from contextlib import nullcontext
 
@@ -17,10 +16,11 @@ from trl.trainer.utils import get_config_model_id, pad
 from .config import VPDConfig
 from .dropout import dropout_disabled
 from .e_step_monitor import EStepMonitor
-from .e_step_plan import EStepPlan, chunk_rows, e_step_rows, is_e_step, served_steps
+from .e_step_runner import EStepMixin, trained_tokens
+from .e_step_plan import EStepPlan, served_steps
 from .feedback import call_feedback_funcs
 from .hidden_states import capture_final_hidden, completion_hidden, output_head
-from .losses import e_step_loss, head_divergence, masked_mean, per_token_distillation, selected_labels
+from .losses import head_divergence, masked_mean, per_token_distillation
 from .teacher import build_teacher, disabled_adapters, load_full_teacher, save_full_teacher
 from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing
 from .no_signal import NoSignalCallback
@@ -37,7 +37,7 @@ class VPDNumericalError(RuntimeError):
     """A VPD loss became NaN or infinite; training stops before the weights are updated with it."""
 
 
-class VPDTrainer(GRPOTrainer):
+class VPDTrainer(EStepMixin, GRPOTrainer):
     """
     Trainer for Variational Policy Distillation (VPD, Li, Nijkamp, Yavuz, Joty, arXiv 2605.15113).
 
@@ -431,7 +431,7 @@ class VPDTrainer(GRPOTrainer):
         self._vpd_capture = None
         ga = self.current_gradient_accumulation_steps if mode == "train" else 1.0
 
-        mask = _trained_tokens(inputs)
+        mask = trained_tokens(inputs)
         distill_mask = mask * has_context.unsqueeze(1)
         e_loss = None
         if self._plan.run and not self.teacher.parameters() and not self._plan.chunked:
@@ -500,75 +500,6 @@ class VPDTrainer(GRPOTrainer):
             weight = (weight * inputs["importance_sampling_ratio"]).clamp(max=SAMPLED_IS_CAP)
         return weight
 
-    def _e_step(self, model, inputs, student_logps=None, grad=True):
-        """E-loss of one micro-batch on the rollouts it may learn from (`e_step_rows`), with its statistics logged and
-        given to the trust region, and the teacher's token log-probs it was computed from. The loss is None when no
-        process has a labelled rollout or the hard trust region skips the batch. With `grad=False` the teacher forward
-        runs without gradient and its log-probs are a leaf that requires one (for `_chunked_e_backward`)."""
-        args = self.args
-        controller = self.trust_region.controller
-        mask = _trained_tokens(inputs)
-        key = self._e_key(inputs)
-        rows = e_step_rows(inputs["vpd_e_has_context" if key == "vpd_e_teacher" else "vpd_has_context"], mask)
-        reference = self._reference_logps(inputs)
-        if reference is None:  # the current student, read off the M-step's forward when there is one
-            reference = student_logps.detach() if student_logps is not None else self._completion_logps(model, inputs)
-        with_hidden = key == "teacher" and args.distillation_mode != "sampled"
-        teacher_logps, hidden, head = self._teacher_forward(model, inputs, grad=grad, key=key, with_hidden=with_hidden)
-        if not grad:
-            teacher_logps = teacher_logps.detach().requires_grad_(True)
-        if key == "teacher":
-            hidden = hidden.detach() if hidden is not None else None
-            self._vpd_teacher_forward = (inputs["teacher_input_ids"], teacher_logps.detach(), hidden, head)
-        advantages = inputs["advantages"]
-        loss, stats = e_step_loss(
-            args.e_step_loss,
-            teacher_token_logps=teacher_logps,
-            ref_token_logps=reference,
-            mask=mask,
-            advantages=advantages if advantages.dim() == 1 else advantages.mean(1),
-            beta=controller.beta,
-            delta=controller.delta,
-            rewards=inputs["vpd_rewards"],
-            success_threshold=args.success_reward_threshold if args.e_step_labels == "threshold" else None,
-            use_weights=args.e_step_use_weights,
-            length_normalize=args.e_step_length_normalize,
-            negatives=args.e_step_negatives,
-            rows=rows,
-            normalize=args.e_step_normalize,
-        )
-        if not self._record_e_step(loss, stats):
-            return None, teacher_logps
-        self._check_finite(loss, "E-step loss", "train")
-        return loss, teacher_logps
-
-    def _record_e_step(self, loss, stats) -> bool:
-        """Sum one micro-batch's E-step statistics over processes (one collective, so means are weighted by each
-        process's rollouts and tokens), log them and hand them to the trust region. False when the teacher must not
-        learn from the batch: no labelled rollout on any process, or KL_E beyond the hard trust region."""
-        controller = self.trust_region.controller
-        names = ("kl_sum", "kl_tokens", "h_pos_sum", "num_pos", "h_neg_sum", "num_neg", "num_labelled")
-        local = torch.tensor([stats[n] for n in names] + [float(loss.detach())], device=self.accelerator.device)
-        totals = self.accelerator.reduce(local, reduction="sum").tolist()
-        kl_sum, kl_tokens, pos_sum, num_pos, neg_sum, num_neg, labelled, loss_sum = totals
-        kl = kl_sum / kl_tokens if kl_tokens else None
-        h_pos = pos_sum / num_pos if num_pos else math.nan
-        h_neg = neg_sum / num_neg if num_neg else math.nan
-        skip = kl is not None and controller.skip_factor is not None and controller.should_skip(kl)
-        no_signal = labelled == 0
-        self.trust_region.record(kl, h_pos * controller.beta, h_neg * controller.beta, skipped=skip)
-        self.e_step_monitor.observe(loss_sum / self.accelerator.num_processes, kl, no_signal, h_pos - h_neg)
-        metrics = self._metrics["train"]
-        metrics["vpd/e_loss"].append(loss_sum / self.accelerator.num_processes)
-        if kl is not None:
-            metrics["vpd/kl_e"].append(kl)
-        metrics["vpd/beta_e"].append(controller.beta)
-        metrics["vpd/teacher_reward_pos"].append(h_pos)
-        metrics["vpd/teacher_reward_neg"].append(h_neg)
-        metrics["vpd/e_step_skipped"].append(float(skip))
-        metrics["vpd/e_step_no_signal"].append(float(no_signal))
-        return not (skip or no_signal)
-
     # ------------------------------------------------------------------ E-step backward and teacher update
 
     def training_step(self, model, inputs, num_items_in_batch):
@@ -585,191 +516,7 @@ class VPDTrainer(GRPOTrainer):
                         param.grad = None
         return output
 
-    def _plan_e_step(self, inputs) -> EStepPlan:
-        """This micro-batch's E-step: run on E-steps of the schedule (a sequential schedule runs its E-step at
-        generation instead), in chunks of `_e_chunk_rows`."""
-        rows = inputs["completion_ids"].size(0)
-        run = self.model.training and self.args.em_schedule != "sequential" and self._is_e_step(self.state.global_step)
-        return EStepPlan(run=run, rows=rows, chunk_rows=self._e_chunk_rows(inputs) if run else rows)
-
-    @staticmethod
-    def _e_key(inputs) -> str:
-        """Which teacher contexts the E-step scores: group pairing's, else the M-step's."""
-        return "vpd_e_teacher" if "vpd_e_teacher_input_ids" in inputs else "teacher"
-
-    def _e_backward(self, model, inputs, scale=None, chunk=None):
-        """E-step backward of one micro-batch before the student's forward, outside DDP's gradient synchronisation: a
-        teacher adapter's (forward and backward while it is active, so gradient checkpointing recomputes through the
-        right adapter), or a shared teacher's in chunks, whose gradient accumulates in the shared weights and is
-        synchronised by the student's backward (gradient accumulation's pattern)."""
-        ga = scale or self.current_gradient_accumulation_steps
-        chunk = self._e_chunk_rows(inputs) if chunk is None else chunk
-        with self.accelerator.no_sync(model):
-            if chunk < inputs["completion_ids"].size(0):
-                self._chunked_e_backward(model, inputs, chunk, self.args.e_step_weight / ga)
-                return
-            e_loss, _ = self._e_step(model, inputs)
-            if e_loss is not None:
-                with self.teacher.activate(model):
-                    self.accelerator.backward(self.args.e_step_weight * e_loss / ga)
-                self._teacher_had_grad = True
-
-    def _e_chunk_rows(self, inputs) -> int:
-        """Rollouts per teacher pass of the E-step (`chunk_rows`), from padded lengths agreed across processes: each
-        rank must run as many teacher passes (each forward through DDP is a collective). A shared teacher under
-        DeepSpeed or FSDP runs in one pass (its engine takes one backward per micro-batch)."""
-        rows = inputs["completion_ids"].size(0)
-        one_pass = not self.teacher.parameters() and (self.is_deepspeed_enabled or self.is_fsdp_enabled)
-        student = inputs["prompt_ids"].size(1) + inputs["completion_ids"].size(1)
-        teacher = inputs[f"{self._e_key(inputs)}_input_ids"].size(1)
-        if self.args.e_step_chunk_size is None and not one_pass and self.accelerator.num_processes > 1:
-            lengths = torch.tensor([[student, teacher]], device=self.accelerator.device)
-            student, teacher = self.accelerator.gather(lengths).max(0).values.tolist()
-        return chunk_rows(rows, student, teacher, self.args.e_step_chunk_size, one_pass)
-
-    def _chunked_e_backward(self, model, inputs, chunk: int, weight: float):
-        """`e_step_chunk_size`: the E-loss on the whole micro-batch from a teacher forward without gradient, then its
-        gradient w.r.t. the teacher's token log-probs pushed through the teacher `chunk` rollouts at a time. The same
-        gradient as one pass (the loss may couple rollouts: it is computed once, on all of them; dropout is off in
-        teacher forwards), with the activation memory of `chunk` teacher contexts, for one extra forward (and, for a
-        shared teacher, a student forward without gradient for its reference). A separable E-loss skips the extra
-        forward (`_streamed_e_backward`)."""
-        if self.args.e_step_loss == "sigmoid" and self.trust_region.controller.skip_factor is None:
-            self._streamed_e_backward(model, inputs, chunk, weight)
-            return
-        e_loss, leaf = self._e_step(model, inputs, grad=False)
-        if e_loss is None:
-            return
-        (grad,) = torch.autograd.grad(weight * e_loss, leaf)
-        key = self._e_key(inputs)
-        rows = inputs["completion_ids"].size(0)
-        for start in range(0, rows, chunk):
-            end = min(start + chunk, rows)
-            names = ("completion_ids", f"{key}_input_ids", f"{key}_attention_mask")
-            part = {name: inputs[name][start:end] for name in names}
-            with self.teacher.activate(model):
-                logps = self._teacher_logps(model, part, grad=True, key=key)
-                # Σ g·log q has the gradient g·∂log q/∂θ: the E-loss's, restricted to these rollouts
-                self.accelerator.backward((logps * grad[start:end]).sum())
-        self._teacher_had_grad = True
-
-    def _streamed_e_backward(self, model, inputs, chunk: int, weight: float):
-        """The chunked E-step of a separable E-loss (`sigmoid`: per-rollout terms over the micro-batch's count of trained
-        rollouts, known before any forward, with β_E and δ fixed for the step): each chunk's share of the loss is
-        backpropagated as soon as its teacher forward has run. `_chunked_e_backward`'s gradient without its
-        whole-batch teacher forward; statistics are summed over the chunks and recorded once (one collective), and the
-        chunks' detached log-probs and hidden states serve the M-step as the one-pass E-step's do."""
-        args = self.args
-        controller = self.trust_region.controller
-        mask = _trained_tokens(inputs)
-        key = self._e_key(inputs)
-        rows = e_step_rows(inputs["vpd_e_has_context" if key == "vpd_e_teacher" else "vpd_has_context"], mask)
-        advantages = inputs["advantages"]
-        advantages = advantages if advantages.dim() == 1 else advantages.mean(1)
-        threshold = args.success_reward_threshold if args.e_step_labels == "threshold" else None
-        _, trained = selected_labels(advantages, rows, inputs["vpd_rewards"], threshold, args.e_step_negatives)
-        total = float((trained != 0).sum())
-        reference = self._reference_logps(inputs)
-        if reference is None:
-            reference = self._completion_logps(model, inputs)
-        with_hidden = key == "teacher" and args.distillation_mode != "sampled"
-        sums, loss_sum, logps, hidden, head = {}, 0.0, [], [], None
-        for start in range(0, inputs["completion_ids"].size(0), chunk):
-            end = start + chunk
-            names = ("completion_ids", f"{key}_input_ids", f"{key}_attention_mask")
-            part = {name: inputs[name][start:end] for name in names}
-            # every process runs every chunk's forward with gradient, whatever its own labels: a DDP forward with
-            # gradient may take a collective (its first one rebuilds the gradient buckets across ranks)
-            with self.teacher.activate(model):
-                part_logps, part_hidden, head = self._teacher_forward(
-                    model, part, grad=True, key=key, with_hidden=with_hidden
-                )
-                loss, stats = e_step_loss(
-                    args.e_step_loss,
-                    teacher_token_logps=part_logps,
-                    ref_token_logps=reference[start:end],
-                    mask=mask[start:end],
-                    advantages=advantages[start:end],
-                    beta=controller.beta,
-                    delta=controller.delta,
-                    rewards=inputs["vpd_rewards"][start:end],
-                    success_threshold=threshold,
-                    use_weights=args.e_step_use_weights,
-                    length_normalize=args.e_step_length_normalize,
-                    negatives=args.e_step_negatives,
-                    rows=rows[start:end],
-                    normalize=args.e_step_normalize,
-                )
-                if stats["num_labelled"] > 0:
-                    share = loss * (stats["num_labelled"] / total)
-                    self._check_finite(share, "E-step loss", "train")
-                    self.accelerator.backward(weight * share)
-                    loss_sum += float(share.detach())
-                    self._teacher_had_grad = True
-            for name, value in stats.items():
-                sums[name] = sums.get(name, 0.0) + value
-            logps.append(part_logps.detach())
-            hidden.append(part_hidden.detach() if part_hidden is not None else None)
-        self._record_e_step(torch.tensor(loss_sum), sums)
-        if key == "teacher":
-            hidden = torch.cat(hidden) if with_hidden else None
-            self._vpd_teacher_forward = (inputs["teacher_input_ids"], torch.cat(logps), hidden, head)
-
-    def _sequential_e_step(self, batch):
-        """`em_schedule="sequential"`: one teacher update on the whole generation batch before any M-step uses it
-        (at most one per generation: the buffered steps reuse the refreshed teacher)."""
-        size = self.args.per_device_train_batch_size
-        total = batch["completion_ids"].size(0)
-        chunks = max(math.ceil(total / size), 1)
-        for start in range(0, total, size):
-            chunk = {k: _slice(v, start, start + size, total) for k, v in batch.items()}
-            self._e_backward(self.model_wrapped, chunk, scale=chunks)
-        self._teacher_optimizer_step()
-
-    def _teacher_optimizer_step(self):
-        params = self.teacher.parameters()
-        if self.teacher_optimizer is None:
-            self.create_optimizer()
-        had_grad = torch.tensor(float(self._teacher_had_grad), device=self.accelerator.device)
-        self._teacher_had_grad = False
-        if self.accelerator.reduce(had_grad, reduction="sum").item() == 0:
-            self.teacher_optimizer.zero_grad(set_to_none=True)
-            return
-        if self.accelerator.num_processes > 1:
-            for param in params:
-                if param.grad is None:
-                    param.grad = torch.zeros_like(param)
-                param.grad = self.accelerator.reduce(param.grad, reduction="mean")
-        scaler = getattr(self.accelerator, "scaler", None)
-        if scaler is not None:  # fp16: `accelerator.backward` scaled these gradients too
-            inverse_scale = 1.0 / scaler.get_scale()
-            for param in params:
-                if param.grad is not None:
-                    param.grad.mul_(inverse_scale)
-        if not all(torch.isfinite(p.grad).all() for p in params if p.grad is not None):
-            self._metrics["train"]["vpd/teacher_step_nonfinite"].append(1.0)
-            self.teacher_optimizer.zero_grad(set_to_none=True)
-            return
-        if self.args.max_grad_norm and self.args.max_grad_norm > 0:
-            norm = torch.nn.utils.clip_grad_norm_(params, self.args.max_grad_norm)
-            self._metrics["train"]["vpd/teacher_grad_norm"].append(float(norm))
-        for group in self.teacher_optimizer.param_groups:
-            group["lr"] = self._teacher_lr()
-        self.teacher_optimizer.step()
-        self.teacher_optimizer.zero_grad(set_to_none=True)
-
-    # ------------------------------------------------------------------ schedule and bookkeeping
-
-    def _is_e_step(self, step: int) -> bool:
-        """Whether optimizer step `step` trains the teacher: decided per optimizer step, whatever the generation
-        buffering (`steps_per_generation`, `num_iterations`), and the same on every process."""
-        args = self.args
-        return is_e_step(
-            step,
-            enabled=args.e_step and self.teacher.trainable,
-            warmup=args.e_step_warmup_steps,
-            every=args.e_step_every,
-        )
+    # ------------------------------------------------------------------ bookkeeping
 
     def _mean_across(self, value: torch.Tensor) -> float:
         return self.accelerator.gather(value.detach().float().reshape(1)).mean().item()
@@ -845,18 +592,3 @@ def _strengthen_hint(args, teacher) -> str:
     if teacher.parameters():
         hint += f", teacher_learning_rate (now {args.teacher_learning_rate or args.learning_rate})"
     return hint + "."
-
-
-def _trained_tokens(inputs) -> torch.Tensor:
-    """The completion tokens a loss trains on (B, T) float: GRPO's completion mask (zero for masked truncations) times
-    its `tool_mask` (zero on tool outputs, which the model did not write)."""
-    mask = inputs["completion_mask"].float()
-    return mask * inputs["tool_mask"] if "tool_mask" in inputs else mask
-
-
-def _slice(value, start, end, total):
-    if isinstance(value, torch.Tensor) and value.dim() > 0 and value.size(0) == total:
-        return value[start:end]
-    if isinstance(value, list) and len(value) == total:
-        return value[start:end]
-    return value
