@@ -223,6 +223,10 @@ METHODS = {
     #   Q3. vpd_i13_new is within ±0.03 of passive_i13 on average (a frozen teacher that already copies leaves the
     #       E-step little to add).
     #   Q4. vpd_i13_new reaches grpo's mean final success within 60 % of grpo's steps (≤ 36) on ≥ 3/5 seeds.
+    # Pilot, written before its run (`--family reveal_read --steps 300 --eval-every 50 --seeds 0,1,2 --methods
+    # grpo,passive_i13,vpd_i13_new`): at 60 steps no method moved this student; a perfect teacher's targets teach
+    # answers the student does not yet hold, which is slower than GRPO's sharpening. Prediction: at 300 steps passive
+    # and vpd_i13_new end above grpo on ≥ 2/3 seeds.
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
