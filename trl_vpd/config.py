@@ -31,7 +31,9 @@ class VPDConfig(GRPOConfig):
 
     VPD: "Learning from Language Feedback via Variational Policy Distillation", Li, Nijkamp, Yavuz, Joty,
     arXiv 2605.15113. Defaults follow the paper where secondary sources report its choice (BCO-style E-loss, the
-    current student as reference, β_E = 0.1, one E-step every 5 steps, reverse-KL M-step, shared weights).
+    current student as reference, reverse-KL M-step, shared weights), except the E-step's schedule, strength, pairing
+    and labels (every step, β_E = 1.0, group pairing, successes only; the paper: every 5 steps, 0.1, self, both),
+    chosen on our benchmarks (README, "Defaults that differ from the paper"); `paper_preset()` gives the paper's.
     """
 
     # Feedback sources
