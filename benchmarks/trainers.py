@@ -227,6 +227,12 @@ METHODS = {
     # grpo,passive_i13,vpd_i13_new`): at 60 steps no method moved this student; a perfect teacher's targets teach
     # answers the student does not yet hold, which is slower than GRPO's sharpening. Prediction: at 300 steps passive
     # and vpd_i13_new end above grpo on ≥ 2/3 seeds.
+    # Pilot on the M-step's mixing, written before its run (`--family reveal_read --steps 300 --eval-every 50 --seeds
+    # 0,1,2 --methods grpo,passive_i13_nosib`): without sibling solutions the successes carry no teacher context and
+    # keep GRPO's full signal; only failures (with the revealed answer) are blended. Prediction: it ends above
+    # passive_i13 (pilot_reveal_read_300.md) on ≥ 2/3 seeds and level with or above grpo on ≥ 2/3.
+    "passive_i13_nosib": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
+                                  "use_sibling_solutions": False}, False),
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
