@@ -233,6 +233,18 @@ METHODS = {
     # passive_i13 (pilot_reveal_read_300.md) on ≥ 2/3 seeds and level with or above grpo on ≥ 2/3.
     "passive_i13_nosib": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                                   "use_sibling_solutions": False}, False),
+    # Outcome of the pilot above (pilot_reveal_read_300_nosib.md): passive_i13_nosib beat passive_i13 by +0.148 (3/3)
+    # and grpo by +0.106 (3/3; GRPO's runs are identical across the two files). Test on the two main families, written
+    # before the run (`--size estep --eval-every 20 --seeds 5,6,7,8,9 --methods vpd_i13_new_nosib,passive_i13_nosib`,
+    # letters and reveal, paired with confirm13_*'s grpo / passive_i13 / vpd_i13_new on the same seeds):
+    #   N1. vpd_i13_new_nosib beats vpd_i13_new on ≥ 4/5 seeds on letters.
+    #   N2. vpd_i13_new_nosib beats grpo on ≥ 3/5 seeds on letters.
+    #   N3. passive_i13_nosib beats passive_i13 on ≥ 4/5 seeds on letters.
+    #   N4. On reveal (the teacher cannot read the revealed answer; the sibling's solution was its only way to the
+    #       answer) vpd_i13_new_nosib is within ±0.05 of vpd_i13_new on average.
+    "vpd_i13_new_nosib": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
+                                  "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
+                                  "use_sibling_solutions": False}, False),
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
