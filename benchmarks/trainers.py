@@ -242,6 +242,11 @@ METHODS = {
     #   N3. passive_i13_nosib beats passive_i13 on ≥ 4/5 seeds on letters.
     #   N4. On reveal (the teacher cannot read the revealed answer; the sibling's solution was its only way to the
     #       answer) vpd_i13_new_nosib is within ±0.05 of vpd_i13_new on average.
+    # Outcome (nosib13_*.md): N1-N4 held — letters: vpd_i13_new_nosib +0.039 ± 0.016 vs vpd_i13_new (4/5), +0.014 ±
+    # 0.017 vs grpo (3/5); reveal −0.016 ± 0.019 vs vpd_i13_new. Second confirmation, written before its run (fresh seeds
+    # 10-14, `--methods grpo,passive_i13,vpd_i13_new,vpd_i13_new_nosib`, letters and reveal): on letters
+    # vpd_i13_new_nosib beats vpd_i13_new on ≥ 4/5 seeds and grpo on ≥ 3/5; on reveal it is within ±0.05 of
+    # vpd_i13_new on average.
     "vpd_i13_new_nosib": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                   "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
                                   "use_sibling_solutions": False}, False),
