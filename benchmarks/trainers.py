@@ -250,14 +250,11 @@ METHODS = {
     "vpd_i13_new_nosib": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                   "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
                                   "use_sibling_solutions": False}, False),
-    # Which half of "no sibling solutions" helps? `sibling_solutions_for_successes=False` keeps the demonstrations for
-    # failures and gives successes no context (they keep GRPO's full signal). Written before its run (seeds 10-14,
-    # letters and reveal, paired with confirm13b_*): on letters it is within ±0.02 of vpd_i13_new_nosib on average and
-    # beats vpd_i13_new on ≥ 3/5 seeds; on reveal (the sibling's solution is the teacher's only way to the answer) it
-    # beats vpd_i13_new_nosib on ≥ 3/5 seeds.
-    "vpd_i13_new_failsol": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
-                                    "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
-                                    "sibling_solutions_for_successes": False}, False),
+    # Which half of "no sibling solutions" helps? An option giving successes no demonstration
+    # (`sibling_solutions_for_successes=False`, failures kept theirs) was run on seeds 10-14 (`failsol13_*.md`) with the
+    # prediction "within ±0.02 of vpd_i13_new_nosib on letters, beats it on reveal ≥ 3/5": refuted — letters +0.000 ±
+    # 0.008 vs vpd_i13_new (−0.027 vs nosib, 0/5), reveal +0.005 ± 0.004; the option was removed again. The gain of
+    # nosib comes from the failures' teacher *not* seeing a sibling's solution.
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);

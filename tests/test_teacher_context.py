@@ -319,19 +319,6 @@ def test_sibling_solutions_can_be_turned_off(tiny_tokenizer, tmp_path):
     assert contexts.has_context == [False, False]
 
 
-def test_sibling_solutions_for_failures_only(tiny_tokenizer, tmp_path):
-    """`sibling_solutions_for_successes=False`: a success gets no demonstration (and no context without feedback),
-    failures and unscored rollouts still see a successful sibling; feedback is untouched."""
-    rewards = [1.0, 0.0, 1.0, math.nan]
-    builder = make_builder(tiny_tokenizer, tmp_path, sibling_solutions_for_successes=False)
-    contexts = builder.build(["P"] * 4, ["a", "b", "c", "d"], rewards, [None, "fix it", "hint", None], 0, 4)
-    assert contexts.solution == [None, "a", None, "a"]
-    assert contexts.has_context == [False, True, True, True]
-    assert contexts.feedback == [None, "fix it", "hint", None]
-    default = make_builder(tiny_tokenizer, tmp_path).build(["P"] * 4, ["a", "b", "c", "d"], rewards, [None] * 4, 0, 4)
-    assert default.solution == ["c", "a", "a", "a"]
-
-
 @pytest.mark.parametrize("remove", [True, False])
 def test_thinking_is_removed_from_demonstrations_when_configured(tiny_tokenizer, tmp_path, remove):
     demo = "<think>secret\nreasoning</think>\nThe answer is 5"

@@ -51,15 +51,6 @@ class VPDConfig(GRPOConfig):
             "feedback for scalar-reward environments). A sample never sees itself."
         },
     )
-    sibling_solutions_for_successes: bool = field(
-        default=True,
-        metadata={
-            "help": "With `use_sibling_solutions`, also show a successful rollout another success. True (SDPO): every "
-            "rollout with a successful sibling gets teacher context, so its GRPO term is blended with distillation. "
-            "False: only rollouts below `success_reward_threshold` do, and successes keep GRPO's full signal (on our "
-            "letters benchmark removing sibling solutions altogether helped, `benchmarks/results/nosib13_*.md`)."
-        },
-    )
     success_reward_threshold: float = field(
         default=1.0,
         metadata={"help": "A rollout whose total (weighted) reward is at least this counts as a success."},

@@ -125,9 +125,7 @@ class TeacherContextBuilder:
         texts, solutions, used_feedback, has_context = [], [], [], []
         for i, prompt in enumerate(prompts):
             solution = contrast = None
-            reward = rewards_global[offset + i]
-            failed = not reward >= args.success_reward_threshold  # a NaN reward (no verdict) is not a success
-            if args.use_sibling_solutions and (args.sibling_solutions_for_successes or failed):
+            if args.use_sibling_solutions:
                 solution = self._sibling_text(offset + i, completions_global, rewards_global, group_size, True)
                 if solution is not None and args.sibling_contrast:
                     contrast = self._sibling_text(offset + i, completions_global, rewards_global, group_size, False)
