@@ -15,6 +15,10 @@ from .e_step_plan import EStepPlan, chunk_rows, e_step_rows, is_e_step
 from .losses import e_step_loss, selected_labels
 
 
+# The E-loss statistics that add up over chunks and processes (`losses.e_step_loss`); the means derive from them.
+SUMMED_STATS = ("kl_sum", "kl_tokens", "h_pos_sum", "num_pos", "h_neg_sum", "num_neg", "num_labelled")
+
+
 class EStepMixin:
     """E-step methods of `VPDTrainer` (see the module docstring)."""
 
@@ -23,50 +27,67 @@ class EStepMixin:
         given to the trust region, and the teacher's token log-probs it was computed from. The loss is None when no
         process has a labelled rollout or the hard trust region skips the batch. With `grad=False` the teacher forward
         runs without gradient and its log-probs are a leaf that requires one (for `_chunked_e_backward`)."""
-        args = self.args
-        controller = self.trust_region.controller
-        mask = trained_tokens(inputs)
         key = self._e_key(inputs)
-        rows = e_step_rows(inputs["vpd_e_has_context" if key == "vpd_e_teacher" else "vpd_has_context"], mask)
         reference = self._reference_logps(inputs)
         if reference is None:  # the current student, read off the M-step's forward when there is one
             reference = student_logps.detach() if student_logps is not None else self._completion_logps(model, inputs)
-        with_hidden = key == "teacher" and args.distillation_mode != "sampled"
+        with_hidden = key == "teacher" and self.args.distillation_mode != "sampled"
         teacher_logps, hidden, head = self._teacher_forward(model, inputs, grad=grad, key=key, with_hidden=with_hidden)
         if not grad:
             teacher_logps = teacher_logps.detach().requires_grad_(True)
         if key == "teacher":
             hidden = hidden.detach() if hidden is not None else None
             self._vpd_teacher_forward = (inputs["teacher_input_ids"], teacher_logps.detach(), hidden, head)
-        advantages = inputs["advantages"]
-        loss, stats = e_step_loss(
-            args.e_step_loss,
-            teacher_token_logps=teacher_logps,
-            ref_token_logps=reference,
-            mask=mask,
-            advantages=advantages if advantages.dim() == 1 else advantages.mean(1),
-            beta=controller.beta,
-            delta=controller.delta,
-            rewards=inputs["vpd_rewards"],
-            success_threshold=args.success_reward_threshold if args.e_step_labels == "threshold" else None,
-            use_weights=args.e_step_use_weights,
-            length_normalize=args.e_step_length_normalize,
-            negatives=args.e_step_negatives,
-            rows=rows,
-            normalize=args.e_step_normalize,
-        )
+        loss, stats = self._e_loss(self._e_targets(inputs), teacher_logps, reference)
         if not self._record_e_step(loss, stats):
             return None, teacher_logps
         self._check_finite(loss, "E-step loss", "train")
         return loss, teacher_logps
+
+    def _e_targets(self, inputs) -> dict:
+        """What the E-loss scores besides the teacher's log-probs, per rollout: the trained-token mask, the rollouts it
+        may learn from (`e_step_rows`), the per-rollout advantages and the rewards."""
+        mask = trained_tokens(inputs)
+        has_context = inputs["vpd_e_has_context" if self._e_key(inputs) == "vpd_e_teacher" else "vpd_has_context"]
+        advantages = inputs["advantages"]
+        return {
+            "mask": mask,
+            "rows": e_step_rows(has_context, mask),
+            "advantages": advantages if advantages.dim() == 1 else advantages.mean(1),
+            "rewards": inputs["vpd_rewards"],
+        }
+
+    def _e_loss(self, targets: dict, teacher_logps, reference):
+        """The configured E-loss and its statistics (`losses.e_step_loss`) on `targets` (rows of `_e_targets`)."""
+        args = self.args
+        controller = self.trust_region.controller
+        return e_step_loss(
+            args.e_step_loss,
+            teacher_token_logps=teacher_logps,
+            ref_token_logps=reference,
+            mask=targets["mask"],
+            advantages=targets["advantages"],
+            beta=controller.beta,
+            delta=controller.delta,
+            rewards=targets["rewards"],
+            success_threshold=self._label_threshold(),
+            use_weights=args.e_step_use_weights,
+            length_normalize=args.e_step_length_normalize,
+            negatives=args.e_step_negatives,
+            rows=targets["rows"],
+            normalize=args.e_step_normalize,
+        )
+
+    def _label_threshold(self) -> float | None:
+        args = self.args
+        return args.success_reward_threshold if args.e_step_labels == "threshold" else None
 
     def _record_e_step(self, loss, stats) -> bool:
         """Sum one micro-batch's E-step statistics over processes (one collective, so means are weighted by each
         process's rollouts and tokens), log them and hand them to the trust region. False when the teacher must not
         learn from the batch: no labelled rollout on any process, or KL_E beyond the hard trust region."""
         controller = self.trust_region.controller
-        names = ("kl_sum", "kl_tokens", "h_pos_sum", "num_pos", "h_neg_sum", "num_neg", "num_labelled")
-        local = torch.tensor([stats[n] for n in names] + [float(loss.detach())], device=self.accelerator.device)
+        local = torch.tensor([stats[n] for n in SUMMED_STATS] + [float(loss.detach())], device=self.accelerator.device)
         totals = self.accelerator.reduce(local, reduction="sum").tolist()
         kl_sum, kl_tokens, pos_sum, num_pos, neg_sum, num_neg, labelled, loss_sum = totals
         kl = kl_sum / kl_tokens if kl_tokens else None
@@ -162,21 +183,17 @@ class EStepMixin:
         backpropagated as soon as its teacher forward has run. `_chunked_e_backward`'s gradient without its
         whole-batch teacher forward; statistics are summed over the chunks and recorded once (one collective), and the
         chunks' detached log-probs and hidden states serve the M-step as the one-pass E-step's do."""
-        args = self.args
-        controller = self.trust_region.controller
-        mask = trained_tokens(inputs)
         key = self._e_key(inputs)
-        rows = e_step_rows(inputs["vpd_e_has_context" if key == "vpd_e_teacher" else "vpd_has_context"], mask)
-        advantages = inputs["advantages"]
-        advantages = advantages if advantages.dim() == 1 else advantages.mean(1)
-        threshold = args.success_reward_threshold if args.e_step_labels == "threshold" else None
-        _, trained = selected_labels(advantages, rows, inputs["vpd_rewards"], threshold, args.e_step_negatives)
+        targets = self._e_targets(inputs)
+        _, trained = selected_labels(
+            targets["advantages"], targets["rows"], targets["rewards"], self._label_threshold(), self.args.e_step_negatives
+        )
         total = float((trained != 0).sum())
         reference = self._reference_logps(inputs)
         if reference is None:
             reference = self._completion_logps(model, inputs)
-        with_hidden = key == "teacher" and args.distillation_mode != "sampled"
-        sums, loss_sum, logps, hidden, head = {}, 0.0, [], [], None
+        with_hidden = key == "teacher" and self.args.distillation_mode != "sampled"
+        sums, loss_sum, logps, hidden, head = dict.fromkeys(SUMMED_STATS, 0.0), 0.0, [], [], None
         for start in range(0, inputs["completion_ids"].size(0), chunk):
             end = start + chunk
             names = ("completion_ids", f"{key}_input_ids", f"{key}_attention_mask")
@@ -187,30 +204,16 @@ class EStepMixin:
                 part_logps, part_hidden, head = self._teacher_forward(
                     model, part, grad=True, key=key, with_hidden=with_hidden
                 )
-                loss, stats = e_step_loss(
-                    args.e_step_loss,
-                    teacher_token_logps=part_logps,
-                    ref_token_logps=reference[start:end],
-                    mask=mask[start:end],
-                    advantages=advantages[start:end],
-                    beta=controller.beta,
-                    delta=controller.delta,
-                    rewards=inputs["vpd_rewards"][start:end],
-                    success_threshold=threshold,
-                    use_weights=args.e_step_use_weights,
-                    length_normalize=args.e_step_length_normalize,
-                    negatives=args.e_step_negatives,
-                    rows=rows[start:end],
-                    normalize=args.e_step_normalize,
-                )
+                part_targets = {name: value[start:end] for name, value in targets.items()}
+                loss, stats = self._e_loss(part_targets, part_logps, reference[start:end])
                 if stats["num_labelled"] > 0:
                     share = loss * (stats["num_labelled"] / total)
                     self._check_finite(share, "E-step loss", "train")
                     self.accelerator.backward(weight * share)
                     loss_sum += float(share.detach())
                     self._teacher_had_grad = True
-            for name, value in stats.items():
-                sums[name] = sums.get(name, 0.0) + value
+            for name in SUMMED_STATS:
+                sums[name] += stats[name]
             logps.append(part_logps.detach())
             hidden.append(part_hidden.detach() if part_hidden is not None else None)
         self._record_e_step(torch.tensor(loss_sum), sums)
