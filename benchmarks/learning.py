@@ -181,6 +181,9 @@ def report(results, size_name, size, info, threshold, args, seconds, out: Path, 
     if "teacher_fix_rate_no_feedback" in info:
         no_fb = (f" (without feedback {info['teacher_fix_rate_no_feedback']:.3f}, with misleading feedback "
                  f"{info['teacher_fix_rate_misleading']:.3f})")
+    if "teacher_copy_rate" in info:
+        no_fb += (f"; with a correct solution shown {info['teacher_copy_rate']:.3f}, with the solution and the feedback "
+                  f"{info['teacher_copy_rate_with_feedback']:.3f}")
     lines = [
         f"# VPD learning benchmark ({title})",
         "",
@@ -331,6 +334,9 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="output stem (default benchmarks/results/learning_<size>)")
     ap.add_argument("--pretrain-seed", type=int, default=None,
                     help="seed of the locally pretrained model (another model of the same skill: robustness checks)")
+    ap.add_argument("--pretrain-set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="override one `tinylm.PretrainConfig` field of the size and family (repeatable), e.g. "
+                    "solution_fraction=0.2")
     args = ap.parse_args(argv)
     size = dict(SIZES[args.size])
     fam = task.family(args.family)
@@ -338,6 +344,10 @@ def main(argv=None):
         size["pretrain"] = {**size["pretrain"], **fam.PRETRAIN, "family": args.family}
     if args.pretrain_seed is not None:
         size["pretrain"] = {**size["pretrain"], "seed": args.pretrain_seed}
+    for item in args.pretrain_set:
+        name, _, value = item.partition("=")
+        kind = type(getattr(tinylm.PretrainConfig(), name))  # AttributeError names a field that does not exist
+        size["pretrain"] = {**size["pretrain"], name: kind(value)}
     if args.methods:
         size["methods"] = args.methods.split(",")
     if args.seeds:

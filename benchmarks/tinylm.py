@@ -50,11 +50,13 @@ class PretrainConfig:
     num_problems: int = 6000
     feedback_fraction: float = 0.3  # share of SFT examples in the teacher template with verifier feedback
     solution_fraction: float = 0.1  # ... and with a correct sibling solution
+    feedback_and_solution_fraction: float = 0.0  # ... and with both (what VPD's teacher sees on a failure with siblings)
     batch_size: int = 64
     learning_rate: float = 3e-3
     max_steps: int = 1500
     target_student_accuracy: float = 0.35  # stop pretraining once greedy held-out accuracy reaches this ...
     target_teacher_fix_rate: float = 0.0  # ... and the teacher's fix rate with feedback reaches this
+    target_teacher_copy_rate: float = 0.0  # ... and its success with a correct solution shown reaches this
     eval_every: int = 50
     seed: int = 0
     family: str = "letters"  # task family (`task.family`); left out of the cache key when "letters"
@@ -63,6 +65,9 @@ class PretrainConfig:
         fields = asdict(self)
         if fields["family"] == "letters":  # the keys (and cached models) recorded before families existed stay valid
             del fields["family"]
+        for name in ("feedback_and_solution_fraction", "target_teacher_copy_rate"):  # likewise for later fields
+            if not fields[name]:
+                del fields[name]
         return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -101,6 +106,9 @@ def sft_examples(cfg: PretrainConfig, problems: list[dict]) -> list[tuple[list[d
             out.append((teacher_prompt(p["question"], feedback=fb), p["answer"]))
         elif u < cfg.feedback_fraction + cfg.solution_fraction:
             out.append((teacher_prompt(p["question"], solution=p["answer"]), p["answer"]))
+        elif u < cfg.feedback_fraction + cfg.solution_fraction + cfg.feedback_and_solution_fraction:
+            fb = diagnose(fam.decoy(p, rng), p["answer"])
+            out.append((teacher_prompt(p["question"], feedback=fb, solution=p["answer"]), p["answer"]))
         else:
             out.append(([{"role": "user", "content": p["question"]}], p["answer"]))
     return out
@@ -157,13 +165,15 @@ def misleading_feedback(fam, problem: dict, attempt: str) -> str:
 
 
 FEEDBACK_KINDS = ("real", "none", "misleading")
+COPY_KINDS = ("solution", "real+solution")  # a correct solution shown, alone or beside the verifier's feedback
 
 
 def teacher_fix_rates(model, tok, problems, attempts: list[str], fam=task, kinds=FEEDBACK_KINDS) -> tuple[dict, int]:
     """Greedy success of the model in the teacher template on the problems whose attempt failed, per kind of
     feedback on that attempt: "real" (the verifier's), "none" (the teacher template without feedback), "misleading"
     (`misleading_feedback`). A teacher that reads the feedback does better with "real" than with "none", and worse
-    with "misleading". Returns ({kind: rate}, #failed); rates are NaN when nothing failed."""
+    with "misleading". `COPY_KINDS` show the correct answer as a sibling's solution: how well the teacher copies it.
+    Returns ({kind: rate}, #failed); rates are NaN when nothing failed."""
     failed = [(p, a) for p, a in zip(problems, attempts) if not fam.is_correct(a, p["answer"])]
     if not failed:
         return {k: float("nan") for k in kinds}, 0
@@ -171,10 +181,13 @@ def teacher_fix_rates(model, tok, problems, attempts: list[str], fam=task, kinds
         "real": lambda p, a: fam.diagnose(a, p["answer"]),
         "none": lambda p, a: None,
         "misleading": lambda p, a: misleading_feedback(fam, p, a),
+        "solution": lambda p, a: None,
+        "real+solution": lambda p, a: fam.diagnose(a, p["answer"]),
     }
     rates = {}
     for kind in kinds:
-        prompts = [teacher_prompt(p["question"], feedback=feedback[kind](p, a)) for p, a in failed]
+        solution = (lambda p: p["answer"]) if kind in COPY_KINDS else (lambda p: None)
+        prompts = [teacher_prompt(p["question"], feedback=feedback[kind](p, a), solution=solution(p)) for p, a in failed]
         texts = generate(model, tok, prompts)
         rates[kind] = sum(fam.is_correct(t, p["answer"]) for t, (p, _) in zip(texts, failed)) / len(failed)
     return rates, len(failed)
@@ -232,15 +245,20 @@ def pretrain(cfg: PretrainConfig, eval_problems: list[dict], log=print):
         opt.step()
         if step % cfg.eval_every == 0:
             acc, attempts = student_accuracy(model, tok, eval_problems[:128], fam)
-            fix = 1.0
+            fix = copy = 1.0
             if cfg.target_teacher_fix_rate > 0:
                 fix, _ = teacher_fix_rate(model, tok, eval_problems[:128], attempts, fam)
+            if cfg.target_teacher_copy_rate > 0:
+                copy = teacher_fix_rates(model, tok, eval_problems[:128], attempts, fam, kinds=("solution",))[0]["solution"]
             log(f"  pretrain step {step}: loss {loss.item():.3f}, greedy held-out accuracy {acc:.2f}"
-                + (f", teacher fix rate {fix:.2f}" if cfg.target_teacher_fix_rate > 0 else ""))
-            if acc >= cfg.target_student_accuracy and not fix < cfg.target_teacher_fix_rate:
+                + (f", teacher fix rate {fix:.2f}" if cfg.target_teacher_fix_rate > 0 else "")
+                + (f", teacher copy rate {copy:.2f}" if cfg.target_teacher_copy_rate > 0 else ""))
+            if acc >= cfg.target_student_accuracy and not fix < cfg.target_teacher_fix_rate and not (
+                copy < cfg.target_teacher_copy_rate
+            ):
                 break
     acc, attempts = student_accuracy(model, tok, eval_problems, fam)
-    rates, n_failed = teacher_fix_rates(model, tok, eval_problems, attempts, fam)
+    rates, n_failed = teacher_fix_rates(model, tok, eval_problems, attempts, fam, kinds=FEEDBACK_KINDS + COPY_KINDS)
     fix = rates["real"]
     info = {
         "config": asdict(cfg),
@@ -250,6 +268,8 @@ def pretrain(cfg: PretrainConfig, eval_problems: list[dict], log=print):
         "teacher_fix_rate": fix,
         "teacher_fix_rate_no_feedback": rates["none"],
         "teacher_fix_rate_misleading": rates["misleading"],
+        "teacher_copy_rate": rates["solution"],
+        "teacher_copy_rate_with_feedback": rates["real+solution"],
         "num_parameters": sum(p.numel() for p in model.parameters()),
     }
     path.mkdir(parents=True, exist_ok=True)

@@ -255,6 +255,21 @@ METHODS = {
     # prediction "within ±0.02 of vpd_i13_new_nosib on letters, beats it on reveal ≥ 3/5": refuted — letters +0.000 ±
     # 0.008 vs vpd_i13_new (−0.027 vs nosib, 0/5), reveal +0.005 ± 0.004; the option was removed again. The gain of
     # nosib comes from the failures' teacher *not* seeing a sibling's solution.
+    # Is that a pretraining artifact? The letters model copies a shown solution on 0.23 of its failures (0.25 beside
+    # the feedback, against 0.49 with the feedback alone): pretraining showed the solution slot in 10 % of examples and
+    # never beside feedback. Models pretrained with feedback 0.3 / solution 0.2 / both 0.3 (`--pretrain-set
+    # feedback_fraction=0.3 --pretrain-set solution_fraction=0.2 --pretrain-set feedback_and_solution_fraction=0.3
+    # --pretrain-set target_teacher_copy_rate=0.8`, keys f0d4e5d2d691 letters / 452e651aab63 reveal) copy it on 0.85 /
+    # 0.83 of failures (0.83 / 0.52 beside the feedback); students start at 0.59 / 0.48. Predictions, written before
+    # the run (`--size estep --eval-every 20 --seeds 15,16,17,18,19 --methods
+    # grpo,passive_i13,passive_i13_nosib,vpd_i13_new,vpd_i13_new_nosib` with those overrides, letters and reveal):
+    #   A1. letters: vpd_i13_new beats vpd_i13_new_nosib on ≥ 3/5 seeds and on average (old model: −0.039, −0.027).
+    #   A2. letters: passive_i13 beats passive_i13_nosib on ≥ 3/5 seeds.
+    #   A3. reveal: vpd_i13_new beats vpd_i13_new_nosib on ≥ 4/5 seeds (a readable demonstration is the teacher's
+    #       one way to the answer).
+    #   A4. vpd_i13_new beats grpo on ≥ 3/5 seeds on each family (least certain: the done-criterion).
+    # Decision rule: A1 and A3 hold → the nosib gain was the benchmark's artifact and `use_sibling_solutions=True`
+    # stays; nosib still ahead on letters by > 0.015 on average with a teacher that copies → the default flips.
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);

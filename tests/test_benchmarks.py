@@ -62,9 +62,10 @@ def test_learning_benchmark_tiny_lookup_family(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tinylm, "CACHE_DIR", tmp_path / "cache")
     stem = tmp_path / "learning_tiny_lookup"
-    learning.main(["--size", "tiny", "--family", "lookup", "--out", str(stem)])
+    learning.main(["--size", "tiny", "--family", "lookup", "--out", str(stem), "--pretrain-set", "solution_fraction=0.25"])
     data = json.loads(stem.with_suffix(".json").read_text())
-    assert data["family"] == "lookup"
+    assert data["family"] == "lookup" and data["info"]["config"]["solution_fraction"] == 0.25  # over the family's 0.0
+    assert 0.0 <= data["info"]["teacher_copy_rate"] <= 1.0
     assert data["info"]["config"]["family"] == "lookup" and data["info"]["config"]["feedback_fraction"] == 0.0
     for runs in data["results"].values():
         for point in runs[0]["curve"]:
@@ -87,6 +88,27 @@ def test_letters_cache_keys_unchanged_by_task_families():
     assert tinylm.PretrainConfig(**learning.SIZES["tiny"]["pretrain"]).key() == "4d3b234b6d88"
     assert tinylm.PretrainConfig(family="letters").key() == tinylm.PretrainConfig().key()
     assert tinylm.PretrainConfig(family="lookup").key() != tinylm.PretrainConfig().key()
+    both = tinylm.PretrainConfig(feedback_and_solution_fraction=0.3)
+    assert both.key() != tinylm.PretrainConfig().key()
+    assert tinylm.PretrainConfig(target_teacher_copy_rate=0.0).key() == tinylm.PretrainConfig().key()
+
+
+def test_pretraining_mixture_shows_the_solution_with_and_without_feedback():
+    """`feedback_and_solution_fraction` adds teacher prompts with the verifier's feedback *and* a correct solution (the
+    context VPD's teacher reads on a failure with a successful sibling), in about that share of the examples."""
+    from benchmarks import task, tinylm
+
+    cfg = tinylm.PretrainConfig(feedback_fraction=0.3, solution_fraction=0.2, feedback_and_solution_fraction=0.3)
+    problems = task.make_problems(2000, seed=3)
+    counts = {"feedback": 0, "solution": 0, "both": 0, "plain": 0}
+    for (prompt, target), p in zip(tinylm.sft_examples(cfg, problems), problems):
+        assert target == p["answer"]
+        text = prompt[-1]["content"]
+        fb, sol = "Feedback on your earlier attempt" in text, f"A correct solution:\n\n{p['answer']}" in text
+        counts["both" if fb and sol else "feedback" if fb else "solution" if sol else "plain"] += 1
+    assert counts["plain"] / 2000 == pytest.approx(0.2, abs=0.03)
+    for kind, share in (("feedback", 0.3), ("solution", 0.2), ("both", 0.3)):
+        assert counts[kind] / 2000 == pytest.approx(share, abs=0.03), counts
 
 
 def test_lookup_verifier_reward_and_feedback():
