@@ -74,6 +74,18 @@ SIZES = {
         steps=60,
         eval_every=10, prompts=2, gens=8, completion=10, n_eval=128, n_train=512,
     ),
+    # Issue 13, third round: the `estep` budget on a model pretrained to read every part of VPD's teacher context —
+    # the solution slot alone and beside the feedback, as often as the feedback alone — as a real LLM reads "A correct
+    # solution: ..." (`estep`'s model copies a shown solution on 0.23 of its failures; this one on 0.85).
+    "estep2": dict(
+        pretrain=dict(feedback_fraction=0.3, solution_fraction=0.2, feedback_and_solution_fraction=0.3,
+                      target_teacher_fix_rate=0.25, target_teacher_copy_rate=0.8, eval_every=25, max_steps=800),
+        methods=["grpo", "passive_i13", "vpd_i13_new"],
+        seeds=[20, 21, 22, 23, 24],
+        steps=60,
+        eval_every=10, prompts=2, gens=8, completion=10, n_eval=128, n_train=512,
+        pretrain_over_family=dict(solution_fraction=0.2),  # the `reveal` family's own pretraining shows no solution
+    ),
     "large": dict(
         pretrain=dict(hidden_size=256, num_layers=4, intermediate_size=512, num_heads=8, num_kv_heads=4, learning_rate=1e-3,
                       num_problems=20000, max_steps=4000),
@@ -342,6 +354,7 @@ def main(argv=None):
     fam = task.family(args.family)
     if args.family != "letters":  # the family's own pretraining fields (e.g. no feedback examples) over the size's
         size["pretrain"] = {**size["pretrain"], **fam.PRETRAIN, "family": args.family}
+    size["pretrain"] = {**size["pretrain"], **size.pop("pretrain_over_family", {})}
     if args.pretrain_seed is not None:
         size["pretrain"] = {**size["pretrain"], "seed": args.pretrain_seed}
     for item in args.pretrain_set:

@@ -270,6 +270,15 @@ METHODS = {
     #   A4. vpd_i13_new beats grpo on ≥ 3/5 seeds on each family (least certain: the done-criterion).
     # Decision rule: A1 and A3 hold → the nosib gain was the benchmark's artifact and `use_sibling_solutions=True`
     # stays; nosib still ahead on letters by > 0.015 on average with a teacher that copies → the default flips.
+    # Outcome (copysol13_*.md): A1 held (letters, vpd_i13_new − nosib +0.023 ± 0.013, 4/5), A2 held narrowly (+0.005 ±
+    # 0.006, 3/5), A3 held (reveal +0.087 ± 0.012, 5/5); A4 held on letters (vs grpo +0.025 ± 0.012, 5/5) and was
+    # refuted on reveal (−0.048 ± 0.027, 1/5). The default stays. That model is now the `estep2` size. Confirmation,
+    # written before its run (`--size estep2`: seeds 20-24, eval every 10 steps, grpo / passive_i13 / vpd_i13_new,
+    # letters and reveal):
+    #   D1. letters: vpd_i13_new beats grpo on ≥ 4/5 seeds.
+    #   D2. letters: vpd_i13_new beats passive_i13 on ≥ 3/5 seeds (least certain: +0.008 ± 0.003 on seeds 15-19).
+    #   D3. letters: vpd_i13_new reaches grpo's mean final success within 36 steps (60 %) on ≥ 3/5 seeds.
+    #   D4. reveal: vpd_i13_new trails grpo on average and is within ±0.03 of passive_i13 on average.
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
