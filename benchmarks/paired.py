@@ -4,7 +4,8 @@ each method needs to reach the reference's mean final success.
 
     python -m benchmarks.paired benchmarks/results/learning_issue13_reveal.json --against grpo,passive_i13
 
-Several JSON files of the same family (e.g. seeds 0-2 and 3-4 of one command) are concatenated per method, in order.
+Several JSON files of the same family and model (e.g. seeds 0-2 and 3-4 of one command) are concatenated per method;
+runs are paired by seed, over the seeds both methods ran.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from pathlib import Path
 
 
 def load(paths: list[str]) -> dict[str, list[dict]]:
-    """method -> runs (one per seed, in the order the files list them)."""
+    """method -> runs (one per seed, in the order the files list them), each with its `seed` added."""
     merged: dict[str, list[dict]] = {}
     for path in paths:
-        for method, runs in json.loads(Path(path).read_text())["results"].items():
-            merged.setdefault(method, []).extend(runs)
+        data = json.loads(Path(path).read_text())
+        for method, runs in data["results"].items():
+            merged.setdefault(method, []).extend({**run, "seed": seed} for run, seed in zip(runs, data["size"]["seeds"]))
     return merged
 
 
@@ -31,7 +33,8 @@ def final(run: dict, key: str = "student") -> float:
 
 def paired(runs: list[dict], reference: list[dict], key: str = "student") -> tuple[float, float, int, int]:
     """(mean difference, standard error, seeds ahead, seeds) of `runs` minus `reference`, seed by seed."""
-    diffs = [final(a, key) - final(b, key) for a, b in zip(runs, reference, strict=True)]
+    by_seed = {run["seed"]: run for run in reference}
+    diffs = [final(a, key) - final(by_seed[a["seed"]], key) for a in runs if a["seed"] in by_seed]
     se = statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else math.nan
     return statistics.mean(diffs), se, sum(d > 0 for d in diffs), len(diffs)
 

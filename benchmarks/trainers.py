@@ -279,6 +279,9 @@ METHODS = {
     #   D2. letters: vpd_i13_new beats passive_i13 on ≥ 3/5 seeds (least certain: +0.008 ± 0.003 on seeds 15-19).
     #   D3. letters: vpd_i13_new reaches grpo's mean final success within 36 steps (60 %) on ≥ 3/5 seeds.
     #   D4. reveal: vpd_i13_new trails grpo on average and is within ±0.03 of passive_i13 on average.
+    # Outcome (confirm13c_*.md): D1 refuted (letters −0.005 ± 0.012 vs grpo, 1/5), D2 refuted (2/5), D3 refuted (2/5
+    # by step 36), D4 half (reveal −0.056 vs grpo; −0.031 vs passive). Pooled with seeds 15-19: letters +0.010 ± 0.009
+    # vs grpo (6/10), reveal −0.052 ± 0.014 (1/10).
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);

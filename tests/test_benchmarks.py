@@ -221,3 +221,21 @@ def test_cost_summary_derives_the_default_schedule_row_for_each_chunking():
     assert auto[4] == "0"  # peak: the E-step run's (300 bytes → 0 MiB), not the mix
     assert float(auto[8]) == pytest.approx(300.0 / 200.0)  # mem ×base: peak against GRPO+LoRA's
     assert float(auto[9]) == pytest.approx((300.0 - 100.0) / (200.0 - 100.0))  # growth ×base
+
+
+def test_paired_differences_pair_runs_by_seed_across_files(tmp_path):
+    """Files with different seed sets merge per method; each difference is taken on a seed both methods ran."""
+    from benchmarks import paired
+
+    def run(success):
+        return {"curve": [{"step": 10, "student": success, "follow": 0.0}], "seconds": 1.0}
+
+    (tmp_path / "a.json").write_text(json.dumps({"size": {"seeds": [1, 2]}, "results": {
+        "grpo": [run(0.5), run(0.6)], "vpd": [run(0.7), run(0.5)], "extra": [run(0.9), run(0.1)]}}))
+    (tmp_path / "b.json").write_text(json.dumps({"size": {"seeds": [3]}, "results": {
+        "grpo": [run(0.4)], "vpd": [run(0.6)]}}))
+    results = paired.load([str(tmp_path / "a.json"), str(tmp_path / "b.json")])
+    mean, se, ahead, n = paired.paired(results["vpd"], results["grpo"])
+    assert (n, ahead) == (3, 2) and mean == pytest.approx((0.2 - 0.1 + 0.2) / 3)
+    assert paired.paired(results["extra"], results["grpo"])[2:] == (1, 2)  # seeds 1 and 2 only
+    assert "(1/2)" in paired.table(results, ["grpo"])
