@@ -140,9 +140,10 @@ def test_baselines_run_from_the_same_recipe(tiny_model_dir, tmp_path, trainer):
 
 
 def test_demo_command(tmp_path, capsys):
-    assert main(["demo", "--output_dir", str(tmp_path), "--max_steps", "4"]) == 0
+    assert main(["demo", "--output_dir", str(tmp_path), "--max_steps", "4", "--warm_start_steps", "20"]) == 0
     printed = capsys.readouterr().out
     assert "vpd/beta_e" in printed
+    assert "warm start: 20 steps" in printed and "teacher repair on the sums the student gets wrong:" in printed
     # The summary leads with the smoothed reward and its change, not the noisy last step.
     assert printed.strip().splitlines()[-1].startswith("reward, mean of the last 5 steps:")
     history = json.loads((tmp_path / "log_history.json").read_text())

@@ -170,11 +170,13 @@ def test_demo_output_has_no_library_noise(tmp_path):
     notice: the demo prints only its own lines."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONWARNINGS",)}
     result = subprocess.run(
-        [sys.executable, "-m", "trl_vpd.cli", "demo", "--output_dir", str(tmp_path), "--max_steps", "2", "--no_plot"],
+        [sys.executable, "-m", "trl_vpd.cli", "demo", "--output_dir", str(tmp_path), "--max_steps", "2", "--no_plot",
+         "--warm_start_steps", "5"],
         capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path,
     )  # fmt: skip
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    for noise in ("gemm_4bit_forward", "FutureWarning", "gradient_checkpointing", "Setting accelerator to CPU"):
+    for noise in ("gemm_4bit_forward", "FutureWarning", "gradient_checkpointing", "Setting accelerator to CPU",
+                  "train dataset"):
         assert noise not in output, output
     assert "reward, mean of the last 5 steps" in result.stdout

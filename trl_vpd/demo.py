@@ -1,15 +1,18 @@
-"""The built-in demo: VPD on a tiny, locally built model and a synthetic addition task, 10-40 s on a 2-core CPU.
+"""The built-in demo: VPD on a tiny, locally built model and a synthetic addition task, 30-60 s on a 2-core CPU.
 
 The task ("What is 3 + 4?") has a verifier that returns both a reward and language feedback ("You answered 9, but the
 sum is 7."), which is exactly the situation VPD is for: the feedback-conditioned teacher can read the right answer
 that the student never sees, the E-step trains it to turn that feedback into successful rollouts, and the M-step
-distills it into the student. Nothing is downloaded: the model and tokenizer come from `trl_vpd.tiny`.
+distills it into the student. Nothing is downloaded: the model and tokenizer come from `trl_vpd.tiny`, and a few
+seconds of supervised fine-tuning (`warm_start`) give it what a user's pretrained model has: it solves some sums and
+partly reads feedback.
 
     trl-vpd demo --output_dir outputs/vpd-demo        # or: python -m trl_vpd.demo
 
 writes `log_history.json`, `metrics.csv` and `metrics.png` (reward, distillation loss, β_E, KL_E; raw points and a
-5-step running mean) to the output directory, prints a short table, and leads its summary with the last-5-step mean
-reward and its change from the first five steps.
+5-step running mean) to the output directory, prints a short table and the teacher's repair rate on held-out sums
+before and after training, and leads its summary with the last-5-step mean reward and its change from the first five
+steps.
 """
 
 from __future__ import annotations
@@ -86,6 +89,67 @@ def addition_feedback(completions, answer, **kwargs) -> list[str | None]:
     return feedback
 
 
+def warm_start_dataset(args, num_examples: int = 2000, seed: int = 1):
+    """Supervised examples for `warm_start`, prompt-completion style: half plain questions, half the teacher's template
+    (rendered by the trainer's own context builder from `args`) with the grader's feedback on a wrong guess, a correct
+    solution, or both — what the teacher reads during VPD."""
+    from datasets import Dataset
+
+    from .teacher_context import TeacherContextBuilder
+
+    builder = TeacherContextBuilder(None, args)
+    rng = random.Random(seed)
+    rows = {"prompt": [], "completion": []}
+    for _ in range(num_examples):
+        a, b = rng.randint(0, 9), rng.randint(0, 9)
+        prompt = [{"role": "user", "content": f"What is {a} + {b}? Answer with a number."}]
+        answer = str(a + b)
+        kind = rng.choice(["plain", "plain", "plain", "feedback", "solution", "both"])
+        if kind != "plain":
+            guess = str((a + b + rng.randint(1, 9)) % 19)
+            feedback = addition_feedback([guess], [answer])[0] if kind != "solution" else None
+            prompt = builder.render(prompt, {"feedback": feedback, "solution": answer if kind != "feedback" else None})
+        rows["prompt"].append(prompt)
+        rows["completion"].append([{"role": "assistant", "content": answer}])
+    return Dataset.from_dict(rows)
+
+
+def warm_start(model, tokenizer, args, max_steps: int = 250, learning_rate: float = 7e-3, seed: int = 0):
+    """A few seconds of supervised fine-tuning (TRL's `SFTTrainer`) so that the demo starts from a model that solves
+    some sums and partly reads feedback — as VPD's users start from a pretrained model, not random weights. Its own
+    `seed`, not the run's: runs with different seeds then start from the same model."""
+    from trl import SFTConfig, SFTTrainer
+
+    config = SFTConfig(
+        output_dir=str(Path(args.output_dir) / "warm-start"),
+        max_steps=max_steps,
+        learning_rate=learning_rate,
+        per_device_train_batch_size=32,
+        lr_scheduler_type="constant",
+        logging_steps=max_steps,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        seed=seed,
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+    )
+    from datasets.utils import logging as datasets_logging
+
+    bars = datasets_logging.is_progress_bar_enabled()
+    datasets_logging.disable_progress_bar()  # SFTTrainer's dataset preparation is not the demo's to report
+    try:
+        dataset = warm_start_dataset(args, seed=seed + 1)
+        trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)
+    finally:
+        if bars:
+            datasets_logging.enable_progress_bar()
+    trainer.remove_callback(PrinterCallback)
+    trainer.train()
+    return trainer.model
+
+
 def demo_config(output_dir: str, max_steps: int = 30, teacher_mode: str = "shared", **overrides):
     """The demo's `VPDConfig`: small batches, short completions, the library's E-step defaults, logging every step."""
     from .config import VPDConfig
@@ -94,7 +158,7 @@ def demo_config(output_dir: str, max_steps: int = 30, teacher_mode: str = "share
     kwargs: dict[str, Any] = dict(
         output_dir=output_dir,
         max_steps=max_steps,
-        learning_rate=1e-2,
+        learning_rate=3e-4,  # for the warm-started model; `run_demo` uses 1e-2 from random weights
         lr_scheduler_type="constant",
         per_device_train_batch_size=8,
         num_generations=4,
@@ -127,15 +191,20 @@ def run_demo(
     teacher_mode: str = "shared",
     plot: bool = True,
     verbose: bool = True,
+    warm_start_steps: int = 250,
+    teacher_eval_prompts: int = 64,
     **config_overrides,
 ) -> dict[str, float]:
     """Train VPD for `max_steps` on the addition task with a tiny local model; returns the final metrics.
 
     `teacher_mode` is any of VPDConfig's (`adapter` adds LoRA adapters; `frozen` and `ema` run passive
-    self-distillation without an E-step). `config_overrides` go to `VPDConfig`.
+    self-distillation without an E-step). `warm_start_steps` of supervised fine-tuning come first (0: start from
+    random weights); the teacher's repair rate on `teacher_eval_prompts` sums (a fixed set) is measured before and
+    after training (0: not measured). `config_overrides` go to `VPDConfig`.
     """
     import torch
 
+    from .teacher_eval import TeacherEvalCallback
     from .tiny import build_tiny_model, build_tiny_tokenizer
     from .trainer import VPDTrainer
 
@@ -149,7 +218,13 @@ def run_demo(
         from peft import LoraConfig
 
         peft_config = LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", task_type="CAUSAL_LM")
+    if not warm_start_steps:
+        config_overrides.setdefault("learning_rate", 1e-2)
     args = demo_config(str(output_dir), max_steps=max_steps, teacher_mode=teacher_mode, **config_overrides)
+    if warm_start_steps:
+        if verbose:
+            print(f"warm start: {warm_start_steps} supervised steps on sums and feedback ...", flush=True)
+        model = warm_start(model, tokenizer, args, max_steps=warm_start_steps)
     trainer = VPDTrainer(
         model=model,
         reward_funcs=addition_reward,
@@ -160,6 +235,11 @@ def run_demo(
         feedback_funcs=[addition_feedback],
     )
     trainer.remove_callback(PrinterCallback)
+    teacher_eval = None
+    if teacher_eval_prompts:
+        held_out = make_addition_dataset(teacher_eval_prompts, seed=1)
+        teacher_eval = TeacherEvalCallback(trainer, held_out, addition_reward, max_steps, teacher_eval_prompts)
+        trainer.add_callback(teacher_eval)
     if verbose:
         trainer.add_callback(_ProgressPrinter())
     trainer.train()
@@ -168,8 +248,12 @@ def run_demo(
     if plot:
         plot_metrics(history, output_dir / "metrics.png")
     final = final_metrics(history)
+    if teacher_eval is not None:
+        final.update(teacher_eval_summary(teacher_eval.history))
     if verbose:
         print(format_table(history))
+        if teacher_eval is not None:
+            print(teacher_line(final))
         print(f"Wrote {output_dir / 'log_history.json'}, metrics.csv" + (" and metrics.png" if plot else ""))
     return final
 
@@ -195,6 +279,27 @@ def running_mean(values: list[float], window: int = SMOOTHING) -> list[float]:
         recent = values[max(0, i - window + 1) : i + 1]
         means.append(sum(recent) / len(recent))
     return means
+
+
+def teacher_eval_summary(history: list[dict]) -> dict[str, float]:
+    """The teacher's measurements before training (`*_start`) and after it (`*_end`)."""
+    out = {}
+    for suffix, entry in (("start", history[0]), ("end", history[-1])):
+        for key in ("student_success", "teacher_repair", "feedback_specificity"):
+            out[f"{key}_{suffix}"] = entry[f"vpd/teacher_eval/{key}"]
+    return out
+
+
+def teacher_line(final: dict[str, float]) -> str:
+    """How the teacher changed: its greedy repair rate with the grader's feedback on the evaluation sums the student
+    got wrong, and how much of it comes from this attempt's feedback (repair minus repair with another sum's
+    feedback)."""
+    return (
+        f"teacher repair on the sums the student gets wrong: {final['teacher_repair_start']:.2f} -> "
+        f"{final['teacher_repair_end']:.2f} (feedback specificity {final['feedback_specificity_start']:+.2f} -> "
+        f"{final['feedback_specificity_end']:+.2f}); student greedy success {final['student_success_start']:.2f} -> "
+        f"{final['student_success_end']:.2f}"
+    )
 
 
 def headline(final: dict[str, float]) -> str:
