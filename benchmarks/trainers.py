@@ -282,6 +282,20 @@ METHODS = {
     # Outcome (confirm13c_*.md): D1 refuted (letters −0.005 ± 0.012 vs grpo, 1/5), D2 refuted (2/5), D3 refuted (2/5
     # by step 36), D4 half (reveal −0.056 vs grpo; −0.031 vs passive). Pooled with seeds 15-19: letters +0.010 ± 0.009
     # vs grpo (6/10), reveal −0.052 ± 0.014 (1/10).
+    # The E-step's contexts held a sibling's solution (group pairing: the failure's context, whose demonstration is
+    # often the very success being scored), so it trained copying; the teacher's repair with feedback alone fell
+    # (0.30 → 0.24 letters). `e_step_solutions=False` scores the E-step under the feedback alone (the M-step keeps the
+    # demonstrations). Predictions, written before the run (`--size estep2 --eval-every 20 --seeds 15,16,17,18,19
+    # --methods vpd_i13_new,vpd_i13_new_esol`, letters and reveal, paired with copysol13_*'s grpo / passive_i13):
+    #   F1. reveal: vpd_i13_new_esol's final follow rate is above vpd_i13_new's on ≥ 4/5 seeds (the E-step now scores
+    #       successes under the revealing sentence, so the teacher learns to read it).
+    #   F2. reveal: vpd_i13_new_esol's student beats vpd_i13_new's on ≥ 3/5 seeds.
+    #   F3. letters: vpd_i13_new_esol within ±0.02 of vpd_i13_new on average; its teacher repair with feedback at
+    #       step 60 above vpd_i13_new's on ≥ 4/5 seeds.
+    #   (vpd_i13_new is rerun as a check that the refactor left the default path unchanged: identical finals.)
+    "vpd_i13_new_esol": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
+                                 "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
+                                 "e_step_solutions": False}, False),
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);

@@ -4,6 +4,7 @@ goes through `accelerate launch`, and `trl-vpd demo` completes."""
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -143,11 +144,14 @@ def test_demo_command(tmp_path, capsys):
     assert main(["demo", "--output_dir", str(tmp_path), "--max_steps", "4", "--warm_start_steps", "20"]) == 0
     printed = capsys.readouterr().out
     assert "vpd/beta_e" in printed
-    assert "warm start: 20 steps" in printed and "teacher repair on the sums the student gets wrong:" in printed
+    assert "warm start: 20 supervised steps" in printed and "teacher repair on the sums the student gets wrong:" in printed
     # The summary leads with the smoothed reward and its change, not the noisy last step.
     assert printed.strip().splitlines()[-1].startswith("reward, mean of the last 5 steps:")
     history = json.loads((tmp_path / "log_history.json").read_text())
     assert sum("reward" in entry for entry in history) == 4
+    # the teacher is measured before the first step and after the last: both join those steps' log lines
+    measured = [entry["step"] for entry in history if "vpd/teacher_eval/teacher_repair" in entry]
+    assert measured == [1, 4]
     assert (tmp_path / "metrics.csv").read_text().startswith("step,")
     assert (tmp_path / "metrics.png").stat().st_size > 0
 
@@ -157,3 +161,25 @@ def test_help_and_unknown_command(capsys):
     assert "demo" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["bogus"])
+
+
+def test_demo_warm_start_data_is_what_the_teacher_reads():
+    """The warm start's examples: plain questions, and the trainer's own teacher template with the grader's feedback
+    on a wrong guess, a correct solution, or both; every target is the right sum."""
+    from trl_vpd.demo import demo_config, warm_start_dataset
+
+    args = demo_config("unused")
+    rows = warm_start_dataset(args, num_examples=600, seed=3)
+    kinds = {"plain": 0, "feedback": 0, "solution": 0, "both": 0}
+    for prompt, completion in zip(rows["prompt"], rows["completion"]):
+        a, b = map(int, re.search(r"What is (\d+) \+ (\d+)\?", prompt[-1]["content"]).groups())
+        assert completion[0]["content"] == str(a + b)
+        text = prompt[-1]["content"]
+        fb = re.search(r"You answered (\d+), but the sum is (\d+)\.", text)
+        sol = args.solution_template.format(solution=a + b) in text
+        if fb:
+            assert fb.group(1) != str(a + b) and fb.group(2) == str(a + b)
+        if fb or sol:  # the question first, then the template's parts and its closing instruction
+            assert text.startswith(f"What is {a} + {b}?") and text.endswith("solve the original problem correctly.")
+        kinds["both" if fb and sol else "feedback" if fb else "solution" if sol else "plain"] += 1
+    assert kinds["plain"] == pytest.approx(300, abs=45) and min(kinds.values()) > 60, kinds

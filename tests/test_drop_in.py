@@ -273,3 +273,39 @@ def test_group_pairing_falls_back_to_self_when_groups_straddle_processes(tmp_pat
         assert trainer._group_owners(has_context, rewards, group_size=4, offset=0) is None
     assert len([r for r in caplog.records if "whole groups" in r.getMessage()]) == 1
     assert trainer._group_owners([True, False, False, True], [0.0, 1.0, 1.0, 0.0], group_size=4, offset=4) == [0] * 4
+
+
+@pytest.mark.parametrize("pairing", ["self", "group"])
+def test_e_step_without_solutions_scores_under_feedback_alone(tmp_path, tiny_tokenizer, pairing):
+    """`e_step_solutions=False`: the M-step's teacher prompts keep the successful sibling's solution, the E-step's
+    carry none; rollouts whose only context was a demonstration (successes without feedback) leave the E-step, and
+    with group pairing a group's first failed rollout with feedback conditions all of it."""
+
+    def feedback_on_failures(completions, rewards=None, **kwargs):
+        return [None if r >= 0.5 else "wrong, try again" for r in rewards]
+
+    trainer = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="shared", e_step_pairing=pairing,
+                           feedback_column=None, feedback_funcs=[feedback_on_failures], e_step_solutions=False)
+    inputs = prepared_batch(trainer)
+    decode = lambda ids: tiny_tokenizer.decode(ids, skip_special_tokens=True)  # noqa: E731
+    rewards = inputs["vpd_rewards"].tolist()
+    failed = [i for i, r in enumerate(rewards) if r < 0.5]
+    assert failed and len(failed) < len(rewards), rewards  # a mixed group: siblings exist
+    m_step = [decode(ids) for ids in inputs["teacher_input_ids"]]
+    e_step = [decode(ids) for ids in inputs["vpd_e_teacher_input_ids"]]
+    assert all("A correct solution" in m_step[i] for i in failed)
+    assert not any("A correct solution" in text for text in e_step)
+    expected = [float(r < 0.5) for r in rewards]
+    if pairing == "group":  # every rollout is scored under the first failure's feedback
+        assert inputs["vpd_e_has_context"].tolist() == [1.0] * len(rewards)
+        owner = e_step[failed[0]].split("Using this")[0]
+        assert all(text.startswith(owner) for text in e_step)
+    else:
+        assert inputs["vpd_e_has_context"].tolist() == expected
+    assert inputs["vpd_has_context"].tolist() == [1.0] * len(rewards)  # the M-step: demonstration or feedback
+
+
+def test_e_step_with_solutions_adds_no_keys_under_self_pairing(tmp_path, tiny_tokenizer):
+    """The default (`e_step_solutions=True`) with self pairing scores the M-step's own contexts: no second set."""
+    trainer = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="shared", e_step_pairing="self")
+    assert "vpd_e_teacher_input_ids" not in prepared_batch(trainer)

@@ -198,6 +198,15 @@ class VPDConfig(GRPOConfig):
             "once) where a group straddles processes."
         },
     )
+    e_step_solutions: bool = field(
+        default=True,
+        metadata={
+            "help": "Show successful siblings' solutions in the E-step's teacher contexts as the M-step does. False: the "
+            "E-step scores rollouts under the feedback alone (with group pairing, a failed sibling's critique), so "
+            "the teacher is trained to read critiques rather than to copy a shown answer; the M-step keeps the "
+            "demonstrations. Costs one more tokenization of the contexts, no extra forward."
+        },
+    )
     e_step_reference: str = field(
         default="student",
         metadata={

@@ -118,14 +118,17 @@ class TeacherContextBuilder:
         offset: int,
         group_size: int,
         empty_feedback: int = 0,
+        use_siblings: bool | None = None,
     ) -> TeacherContexts:
-        """Teacher prompts for the local samples `offset .. offset+len(prompts)` of the global batch."""
+        """Teacher prompts for the local samples `offset .. offset+len(prompts)` of the global batch; `use_siblings`
+        overrides `args.use_sibling_solutions`."""
         args = self.args
+        use_siblings = args.use_sibling_solutions if use_siblings is None else use_siblings
         stats = TeacherContextStats(num_samples=len(prompts), empty_feedback=empty_feedback)
         texts, solutions, used_feedback, has_context = [], [], [], []
         for i, prompt in enumerate(prompts):
             solution = contrast = None
-            if args.use_sibling_solutions:
+            if use_siblings:
                 solution = self._sibling_text(offset + i, completions_global, rewards_global, group_size, True)
                 if solution is not None and args.sibling_contrast:
                     contrast = self._sibling_text(offset + i, completions_global, rewards_global, group_size, False)

@@ -250,19 +250,17 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         mode = "train" if self.model.training else "eval"
         device = self.accelerator.device
         group_size = self.num_generations if mode == "train" else self.num_generations_eval
+        completions_global = gather_object(pending["completions"])
         contexts = self.context_builder.build(
             prompts=pending["prompts"],
-            completions_global=gather_object(pending["completions"]),
+            completions_global=completions_global,
             rewards_global=pending["rewards"].tolist(),
             feedback=pending["feedback"],
             offset=pending["offset"],
             group_size=group_size,
             empty_feedback=pending["empty_feedback"],
         )
-        teacher_prompt = [torch.tensor(ids, device=device) for ids in contexts.prompt_ids]
-        teacher_mask = [torch.ones_like(ids) for ids in teacher_prompt]
-        teacher_prompt = pad(teacher_prompt, padding_value=self._tokenizer.pad_token_id, padding_side="left")
-        teacher_mask = pad(teacher_mask, padding_value=0, padding_side="left")
+        teacher_prompt, teacher_mask = self._pad_prompts(contexts.prompt_ids)
         output["teacher_input_ids"] = torch.cat([teacher_prompt, output["completion_ids"]], dim=1)
         output["teacher_attention_mask"] = torch.cat([teacher_mask, output["completion_mask"]], dim=1)
         output["vpd_has_context"] = torch.tensor(contexts.has_context, dtype=torch.float32, device=device)
@@ -271,16 +269,48 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         self._log_context_metrics(mode, contexts.stats)
 
         if mode == "train" and self.args.e_step and self.teacher.trainable:
-            if self.args.e_step_pairing == "group":
-                owners = self._group_owners(contexts.has_context, local.tolist(), group_size, pending["offset"])
-            if self.args.e_step_pairing == "group" and owners is not None:
-                index = torch.tensor(owners, device=device)
-                output["vpd_e_teacher_input_ids"] = torch.cat([teacher_prompt[index], output["completion_ids"]], 1)
-                output["vpd_e_teacher_attention_mask"] = torch.cat([teacher_mask[index], output["completion_mask"]], 1)
-                output["vpd_e_has_context"] = output["vpd_has_context"][index]
+            self._add_e_step_contexts(output, contexts, pending, completions_global, group_size)
             if self.args.em_schedule == "sequential" and any(map(self._is_e_step, self._served_steps())):
                 self._sequential_e_step(output)
         return output
+
+    def _add_e_step_contexts(self, output, contexts, pending, completions_global, group_size) -> None:
+        """The teacher contexts the E-step scores (`vpd_e_*` keys), where they differ from the M-step's: group pairing
+        (a failed sibling's context for the whole group) and/or `e_step_solutions=False` (no demonstrations)."""
+        device = self.accelerator.device
+        has_context = output["vpd_has_context"]
+        own = self.args.use_sibling_solutions and not self.args.e_step_solutions
+        if own:
+            contexts = self.context_builder.build(
+                prompts=pending["prompts"],
+                completions_global=completions_global,
+                rewards_global=pending["rewards"].tolist(),
+                feedback=pending["feedback"],
+                offset=pending["offset"],
+                group_size=group_size,
+                use_siblings=False,
+            )
+            has_context = torch.tensor(contexts.has_context, dtype=torch.float32, device=device)
+        index = torch.arange(len(has_context), device=device) if own else None
+        if self.args.e_step_pairing == "group":
+            rewards = output["vpd_rewards"].tolist()
+            owners = self._group_owners(contexts.has_context, rewards, group_size, pending["offset"])
+            index = index if owners is None else torch.tensor(owners, device=device)
+        if index is None:
+            return
+        prompt, mask = self._pad_prompts(contexts.prompt_ids)
+        output["vpd_e_teacher_input_ids"] = torch.cat([prompt[index], output["completion_ids"]], 1)
+        output["vpd_e_teacher_attention_mask"] = torch.cat([mask[index], output["completion_mask"]], 1)
+        output["vpd_e_has_context"] = has_context[index]
+
+    def _pad_prompts(self, prompt_ids: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher prompts left-padded into (ids, attention mask)."""
+        ids = [torch.tensor(p, device=self.accelerator.device) for p in prompt_ids]
+        mask = [torch.ones_like(p) for p in ids]
+        return (
+            pad(ids, padding_value=self._tokenizer.pad_token_id, padding_side="left"),
+            pad(mask, padding_value=0, padding_side="left"),
+        )
 
     def _served_steps(self) -> range:
         """The optimizer steps the generation batch made now will feed (GRPO buffers it for several)."""
