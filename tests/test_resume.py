@@ -16,7 +16,7 @@ def feedback(rewards, **kwargs):
     return [None if r > 0 else "Wrong: the token sum must be divisible by 3." for r in rewards]
 
 
-def _adapter_trainer(output_dir, **overrides):
+def _adapter_trainer(output_dir, modules_to_save=None, **overrides):
     """A two-adapter (student + `vpd_teacher`) VPD trainer on the tiny model, an E-step every step."""
     tokenizer = build_tiny_tokenizer()
     config = dict(output_dir=str(output_dir), per_device_train_batch_size=4, num_generations=4,
@@ -29,15 +29,18 @@ def _adapter_trainer(output_dir, **overrides):
         args=VPDConfig(**config),
         train_dataset=Dataset.from_dict({"prompt": [f"Say {i}" for i in range(32)]}),
         processing_class=tokenizer,
-        peft_config=LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"),
+        peft_config=LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM",
+                               modules_to_save=modules_to_save),
         feedback_funcs=feedback,
     )
 
 
-def _train(output_dir, resume_from=None):
-    trainer = _adapter_trainer(output_dir, save_strategy="steps", save_steps=2, trust_region_target_kl=1e-4)
+def _train(output_dir, resume_from=None, modules_to_save=None):
+    trainer = _adapter_trainer(output_dir, modules_to_save, save_strategy="steps", save_steps=2,
+                               trust_region_target_kl=1e-4)
     trainer.train(resume_from_checkpoint=resume_from)
-    adapters = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "lora_" in n}
+    adapters = {n: p.detach().clone() for n, p in trainer.model.named_parameters()
+                if "lora_" in n or ".modules_to_save." in n}
     return adapters, trainer.trust_region.controller.state_dict()
 
 
@@ -50,6 +53,19 @@ def test_resume_matches_straight_run(tmp_path):
     for name, value in straight.items():
         torch.testing.assert_close(resumed[name], value, atol=1e-6, rtol=0)
     assert resumed_state == straight_state
+
+
+def test_resume_restores_the_teachers_modules_to_save_copy(tmp_path):
+    """With LoRA `modules_to_save` the teacher adapter holds its own trained copy of the module (here the LM head);
+    a resumed run restores that copy and its optimizer state as well as the LoRA weights."""
+    straight, _ = _train(tmp_path / "run", modules_to_save=["lm_head"])
+    teacher_copy = "base_model.model.lm_head.modules_to_save.vpd_teacher.weight"
+    student_copy = teacher_copy.replace("vpd_teacher", "default")
+    assert not torch.equal(straight[teacher_copy], straight[student_copy])  # both trained, apart
+    resumed, _ = _train(tmp_path / "run", str(tmp_path / "run" / "checkpoint-2"), modules_to_save=["lm_head"])
+    assert resumed.keys() == straight.keys()
+    for name, value in straight.items():
+        torch.testing.assert_close(resumed[name], value, atol=1e-6, rtol=0)
 
 
 def test_resume_needs_the_teacher_optimizer_state(tmp_path):
