@@ -434,3 +434,41 @@ def test_vision_language_models_are_refused_at_construction(tmp_path, tiny_token
             train_dataset=make_dataset(conversational=True),
             processing_class=TextProcessor(tiny_tokenizer, chat_template=tiny_tokenizer.chat_template),
         )
+
+
+def test_adapter_teacher_with_trainable_token_indices_has_and_trains_its_own_tokens(tmp_path, tiny_tokenizer):
+    """LoRA `trainable_token_indices` (PEFT's trainable-token wrapper on the embeddings): the teacher adapter gets its
+    own delta for those tokens, its forward reads it, and E-step-only steps train it and leave the student's alone."""
+    from peft import LoraConfig
+
+    tokens = tiny_tokenizer("What is 1 + 2? The answer", add_special_tokens=False)["input_ids"][:3]
+    args = make_config(tmp_path, teacher_mode="adapter", e_step=True, em_schedule="alternate")
+    trainer = VPDTrainer(
+        model=build_tiny_model(tiny_tokenizer), reward_funcs=id_reward, args=args,
+        train_dataset=make_dataset(conversational=True), processing_class=tiny_tokenizer,
+        peft_config=LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q_proj", "v_proj"],
+                               trainable_token_indices=tokens, task_type="CAUSAL_LM"),
+    )  # fmt: skip
+    model = trainer.model
+    deltas = {n: p for n, p in model.named_parameters() if "trainable_tokens_delta" in n}
+    student_delta = next(p for n, p in deltas.items() if n.endswith(".default"))
+    teacher_delta = next(p for n, p in deltas.items() if n.endswith(f".{TEACHER_ADAPTER}"))
+    assert len(deltas) == 2 and any(p is teacher_delta for p in trainer.teacher.parameters())
+
+    ids = torch.tensor([tokens])
+    model.eval()
+    student_before, teacher_before = model(input_ids=ids).logits.detach(), teacher_logits(trainer, ids)
+    with torch.no_grad():
+        teacher_delta.add_(0.5)
+    assert not torch.allclose(teacher_logits(trainer, ids), teacher_before)  # the teacher reads its own delta
+    torch.testing.assert_close(model(input_ids=ids).logits.detach(), student_before, rtol=0, atol=0)
+    with torch.no_grad():
+        teacher_delta.sub_(0.5)
+    model.train()
+
+    student_start, teacher_start = student_delta.detach().clone(), teacher_delta.detach().clone()
+    trainer.train()
+    assert len(logged(trainer, "vpd/e_loss")) == 2
+    assert torch.equal(student_delta, student_start), "an E-step-only step changed the student's token delta"
+    assert not torch.equal(teacher_delta, teacher_start), "the teacher's token delta must train"
+    assert id(teacher_delta) not in optimizer_param_ids(trainer.optimizer)
