@@ -350,3 +350,30 @@ def test_tools_argument_trains_and_the_teacher_prompt_carries_the_schema(tmp_pat
     assert schema_block(teacher) == schema_block(student)
     demo = 'Tool call: {"name": "multiply_tool", "arguments": {"a": 3, "b": 4}}\nTool result (multiply_tool): 12'
     assert demo in teacher
+
+
+def test_teacher_eval_refuses_tool_calling_rollouts_and_measures_a_tool_free_environment(tmp_path):
+    """`evaluate_teacher` generates one turn without tools: with an environment that exposes tools it is a clear error
+    at the callback's construction; an environment that only supplies prompts is measured like a dataset."""
+    from trl_vpd.teacher_eval import TeacherEvalCallback, evaluate_teacher
+
+    tokenizer = tool_tokenizer()
+    data = Dataset.from_dict({"prompt": [[{"role": "user", "content": "Count."}]] * 2})
+    reward = lambda completions, **kw: [float(c[-1]["content"] == "Done!") for c in completions]  # noqa: E731
+    with_tools = VPDTrainer(model=build_tiny_model(tokenizer), args=make_args(tmp_path / "a"),
+                            processing_class=tokenizer, environment_factory=increment_doc())  # fmt: skip
+    with pytest.raises(ValueError, match="call tools"):
+        TeacherEvalCallback(with_tools, data, reward)
+    with pytest.raises(ValueError, match="environment_factory"):
+        evaluate_teacher(with_tools, list(data), reward)
+
+    class GuessEnvironment:
+        def reset(self, **kwargs):
+            return "Guess the word."
+
+    without_tools = VPDTrainer(model=build_tiny_model(tokenizer), reward_funcs=reward, args=make_args(tmp_path / "b"),
+                               processing_class=tokenizer, environment_factory=GuessEnvironment)  # fmt: skip
+    generation = Generation(tokenizer, ["Done!<|im_end|>", "I won't<|im_end|>"])
+    with patch.object(without_tools.model, "generate", side_effect=generation):
+        metrics = evaluate_teacher(without_tools, list(data), reward, max_new_tokens=8)
+    assert metrics["vpd/teacher_eval/student_success"] == 0.5

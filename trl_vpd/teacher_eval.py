@@ -25,6 +25,7 @@ def evaluate_teacher(trainer, rows: Sequence[dict], reward_func: Callable, max_n
     comes from reading this attempt's feedback rather than from a feedback-shaped prompt. (The learning benchmark's
     *follow rate* is the repair with the real feedback minus the repair in the teacher template without any.)
     """
+    _check_single_turn(trainer)
     args = trainer.args
     rows = list(rows)
     prompts = [row["prompt"] for row in rows]
@@ -33,6 +34,9 @@ def evaluate_teacher(trainer, rows: Sequence[dict], reward_func: Callable, max_n
     model = trainer.accelerator.unwrap_model(trainer.model)
     was_training = model.training
     model.eval()
+    batch_environments = getattr(trainer, "_batch_environments", None)
+    if getattr(trainer, "environment_factories", None) is not None:  # GRPO renders prompts per row's environment
+        trainer._batch_environments = [row.get("environment") if trainer._multi_environment else None for row in rows]
     try:
         completions, ids = _generate(trainer, model, trainer._tokenize_prompts(prompts)[0], prompts, max_new_tokens)
         rewards = _rewards(reward_func, prompts, completions, ids, columns)
@@ -54,6 +58,7 @@ def evaluate_teacher(trainer, rows: Sequence[dict], reward_func: Callable, max_n
         )
     finally:
         model.train(was_training)
+        trainer._batch_environments = batch_environments
 
     threshold = args.success_reward_threshold
     student_ok = [r >= threshold for r in rewards]
@@ -70,6 +75,18 @@ def evaluate_teacher(trainer, rows: Sequence[dict], reward_func: Callable, max_n
         "vpd/teacher_eval/feedback_specificity": repair - repair_misled,
         "vpd/teacher_eval/feedback_coverage": len(with_context) / len(rows),
     }
+
+
+def _check_single_turn(trainer) -> None:
+    """The measurement generates one greedy turn per prompt; tool-calling rollouts (`tools`, or an `environment_factory`
+    whose environments expose tools) are multi-turn episodes it does not run, so it refuses them instead of scoring a
+    truncated first turn. An environment without tools (it only supplies prompts) is measured like a dataset."""
+    if getattr(trainer, "tools", None):
+        raise ValueError(
+            "evaluate_teacher / TeacherEvalCallback generate one turn without tools, but this trainer's rollouts call "
+            "tools (`tools` or `environment_factory`). Measure the teacher on a tool-free version of the task, or "
+            "follow `vpd/teacher_reward_pos` - `vpd/teacher_reward_neg` in the training logs."
+        )
 
 
 def _teacher_rewards(trainer, model, prompt_ids, prompts, max_new_tokens, reward_func, columns) -> list[float]:
@@ -93,6 +110,7 @@ class TeacherEvalCallback(TrainerCallback):
     `dataset`; the numbers join the trainer's next log line."""
 
     def __init__(self, trainer, dataset, reward_func: Callable, eval_steps: int = 10, num_prompts: int = 32):
+        _check_single_turn(trainer)
         self.trainer = trainer
         self.rows = [dataset[i] for i in range(min(num_prompts, len(dataset)))]
         self.reward_func = reward_func
