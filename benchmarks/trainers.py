@@ -293,6 +293,9 @@ METHODS = {
     #   F3. letters: vpd_i13_new_esol within ±0.02 of vpd_i13_new on average; its teacher repair with feedback at
     #       step 60 above vpd_i13_new's on ≥ 4/5 seeds.
     #   (vpd_i13_new is rerun as a check that the refactor left the default path unchanged: identical finals.)
+    # Outcome (esol13_*.md): F1 refuted (reveal follow rate +0.048 vs +0.088; 1/5 above), F2 refuted (reveal −0.075 ±
+    # 0.009, 0/5), F3 held (letters −0.017 ± 0.012; teacher repair 0.32 vs 0.24, above on 5/5; follow rate +0.315 vs
+    # +0.229, start +0.30). vpd_i13_new reproduced copysol13's finals exactly. The option stays, not the default.
     "vpd_i13_new_esol": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                  "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
                                  "e_step_solutions": False}, False),
