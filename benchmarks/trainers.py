@@ -296,6 +296,15 @@ METHODS = {
     # Outcome (esol13_*.md): F1 refuted (reveal follow rate +0.048 vs +0.088; 1/5 above), F2 refuted (reveal −0.075 ±
     # 0.009, 0/5), F3 held (letters −0.017 ± 0.012; teacher repair 0.32 vs 0.24, above on 5/5; follow rate +0.315 vs
     # +0.229, start +0.30). vpd_i13_new reproduced copysol13's finals exactly. The option stays, not the default.
+    # `distillation_mixing="add"`: GRPO's policy term kept whole and w·L_distill added, instead of (1 − w)·GRPO +
+    # w·distill. Predictions, written before the run (`--size estep2 --eval-every 20 --seeds 15,16,17,18,19 --methods
+    # vpd_i13_new_add`, letters and reveal, paired with copysol13_*'s grpo / passive_i13 / vpd_i13_new):
+    #   G1. letters: vpd_i13_new_add beats grpo on ≥ 4/5 seeds (GRPO's whole signal plus the teacher's).
+    #   G2. reveal: vpd_i13_new_add is within ±0.03 of grpo on average and above vpd_i13_new on ≥ 4/5 seeds (a
+    #       teacher worse than the student hurts less added than replacing half of GRPO's term).
+    "vpd_i13_new_add": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
+                                "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
+                                "distillation_mixing": "add"}, False),
     "vpd_i13_new_esol": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                  "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
                                  "e_step_solutions": False}, False),

@@ -123,22 +123,24 @@ def reference_distillation(trainer, inputs, has_context, alpha, topk=None):
 
 
 @pytest.mark.parametrize(
-    "weight, context, alpha, topk",
+    "weight, context, alpha, topk, mixing",
     [
-        (0.0, [1, 1, 1, 1], 1.0, None),  # weight 0: GRPO alone, although every sample has feedback
-        (0.5, [0, 0, 0, 0], 1.0, None),  # no sample has context: GRPO alone, whatever the weight
-        (1.0, [1, 1, 1, 1], 1.0, None),  # pure distillation where feedback exists: the GRPO term vanishes
-        (0.5, [1, 0, 1, 0], 1.0, None),  # mixed: (1 − w)·GRPO on samples with context, GRPO on the others, + w·distill
-        (0.5, [0, 1, 1, 0], 0.0, None),  # the same with forward KL
-        (0.5, [1, 0, 1, 0], 1.0, 5),  # top-5 + tail, computed in chunks of 3 tokens from the hidden states
-        (0.5, [0, 1, 1, 1], 0.0, 5),
+        (0.0, [1, 1, 1, 1], 1.0, None, "interpolate"),  # weight 0: GRPO alone, although every sample has feedback
+        (0.5, [0, 0, 0, 0], 1.0, None, "interpolate"),  # no sample has context: GRPO alone, whatever the weight
+        (1.0, [1, 1, 1, 1], 1.0, None, "interpolate"),  # pure distillation where feedback exists: the GRPO term vanishes
+        (0.5, [1, 0, 1, 0], 1.0, None, "interpolate"),  # mixed: (1 − w)·GRPO on samples with context, GRPO on the others, + w·distill
+        (0.5, [0, 1, 1, 0], 0.0, None, "interpolate"),  # the same with forward KL
+        (0.5, [1, 0, 1, 0], 1.0, 5, "interpolate"),  # top-5 + tail, computed in chunks of 3 tokens from the hidden states
+        (0.5, [0, 1, 1, 1], 0.0, 5, "interpolate"),
+        (1.0, [1, 1, 1, 1], 1.0, None, "add"),  # `add`: the whole GRPO term stays, w·distill on top
+        (0.5, [1, 0, 1, 0], 1.0, 5, "add"),
     ],
 )
-def test_student_loss_is_grpo_plus_weighted_distillation(tmp_path, tiny_tokenizer, weight, context, alpha, topk):
+def test_student_loss_is_grpo_plus_weighted_distillation(tmp_path, tiny_tokenizer, weight, context, alpha, topk, mixing):
     trainer = make_trainer(
         tmp_path, tiny_tokenizer, teacher_mode="shared", e_step=False, distillation_weight=weight,
         distillation_mode="full" if topk is None else "topk", distillation_alpha=alpha,
-        distillation_topk=topk or 100, distillation_chunk_tokens=3,
+        distillation_topk=topk or 100, distillation_chunk_tokens=3, distillation_mixing=mixing,
     )  # fmt: skip
     inputs = prepared_batch(trainer)
     assert inputs["vpd_has_context"].tolist() == [1.0] * 4  # every row has a hint
@@ -149,7 +151,8 @@ def test_student_loss_is_grpo_plus_weighted_distillation(tmp_path, tiny_tokenize
 
     vpd_loss = trainer._compute_loss(model, inputs)
     vpd_grads = grads(model, vpd_loss)
-    scaled = {**inputs, "advantages": inputs["advantages"] * (1 - weight * has_context)}
+    kept = 1 - weight * has_context if mixing == "interpolate" else torch.ones_like(has_context)
+    scaled = {**inputs, "advantages": inputs["advantages"] * kept}
     grpo_loss = GRPOTrainer._compute_loss(trainer, model, scaled)
     expected_grads = grads(model, grpo_loss)
     expected_loss = grpo_loss.detach()

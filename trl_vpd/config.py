@@ -137,6 +137,14 @@ class VPDConfig(GRPOConfig):
             "replace."
         },
     )
+    distillation_mixing: str = field(
+        default="interpolate",
+        metadata={
+            "help": "`interpolate` (default): (1 − w)·L_GRPO + w·L_distill on samples with context, the distillation "
+            "replacing part of GRPO's policy term. `add`: L_GRPO + w·L_distill, GRPO's term kept whole and the "
+            "distillation added to it."
+        },
+    )
     distillation_alpha: float = field(
         default=1.0,
         metadata={
@@ -313,6 +321,8 @@ class VPDConfig(GRPOConfig):
         _check_choice("e_step_reference", self.e_step_reference, E_STEP_REFERENCES)
         _check_choice("e_step_labels", self.e_step_labels, ("advantage", "threshold"))
         _check_choice("em_schedule", self.em_schedule, EM_SCHEDULES)
+        if self.distillation_mixing not in ("interpolate", "add"):
+            raise ValueError(f"distillation_mixing must be 'interpolate' or 'add', got {self.distillation_mixing!r}.")
         if not 0.0 <= self.distillation_weight <= 1.0:
             raise ValueError(f"distillation_weight must be in [0, 1], got {self.distillation_weight}.")
         if not 0.0 <= self.distillation_alpha <= 1.0:

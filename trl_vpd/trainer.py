@@ -451,7 +451,7 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         # (1 − w)·L_GRPO on rollouts with context, through the advantages: it scales the policy term of every
         # loss_type; GRPO's β·KL to its reference, entropy bonus and aux loss stay at full strength (regularisers the
         # user set, which distillation does not replace).
-        scale = 1.0 - weight * has_context
+        scale = 1.0 - weight * has_context if args.distillation_mixing == "interpolate" else torch.ones_like(has_context)
         advantages = inputs["advantages"]
         scaled = advantages * (scale if advantages.dim() == 1 else scale.unsqueeze(1))
         e_only = mode == "train" and args.em_schedule == "alternate" and self._is_e_step(self.state.global_step)
