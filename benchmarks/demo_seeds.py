@@ -11,7 +11,8 @@ the E-step 0.36 / 0.12; frozen 0.34 / 0.17):
   E1. VPD's teacher repair rises from start to end on ≥ 3/5 seeds and ends above the frozen teacher's on ≥ 4/5.
   E2. VPD's student ends above GRPO's on ≥ 3/5 seeds.
   E3. VPD's student ends above the same without the E-step on ≥ 4/5 seeds.
-Outcome (results/demo_seeds.md): E1 held (teacher repair 0.19 → 0.31, rose on 5/5; +0.163 ± 0.006 over the frozen
+Outcome (results/demo_seeds.md, with the demo's former `trust_region_target_kl=1e-4`, which drove β_E to its cap of
+10 once the model was warm-started): E1 held (teacher repair 0.19 → 0.31, rose on 5/5; +0.163 ± 0.006 over the frozen
 teacher, 5/5), E2 refuted (student −0.066 ± 0.051 vs GRPO, 1/5), E3 held (+0.091 ± 0.036 over no E-step, 5/5).
 """
 
@@ -33,6 +34,9 @@ METHODS = {
     # its run (seeds 0-4, paired with demo_seeds.json): G3. its student beats grpo's on ≥ 3/5 seeds and vpd's on ≥ 4/5.
     "vpd_add": {"distillation_mixing": "add"},
 }
+# Outcome of G3 (results/demo_seeds_add.md, former target KL): refuted — vpd_add −0.050 ± 0.025 vs grpo (1/5), +0.016
+# ± 0.032 vs vpd (2/5); its teacher repair 0.35 (vpd 0.31). Rerun of vpd and vpd_add at the library's fixed β_E
+# (the demo's configuration since), written before the run: E1-E3 and G3 as above.
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 
 

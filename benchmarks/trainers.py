@@ -302,6 +302,9 @@ METHODS = {
     #   G1. letters: vpd_i13_new_add beats grpo on ≥ 4/5 seeds (GRPO's whole signal plus the teacher's).
     #   G2. reveal: vpd_i13_new_add is within ±0.03 of grpo on average and above vpd_i13_new on ≥ 4/5 seeds (a
     #       teacher worse than the student hurts less added than replacing half of GRPO's term).
+    # Outcome (add13_*.md): G1 held on these seeds (letters +0.022 ± 0.006 vs grpo, 5/5; but −0.003 ± 0.006 vs
+    # vpd_i13_new, whose +0.025 did not replicate on seeds 20-24), G2 refuted (reveal −0.047 ± 0.026 vs grpo; +0.002
+    # vs vpd_i13_new, 1/5). Keeping GRPO's term whole changes almost nothing: the distillation term is what differs.
     "vpd_i13_new_add": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                 "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
                                 "distillation_mixing": "add"}, False),

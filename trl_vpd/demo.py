@@ -172,9 +172,6 @@ def demo_config(output_dir: str, max_steps: int = 30, teacher_mode: str = "share
         seed=0,
         teacher_mode=teacher_mode,
         e_step=not passive,
-        # A target KL makes β_E adapt, so the plot shows the trust region at work (the paper keeps β_E fixed); this
-        # tiny model's KL_E is of order 1e-4.
-        trust_region_target_kl=1e-4,
         distillation_mode="topk",
         distillation_topk=20,
         max_teacher_prompt_length=256,
