@@ -36,7 +36,10 @@ METHODS = {
 }
 # Outcome of G3 (results/demo_seeds_add.md, former target KL): refuted — vpd_add −0.050 ± 0.025 vs grpo (1/5), +0.016
 # ± 0.032 vs vpd (2/5); its teacher repair 0.35 (vpd 0.31). Rerun of vpd and vpd_add at the library's fixed β_E
-# (the demo's configuration since), written before the run: E1-E3 and G3 as above.
+# (the demo's configuration since), written before the run: E1-E3 and G3 as above. Outcome (demo_seeds_fixedbeta.md):
+# E1 held (teacher repair 0.19 → 0.29, rose on 5/5; +0.144 ± 0.016 over the frozen teacher, 5/5), E2 refuted (−0.097
+# ± 0.047 vs grpo, 1/5), E3 held (+0.059 ± 0.032 over no E-step, 4/5); G3 refuted (vpd_add −0.059 ± 0.034 vs grpo,
+# 1/5; +0.037 ± 0.029 vs vpd, 3/5).
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 
 
