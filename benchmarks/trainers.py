@@ -305,6 +305,12 @@ METHODS = {
     # Outcome (add13_*.md): G1 held on these seeds (letters +0.022 ± 0.006 vs grpo, 5/5; but −0.003 ± 0.006 vs
     # vpd_i13_new, whose +0.025 did not replicate on seeds 20-24), G2 refuted (reveal −0.047 ± 0.026 vs grpo; +0.002
     # vs vpd_i13_new, 1/5). Keeping GRPO's term whole changes almost nothing: the distillation term is what differs.
+    # Longer budget on estep2, written before the run (`--size estep2 --steps 150 --eval-every 10 --seeds
+    # 25,26,27,28,29 --methods grpo,passive_i13,vpd_i13_new`, letters):
+    #   H1. vpd_i13_new ends within ±0.02 of grpo on average (no separation with more steps).
+    #   H2. vpd_i13_new reaches grpo's mean final success within 90 steps (60 %) on ≥ 3/5 seeds (least certain).
+    #   H3. vpd_i13_new's teacher repair with feedback alone ends below passive_i13's on ≥ 3/5 seeds (it learns to copy
+    #       demonstrations, not to read the critique).
     "vpd_i13_new_add": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                 "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
                                 "distillation_mixing": "add"}, False),
