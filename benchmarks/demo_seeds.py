@@ -41,6 +41,7 @@ METHODS = {
 # ± 0.047 vs grpo, 1/5), E3 held (+0.059 ± 0.032 over no E-step, 4/5); G3 refuted (vpd_add −0.059 ± 0.034 vs grpo,
 # 1/5; +0.037 ± 0.029 vs vpd, 3/5). Twice the budget, written before its run (`--steps 60 --methods vpd,grpo`, seeds
 # 0-4): E4. vpd's student still trails grpo's on average (ahead on ≤ 2/5 seeds); its teacher repair ends above 0.29.
+# Outcome (demo_seeds_60.md): E4 held — vpd −0.028 ± 0.031 vs grpo (2/5; −0.097 at 30 steps), teacher repair 0.30.
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 
 
