@@ -321,6 +321,9 @@ METHODS = {
     #   I3. letters: vpd_i13_new beats passive_i13 on ≥ 3/5 seeds (the issue asks ≥ 4/5; least certain).
     #   I4. reveal: vpd_i13_new still trails grpo on average (its teacher cannot read the revealed answer).
     #   I5. reveal: passive_i13 trails grpo on average too.
+    # Outcome (long13b_letters.md, long13_reveal.md): I1 held (+0.041 ± 0.006, 5/5), I2 held (4/5 within 90 steps:
+    # 60/50/100/60/70), I3 refuted (vs passive −0.006 ± 0.007, 2/5; passive +0.047 ± 0.004 vs grpo, 5/5), I4 held
+    # (reveal −0.084 ± 0.013, 0/5), I5 held (passive −0.062 ± 0.020, 0/5).
     "vpd_i13_new_add": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                 "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
                                 "distillation_mixing": "add"}, False),
