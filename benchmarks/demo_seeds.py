@@ -42,6 +42,9 @@ METHODS = {
 # 1/5; +0.037 ± 0.029 vs vpd, 3/5). Twice the budget, written before its run (`--steps 60 --methods vpd,grpo`, seeds
 # 0-4): E4. vpd's student still trails grpo's on average (ahead on ≤ 2/5 seeds); its teacher repair ends above 0.29.
 # Outcome (demo_seeds_60.md): E4 held — vpd −0.028 ± 0.031 vs grpo (2/5; −0.097 at 30 steps), teacher repair 0.30.
+# At 100 steps, written before its run (`--steps 100 --methods vpd,grpo,passive_frozen`, seeds 0-4): E5. vpd's
+# student beats grpo's on ≥ 3/5 seeds and passive_frozen's on ≥ 4/5 (the gap closed from −0.097 to −0.028 between 30
+# and 60 steps while the teacher kept improving).
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 
 

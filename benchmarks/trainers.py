@@ -324,6 +324,11 @@ METHODS = {
     # Outcome (long13b_letters.md, long13_reveal.md): I1 held (+0.041 ± 0.006, 5/5), I2 held (4/5 within 90 steps:
     # 60/50/100/60/70), I3 refuted (vs passive −0.006 ± 0.007, 2/5; passive +0.047 ± 0.004 vs grpo, 5/5), I4 held
     # (reveal −0.084 ± 0.013, 0/5), I5 held (passive −0.062 ± 0.020, 0/5).
+    # Does a teacher that keeps reading feedback pay off over a longer run? Written before the run (`--size estep2
+    # --steps 150 --eval-every 10 --seeds 25,...,34 --methods vpd_i13_new_esol`, letters, paired with long13*_letters):
+    #   J1. vpd_i13_new_esol beats passive_i13 on ≥ 6/10 seeds and its teacher repair ends above vpd_i13_new's on
+    #       ≥ 8/10.
+    #   J2. vpd_i13_new_esol beats grpo on ≥ 8/10 seeds.
     "vpd_i13_new_add": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                 "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
                                 "distillation_mixing": "add"}, False),
