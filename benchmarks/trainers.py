@@ -329,6 +329,8 @@ METHODS = {
     #   J1. vpd_i13_new_esol beats passive_i13 on ≥ 6/10 seeds and its teacher repair ends above vpd_i13_new's on
     #       ≥ 8/10.
     #   J2. vpd_i13_new_esol beats grpo on ≥ 8/10 seeds.
+    # Outcome (long13_esol_letters.md): J1 refuted for the student (−0.018 ± 0.006 vs passive, 2/10; −0.020 ± 0.007 vs
+    # vpd_i13_new, 0/10), held for the teacher (repair 0.32 vs 0.22, above on 8/10); J2 held (+0.020 ± 0.007, 8/10).
     "vpd_i13_new_add": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                 "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
                                 "distillation_mixing": "add"}, False),
