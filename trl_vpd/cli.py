@@ -484,12 +484,12 @@ DEMO_TIME = "30-60 s on 2 quiet CPU cores"
 def demo_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="trl-vpd demo",
-        description=f"Warm-start a tiny local model on a built-in addition task, train VPD on it for 30 steps (no "
+        description=f"Warm-start a tiny local model on a built-in addition task, train VPD on it for 100 steps (no "
         f"download, {DEMO_TIME}), report the teacher's repair rate before and after, and write the metrics (JSON, CSV, "
         "PNG) to --output_dir.",
     )
     parser.add_argument("--output_dir", default="outputs/vpd-demo")
-    parser.add_argument("--max_steps", type=int, default=30)
+    parser.add_argument("--max_steps", type=int, default=100)
     parser.add_argument("--teacher_mode", default="shared", choices=["shared", "adapter", "frozen", "ema"])
     parser.add_argument("--warm_start_steps", type=int, default=250,
                         help="Supervised steps before VPD (0: start from random weights).")

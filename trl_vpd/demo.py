@@ -150,7 +150,7 @@ def warm_start(model, tokenizer, args, max_steps: int = 250, learning_rate: floa
     return trainer.model
 
 
-def demo_config(output_dir: str, max_steps: int = 30, teacher_mode: str = "shared", **overrides):
+def demo_config(output_dir: str, max_steps: int = 100, teacher_mode: str = "shared", **overrides):
     """The demo's `VPDConfig`: small batches, short completions, the library's E-step defaults, logging every step."""
     from .config import VPDConfig
 
@@ -184,7 +184,7 @@ def demo_config(output_dir: str, max_steps: int = 30, teacher_mode: str = "share
 
 def run_demo(
     output_dir: str | os.PathLike = "outputs/vpd-demo",
-    max_steps: int = 30,
+    max_steps: int = 100,
     teacher_mode: str = "shared",
     plot: bool = True,
     verbose: bool = True,
