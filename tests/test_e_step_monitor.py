@@ -55,16 +55,19 @@ def test_trainer_feeds_the_monitor(tmp_path, tiny_tokenizer, caplog):
 
 
 def test_teacher_that_ranks_failures_above_successes_is_reported_once():
-    """h₊ − h₋ < 0 on average over the window (E-steps with both kinds of rollout): the teacher reads the feedback
-    worse than the student solves the task. NaN steps (one kind only) do not count; a positive mean stays silent."""
+    """h₊ − h₋ below 0 by more than two standard errors over the window (E-steps with both kinds of rollout): the
+    teacher reads the feedback worse than the student solves the task. NaN steps (one kind only) do not count; a
+    positive mean, or a negative one within noise (a dip of a teacher that is improving), stays silent."""
     nan = float("nan")
     monitor = EStepMonitor("sigmoid", "", window=4)
-    for d in (0.5, nan, -2.0):
+    for d in (-1.5, nan, -2.0):
         assert monitor.observe(0.5, 0.3, False, d) is None  # window not full
-    message = monitor.observe(0.5, 0.3, False, 0.2)  # mean of 0.5, -2.0, 0.2 = -0.43
-    assert "prefers the failed rollouts" in message and "-0.433" in message
+    message = monitor.observe(0.5, 0.3, False, -1.0)  # mean −1.5, standard error 0.5/√3 = 0.29
+    assert "prefers the failed rollouts" in message and "-1.5 ± 0.29" in message
     assert monitor.observe(0.5, 0.3, False, -1.0) is None  # once
     quiet = EStepMonitor("sigmoid", "", window=4)
     assert all(quiet.observe(0.5, 0.3, False, d) is None for d in (1.0, -0.5, nan, 0.2, 0.4, 0.3))
+    noisy = EStepMonitor("sigmoid", "", window=4)  # mean −0.43 ± 0.77: within noise
+    assert all(noisy.observe(0.5, 0.3, False, d) is None for d in (0.5, nan, -2.0, 0.2))
     sparse = EStepMonitor("sigmoid", "", window=4)  # one ranked E-step in four: too few to judge
     assert all(sparse.observe(0.5, 0.3, False, d) is None for d in (-1.0, nan, nan, nan))

@@ -5,8 +5,9 @@ gives the same thing. Two symptoms, read from the E-step's own statistics over a
   when the teacher cannot tell successes from failures;
 - starved: most E-steps had no labelled rollout with teacher context (the loss had nothing to learn from);
 - misranking: the teacher, relative to the student, prefers the failed rollouts to the successful ones (its mean
-  implicit reward h₊ − h₋ < 0): it does worse with the feedback than the student without it, and distilling it pulls
-  the student down (benchmarks/results/learning_issue13_reveal.md).
+  implicit reward h₊ − h₋ is below 0 by more than two standard errors over the window, so one noisy stretch of a
+  teacher that is improving does not count): it does worse with the feedback than the student without it, and
+  distilling it pulls the student down (benchmarks/results/learning_issue13_reveal.md).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ WINDOW = 20  # recent E-step micro-batches the monitor reads
 KL_FLOOR = 1e-2  # per-token KL(teacher ‖ reference) below which the teacher has not left the student
 LOSS_TOLERANCE = 0.01  # relative distance of the BCO loss to log 2 that counts as "at chance"
 STARVED_RATE = 0.5  # share of E-steps without a labelled rollout that counts as starved
+MISRANK_Z = 2.0  # standard errors by which the window's mean h₊ − h₋ must fall below 0
 
 
 class EStepMonitor:
@@ -41,13 +43,14 @@ class EStepMonitor:
         if len(self.records) < self.records.maxlen:
             return None
         ranked = [d for d in self.discrimination if math.isfinite(d)]
-        if len(ranked) >= len(self.records) // 2 and "misranking" not in self.warned:
+        if len(ranked) >= max(2, len(self.records) // 2) and "misranking" not in self.warned:
             mean = sum(ranked) / len(ranked)
-            if mean < 0:
+            se = math.sqrt(sum((d - mean) ** 2 for d in ranked) / (len(ranked) - 1) / len(ranked))
+            if mean + MISRANK_Z * se < 0:
                 return self._warn(
                     "misranking",
                     f"The teacher prefers the failed rollouts to the successful ones, relative to the student: its "
-                    f"implicit reward h₊ − h₋ averaged {mean:.3g} over the last {len(ranked)} E-steps "
+                    f"implicit reward h₊ − h₋ averaged {mean:.3g} ± {se:.2g} over the last {len(ranked)} E-steps "
                     "(vpd/teacher_reward_pos − vpd/teacher_reward_neg). With the feedback it does worse than the "
                     "student without it, and distilling it pulls the student down. Check that the teacher template "
                     "and feedback read well to the model, lower distillation_weight, or compare with GRPO.",
