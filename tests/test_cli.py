@@ -145,8 +145,11 @@ def test_demo_command(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "vpd/beta_e" in printed
     assert "warm start: 20 supervised steps" in printed and "teacher repair on the sums the student gets wrong:" in printed
-    # The summary leads with the smoothed reward and its change, not the noisy last step.
-    assert printed.strip().splitlines()[-1].startswith("reward, mean of the last 5 steps:")
+    # The summary leads with what training changed (greedy student success, teacher repair), then the smoothed
+    # reward and its change, not the noisy last step.
+    summary = printed.strip().splitlines()[-1]
+    assert summary.startswith("student greedy success ") and "teacher repair " in summary
+    assert "; reward, mean of the last 5 steps:" in summary
     history = json.loads((tmp_path / "log_history.json").read_text())
     assert sum("reward" in entry for entry in history) == 4
     # the teacher is measured before the first step and after the last: both join those steps' log lines

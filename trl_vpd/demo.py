@@ -10,9 +10,9 @@ partly reads feedback.
     trl-vpd demo --output_dir outputs/vpd-demo        # or: python -m trl_vpd.demo
 
 writes `log_history.json`, `metrics.csv` and `metrics.png` (reward, distillation loss, β_E, KL_E; raw points and a
-5-step running mean) to the output directory, prints a short table and the teacher's repair rate on held-out sums
-before and after training, and leads its summary with the last-5-step mean reward and its change from the first five
-steps.
+5-step running mean) to the output directory, prints a short table and the teacher's repair rate on the evaluation
+sums before and after training, and leads its summary with the student's greedy success and the teacher's repair rate
+(before -> after), then the last-5-step mean reward and its change from the first five steps.
 """
 
 from __future__ import annotations
@@ -300,13 +300,20 @@ def teacher_line(final: dict[str, float]) -> str:
 
 
 def headline(final: dict[str, float]) -> str:
-    """The demo's summary: the last-5-step mean reward and its change from the first five steps (one step's reward
-    is too noisy to lead with), then the last step's."""
+    """The demo's summary: the student's greedy success and the teacher's repair rate before → after, where measured
+    (what training changed; the sampled reward of a warm-started model starts high and moves little), then the
+    last-5-step mean reward and its change from the first five steps (one step's reward is too noisy to lead with)."""
     nan = float("nan")
     first, last = final.get("reward_first5", nan), final.get("reward_last5", nan)
-    return (
+    reward = (
         f"reward, mean of the last {SMOOTHING} steps: {last:.3f} ({last - first:+.3f} from {first:.3f} over the first "
         f"{SMOOTHING}); last step alone {final.get('reward', nan):.3f}"
+    )
+    if "teacher_repair_end" not in final:
+        return reward
+    return (
+        f"student greedy success {final['student_success_start']:.2f} -> {final['student_success_end']:.2f}, teacher "
+        f"repair {final['teacher_repair_start']:.2f} -> {final['teacher_repair_end']:.2f}; {reward}"
     )
 
 
