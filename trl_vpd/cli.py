@@ -478,7 +478,7 @@ def launch(launch_args: list[str], training_script_args: list[str]) -> None:
     launch_command(launch_command_parser().parse_args(launch_args + module_args + training_script_args))
 
 
-DEMO_TIME = "30-60 s on 2 quiet CPU cores"
+DEMO_TIME = "about 40 s on 2 quiet CPU cores"
 
 
 def demo_command(argv: list[str]) -> int:

@@ -1,4 +1,4 @@
-"""The built-in demo: VPD on a tiny, locally built model and a synthetic addition task, 30-60 s on a 2-core CPU.
+"""The built-in demo: VPD on a tiny, locally built model and a synthetic addition task, ~40 s on a 2-core CPU.
 
 The task ("What is 3 + 4?") has a verifier that returns both a reward and language feedback ("You answered 9, but the
 sum is 7."), which is exactly the situation VPD is for: the feedback-conditioned teacher can read the right answer
