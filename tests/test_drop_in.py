@@ -213,6 +213,11 @@ MATRIX = [
     ("adapter", True, dict(num_iterations=2, loss_type="dapo", beta=0.04), [True, False, True]),
     ("adapter", True, dict(steps_per_generation=2, loss_type="grpo", em_schedule="sequential"), [True, False, True]),
     ("adapter", True, dict(loss_type="dr_grpo", em_schedule="alternate"), [True, False, True]),
+    # the E-step scored under the feedback alone, GRPO's term kept whole, crossed with buffered rollouts
+    ("shared", False, dict(num_iterations=2, loss_type="grpo", e_step_solutions=False, distillation_mixing="add"),
+     [True, False, True]),
+    ("adapter", True, dict(steps_per_generation=2, loss_type="dapo", beta=0.04, e_step_solutions=False,
+                           e_step_pairing="self"), [True, False, True]),
     ("frozen", True, dict(num_iterations=2, beta=0.04, loss_type="grpo"), [False, False, False]),
     ("frozen", False, dict(steps_per_generation=2, loss_type="dapo"), [False, False, False]),
 ]

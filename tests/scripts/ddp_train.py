@@ -15,8 +15,11 @@ from trl_vpd.tiny import build_tiny_model, build_tiny_tokenizer
 RANK = int(os.environ.get("RANK", "0"))
 # Scenarios where the ranks' data disagree (the E-step must still take its collectives in the same order):
 # `feedback_rank0`: only rank 0 has teacher context; `failed_rank1`: every rollout of rank 1 fails (no E-step label
-# there); `lengths`: rank 0's feedback is long, rank 1's short (different padded teacher lengths).
+# there); `lengths`: rank 0's feedback is long, rank 1's short (different padded teacher lengths);
+# `feedback_rank0_e_without_solutions`: feedback on rank 0 only and `e_step_solutions=False`, so rank 1's rollouts
+# have teacher context for the M-step (a sibling's solution) and none for the E-step.
 SCENARIO = os.environ.get("VPD_DDP_SCENARIO", "")
+E_WITHOUT_SOLUTIONS = SCENARIO == "feedback_rank0_e_without_solutions"
 
 
 def reward(completion_ids, **kwargs):
@@ -26,7 +29,7 @@ def reward(completion_ids, **kwargs):
 
 
 def feedback(rewards, **kwargs):
-    if SCENARIO == "feedback_rank0" and RANK != 0:
+    if SCENARIO.startswith("feedback_rank0") and RANK != 0:
         return [None for _ in rewards]
     text = "Wrong: the token sum must be divisible by 3."
     if SCENARIO == "lengths" and RANK == 0:
@@ -55,6 +58,7 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         em_schedule=em_schedule,
         e_step_chunk_size=int(chunk) if chunk else None,
         use_sibling_solutions=SCENARIO != "feedback_rank0",
+        e_step_solutions=not E_WITHOUT_SOLUTIONS,
         ddp_timeout=180,  # a collective taken in a different order fails the test in minutes, not half an hour
         seed=0,
     )
