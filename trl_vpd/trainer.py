@@ -251,15 +251,8 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         device = self.accelerator.device
         group_size = self.num_generations if mode == "train" else self.num_generations_eval
         completions_global = gather_object(pending["completions"])
-        contexts = self.context_builder.build(
-            prompts=pending["prompts"],
-            completions_global=completions_global,
-            rewards_global=pending["rewards"].tolist(),
-            feedback=pending["feedback"],
-            offset=pending["offset"],
-            group_size=group_size,
-            empty_feedback=pending["empty_feedback"],
-        )
+        empty = pending["empty_feedback"]
+        contexts = self._build_contexts(pending, completions_global, group_size, empty_feedback=empty)
         teacher_prompt, teacher_mask = self._pad_prompts(contexts.prompt_ids)
         output["teacher_input_ids"] = torch.cat([teacher_prompt, output["completion_ids"]], dim=1)
         output["teacher_attention_mask"] = torch.cat([teacher_mask, output["completion_mask"]], dim=1)
@@ -274,6 +267,18 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
                 self._sequential_e_step(output)
         return output
 
+    def _build_contexts(self, pending, completions_global, group_size, **options):
+        """The teacher contexts of this process's samples of the generation batch (`TeacherContextBuilder.build`)."""
+        return self.context_builder.build(
+            prompts=pending["prompts"],
+            completions_global=completions_global,
+            rewards_global=pending["rewards"].tolist(),
+            feedback=pending["feedback"],
+            offset=pending["offset"],
+            group_size=group_size,
+            **options,
+        )
+
     def _add_e_step_contexts(self, output, contexts, pending, completions_global, group_size) -> None:
         """The teacher contexts the E-step scores (`vpd_e_*` keys), where they differ from the M-step's: group pairing
         (a failed sibling's context for the whole group) and/or `e_step_solutions=False` (no demonstrations)."""
@@ -281,15 +286,7 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         has_context = output["vpd_has_context"]
         own = self.args.use_sibling_solutions and not self.args.e_step_solutions
         if own:
-            contexts = self.context_builder.build(
-                prompts=pending["prompts"],
-                completions_global=completions_global,
-                rewards_global=pending["rewards"].tolist(),
-                feedback=pending["feedback"],
-                offset=pending["offset"],
-                group_size=group_size,
-                use_siblings=False,
-            )
+            contexts = self._build_contexts(pending, completions_global, group_size, use_siblings=False)
             has_context = torch.tensor(contexts.has_context, dtype=torch.float32, device=device)
         index = torch.arange(len(has_context), device=device) if own else None
         if self.args.e_step_pairing == "group":
@@ -451,7 +448,7 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         # (1 − w)·L_GRPO on rollouts with context, through the advantages: it scales the policy term of every
         # loss_type; GRPO's β·KL to its reference, entropy bonus and aux loss stay at full strength (regularisers the
         # user set, which distillation does not replace).
-        scale = 1.0 - weight * has_context if args.distillation_mixing == "interpolate" else torch.ones_like(has_context)
+        scale = torch.ones_like(has_context) if args.distillation_mixing == "add" else 1.0 - weight * has_context
         advantages = inputs["advantages"]
         scaled = advantages * (scale if advantages.dim() == 1 else scale.unsqueeze(1))
         e_only = mode == "train" and args.em_schedule == "alternate" and self._is_e_step(self.state.global_step)
