@@ -118,6 +118,7 @@ def warm_start(model, tokenizer, args, max_steps: int = 250, learning_rate: floa
     """A few seconds of supervised fine-tuning (TRL's `SFTTrainer`) so that the demo starts from a model that solves
     some sums and partly reads feedback — as VPD's users start from a pretrained model, not random weights. Its own
     `seed`, not the run's: runs with different seeds then start from the same model."""
+    from datasets.utils import logging as datasets_logging
     from trl import SFTConfig, SFTTrainer
 
     config = SFTConfig(
@@ -135,8 +136,6 @@ def warm_start(model, tokenizer, args, max_steps: int = 250, learning_rate: floa
         disable_tqdm=True,
         dataloader_num_workers=0,
     )
-    from datasets.utils import logging as datasets_logging
-
     bars = datasets_logging.is_progress_bar_enabled()
     datasets_logging.disable_progress_bar()  # SFTTrainer's dataset preparation is not the demo's to report
     try:

@@ -7,6 +7,7 @@ raise it. This module makes that visible on held-out prompts, as a callback that
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import torch
 from transformers import TrainerCallback
@@ -45,13 +46,9 @@ def evaluate_teacher(trainer, rows: Sequence[dict], reward_func: Callable, max_n
             kwargs = {**columns, "trainer_state": trainer.state, "rewards": rewards}
             sources += call_feedback_funcs(trainer.feedback_funcs, prompts, completions, ids, kwargs)
         feedback, _ = combine_feedback(sources, len(prompts))
-        builder = trainer.context_builder
-        use_siblings, args.use_sibling_solutions = args.use_sibling_solutions, False
-        try:
-            contexts = builder.build(prompts, completions, rewards, feedback, offset=0, group_size=1)
-            misleading = builder.build(prompts, completions, rewards, _rotated(feedback), offset=0, group_size=1)
-        finally:
-            args.use_sibling_solutions = use_siblings
+        build = partial(trainer.context_builder.build, prompts, completions, rewards, offset=0, group_size=1,
+                        use_siblings=False)
+        contexts, misleading = build(feedback=feedback), build(feedback=_rotated(feedback))
         teacher_rewards, misled_rewards = (
             _teacher_rewards(trainer, model, c.prompt_ids, prompts, max_new_tokens, reward_func, columns)
             for c in (contexts, misleading)
