@@ -262,7 +262,8 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         self._log_context_metrics(mode, contexts.stats)
 
         if mode == "train" and self.args.e_step and self.teacher.trainable:
-            self._add_e_step_contexts(output, contexts, pending, completions_global, group_size)
+            padded = (teacher_prompt, teacher_mask)
+            self._add_e_step_contexts(output, contexts, padded, pending, completions_global, group_size)
             if self.args.em_schedule == "sequential" and any(map(self._is_e_step, self._served_steps())):
                 self._sequential_e_step(output)
         return output
@@ -279,15 +280,17 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
             **options,
         )
 
-    def _add_e_step_contexts(self, output, contexts, pending, completions_global, group_size) -> None:
-        """The teacher contexts the E-step scores (`vpd_e_*` keys), where they differ from the M-step's: group pairing
-        (a failed sibling's context for the whole group) and/or `e_step_solutions=False` (no demonstrations)."""
+    def _add_e_step_contexts(self, output, contexts, padded, pending, completions_global, group_size) -> None:
+        """The teacher contexts the E-step scores (`vpd_e_*` keys), where they differ from the M-step's (`contexts`,
+        `padded`): group pairing (a failed sibling's context for the whole group) and/or `e_step_solutions=False` (no
+        demonstrations)."""
         device = self.accelerator.device
         has_context = output["vpd_has_context"]
         own = self.args.use_sibling_solutions and not self.args.e_step_solutions
         if own:
             contexts = self._build_contexts(pending, completions_global, group_size, use_siblings=False)
             has_context = torch.tensor(contexts.has_context, dtype=torch.float32, device=device)
+            padded = self._pad_prompts(contexts.prompt_ids)
         index = torch.arange(len(has_context), device=device) if own else None
         if self.args.e_step_pairing == "group":
             rewards = output["vpd_rewards"].tolist()
@@ -295,7 +298,7 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
             index = index if owners is None else torch.tensor(owners, device=device)
         if index is None:
             return
-        prompt, mask = self._pad_prompts(contexts.prompt_ids)
+        prompt, mask = padded
         output["vpd_e_teacher_input_ids"] = torch.cat([prompt[index], output["completion_ids"]], 1)
         output["vpd_e_teacher_attention_mask"] = torch.cat([mask[index], output["completion_mask"]], 1)
         output["vpd_e_has_context"] = has_context[index]
