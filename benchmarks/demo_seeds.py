@@ -48,7 +48,10 @@ METHODS = {
 # (4/5), +0.144 ± 0.038 vs passive_frozen (5/5); teacher repair 0.19 → 0.52 (5/5; frozen 0.20, GRPO's weights 0.28).
 # The demo's default is 100 steps since. Confirmation on fresh seeds, written before its run (`--seeds 5,6,7,8,9
 # --steps 100 --methods vpd,grpo,passive_frozen`): E6. vpd's student beats grpo's on ≥ 3/5 seeds and passive_frozen's
-# on ≥ 4/5; its teacher repair rises on ≥ 4/5.
+# on ≥ 4/5; its teacher repair rises on ≥ 4/5. Outcome (demo_seeds_100b.md): refuted for GRPO (−0.019 ± 0.034, 2/5),
+# held for passive (+0.159 ± 0.017, 5/5) and the teacher (0.19 → 0.40, 5/5). Pooled over seeds 0-9: vpd vs grpo
+# +0.044 ± 0.034 (6/10), vs passive_frozen +0.152 ± 0.020 (10/10); teacher repair 0.46 vs 0.20 passive (10/10), 0.32
+# GRPO's weights (8/10).
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 
 
