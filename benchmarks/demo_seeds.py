@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import time
 from pathlib import Path
+
+from .paired import formatted, summary
 
 METHODS = {
     "vpd": {},
@@ -68,9 +69,9 @@ def run(method: str, seed: int, steps: int, out_dir: Path) -> dict:
 
 
 def paired(rows: list[dict], reference: list[dict], key: str) -> str:
-    diffs = [a[key] - b[key] for a, b in zip(rows, reference, strict=True)]
-    se = statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else math.nan
-    return f"{statistics.mean(diffs):+.3f} ± {se:.3f} ({sum(d > 0 for d in diffs)}/{len(diffs)})"
+    """`key` of `rows` minus `reference`'s on the same seed, as `benchmarks.paired` reports it."""
+    by_seed = {row["seed"]: row for row in reference}
+    return formatted(summary([a[key] - by_seed[a["seed"]][key] for a in rows if a["seed"] in by_seed]))
 
 
 def report(results: dict[str, list[dict]], command: str) -> str:

@@ -31,12 +31,22 @@ def final(run: dict, key: str = "student") -> float:
     return run["curve"][-1][key]
 
 
+def summary(diffs: list[float]) -> tuple[float, float, int, int]:
+    """(mean, standard error, how many are > 0, how many) of per-seed differences."""
+    se = statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else math.nan
+    return statistics.mean(diffs), se, sum(d > 0 for d in diffs), len(diffs)
+
+
+def formatted(stats: tuple[float, float, int, int]) -> str:
+    """A `summary` as the tables print it: "+0.041 ± 0.006 (5/5)"."""
+    mean, se, ahead, n = stats
+    return f"{mean:+.3f} ± {se:.3f} ({ahead}/{n})"
+
+
 def paired(runs: list[dict], reference: list[dict], key: str = "student") -> tuple[float, float, int, int]:
     """(mean difference, standard error, seeds ahead, seeds) of `runs` minus `reference`, seed by seed."""
     by_seed = {run["seed"]: run for run in reference}
-    diffs = [final(a, key) - final(by_seed[a["seed"]], key) for a in runs if a["seed"] in by_seed]
-    se = statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else math.nan
-    return statistics.mean(diffs), se, sum(d > 0 for d in diffs), len(diffs)
+    return summary([final(a, key) - final(by_seed[a["seed"]], key) for a in runs if a["seed"] in by_seed])
 
 
 def steps_to(run: dict, target: float) -> int | None:
@@ -54,8 +64,7 @@ def table(results: dict[str, list[dict]], against: list[str]) -> str:
             if ref == method or ref not in results:
                 row.append("")
                 continue
-            mean, se, ahead, n = paired(runs, results[ref])
-            row.append(f"{mean:+.3f} ± {se:.3f} ({ahead}/{n})")
+            row.append(formatted(paired(runs, results[ref])))
         row.append(f"{statistics.mean(r['seconds'] for r in runs):.1f}")
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
