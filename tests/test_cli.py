@@ -186,3 +186,30 @@ def test_demo_warm_start_data_is_what_the_teacher_reads():
             assert text.startswith(f"What is {a} + {b}?") and text.endswith("solve the original problem correctly.")
         kinds["both" if fb and sol else "feedback" if fb else "solution" if sol else "plain"] += 1
     assert kinds["plain"] == pytest.approx(300, abs=45) and min(kinds.values()) > 60, kinds
+
+
+def test_demo_warm_start_cache_and_evaluation_curve(tmp_path, monkeypatch):
+    """`warm_start_cache` trains the warm start once and loads it afterwards (a second run never calls `warm_start`
+    and ends where the first did); `teacher_eval_every` measures student and teacher every so many steps and writes
+    the measurements to `teacher_eval.json`."""
+    import torch
+
+    from trl_vpd import demo
+
+    cache = tmp_path / "warm.pt"
+    kwargs = dict(max_steps=2, plot=False, verbose=False, warm_start_steps=5, teacher_eval_prompts=8,
+                  teacher_eval_every=1, warm_start_cache=cache)
+    first = demo.run_demo(tmp_path / "a", **kwargs)
+    saved = torch.load(cache)
+    assert saved and all(torch.isfinite(t).all() for t in saved.values())
+
+    def no_warm_start(*args, **kwargs):
+        raise AssertionError("warm start retrained despite its cache")
+
+    monkeypatch.setattr(demo, "warm_start", no_warm_start)
+    second = demo.run_demo(tmp_path / "b", **kwargs)
+    for key in ("student_success_end", "teacher_repair_end", "reward", "vpd/distill_loss"):
+        assert second[key] == first[key], key
+    curve = json.loads((tmp_path / "b" / "teacher_eval.json").read_text())
+    assert [point["step"] for point in curve] == [0, 1, 2]
+    assert curve[-1]["vpd/teacher_eval/student_success"] == second["student_success_end"]

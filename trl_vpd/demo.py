@@ -9,8 +9,8 @@ partly reads feedback.
 
     trl-vpd demo --output_dir outputs/vpd-demo        # or: python -m trl_vpd.demo
 
-writes `log_history.json`, `metrics.csv` and `metrics.png` (reward, distillation loss, β_E, KL_E; raw points and a
-5-step running mean) to the output directory, prints a short table and the teacher's repair rate on the evaluation
+writes `log_history.json`, `metrics.csv`, `metrics.png` (reward, distillation loss, β_E, KL_E; raw points and a
+5-step running mean) and `teacher_eval.json` (the teacher's measurements) to the output directory, prints a short table and the teacher's repair rate on the evaluation
 sums before and after training, and leads its summary with the student's greedy success and the teacher's repair rate
 (before -> after), then the last-5-step mean reward and its change from the first five steps.
 """
@@ -189,6 +189,8 @@ def run_demo(
     verbose: bool = True,
     warm_start_steps: int = 250,
     teacher_eval_prompts: int = 64,
+    teacher_eval_every: int | None = None,
+    warm_start_cache: str | os.PathLike | None = None,
     **config_overrides,
 ) -> dict[str, float]:
     """Train VPD for `max_steps` on the addition task with a tiny local model; returns the final metrics.
@@ -196,7 +198,9 @@ def run_demo(
     `teacher_mode` is any of VPDConfig's (`adapter` adds LoRA adapters; `frozen` and `ema` run passive
     self-distillation without an E-step). `warm_start_steps` of supervised fine-tuning come first (0: start from
     random weights); the teacher's repair rate on `teacher_eval_prompts` sums (a fixed set) is measured before and
-    after training (0: not measured). `config_overrides` go to `VPDConfig`.
+    after training (0: not measured), and every `teacher_eval_every` steps if given (the measurements are written to
+    `teacher_eval.json`). `warm_start_cache`, a file: the warm-started weights are loaded from it if it exists, else
+    saved to it (for runs that differ only in RL settings and seed). `config_overrides` go to `VPDConfig`.
     """
     import torch
 
@@ -217,10 +221,14 @@ def run_demo(
     if not warm_start_steps:
         config_overrides.setdefault("learning_rate", 1e-2)
     args = demo_config(str(output_dir), max_steps=max_steps, teacher_mode=teacher_mode, **config_overrides)
-    if warm_start_steps:
+    if warm_start_steps and warm_start_cache and Path(warm_start_cache).exists():
+        model.load_state_dict(torch.load(warm_start_cache))
+    elif warm_start_steps:
         if verbose:
             print(f"warm start: {warm_start_steps} supervised steps on sums and feedback ...", flush=True)
         model = warm_start(model, tokenizer, args, max_steps=warm_start_steps)
+        if warm_start_cache:
+            torch.save(model.state_dict(), warm_start_cache)
     trainer = VPDTrainer(
         model=model,
         reward_funcs=addition_reward,
@@ -234,7 +242,8 @@ def run_demo(
     teacher_eval = None
     if teacher_eval_prompts:
         held_out = make_addition_dataset(teacher_eval_prompts, seed=1)
-        teacher_eval = TeacherEvalCallback(trainer, held_out, addition_reward, max_steps, teacher_eval_prompts)
+        every = teacher_eval_every or max_steps
+        teacher_eval = TeacherEvalCallback(trainer, held_out, addition_reward, every, teacher_eval_prompts)
         trainer.add_callback(teacher_eval)
     if verbose:
         trainer.add_callback(_ProgressPrinter())
@@ -246,11 +255,13 @@ def run_demo(
     final = final_metrics(history)
     if teacher_eval is not None:
         final.update(teacher_eval_summary(teacher_eval.history))
+        (output_dir / "teacher_eval.json").write_text(json.dumps(teacher_eval.history, indent=1))
     if verbose:
         print(format_table(history))
         if teacher_eval is not None:
             print(teacher_line(final))
-        print(f"Wrote {output_dir / 'log_history.json'}, metrics.csv" + (" and metrics.png" if plot else ""))
+        written = ["metrics.csv"] + (["metrics.png"] if plot else []) + (["teacher_eval.json"] if teacher_eval else [])
+        print(f"Wrote {output_dir / 'log_history.json'}, " + ", ".join(written))
     return final
 
 
