@@ -331,6 +331,17 @@ METHODS = {
     #   J2. vpd_i13_new_esol beats grpo on ≥ 8/10 seeds.
     # Outcome (long13_esol_letters.md): J1 refuted for the student (−0.018 ± 0.006 vs passive, 2/10; −0.020 ± 0.007 vs
     # vpd_i13_new, 0/10), held for the teacher (repair 0.32 vs 0.22, above on 8/10); J2 held (+0.020 ± 0.007, 8/10).
+    # Which passive teacher? passive_i13 is SDPO's `base` (the initial weights). TRL's SDPOTrainer defaults to an EMA
+    # teacher, and SDPO's `live` teacher is the current student; with shared weights the student's updates move both.
+    # Predictions, written before the run (`--size estep2 --steps 150 --eval-every 10 --methods
+    # passive_i13_ema,passive_i13_live`, letters seeds 25-34 and reveal seeds 25-29, paired with long13*_*.json):
+    #   K1. letters: vpd_i13_new beats passive_i13_live on ≥ 6/10 seeds (least certain).
+    #   K2. letters: vpd_i13_new beats passive_i13_ema on ≥ 6/10 seeds.
+    #   K3. letters: both passive variants' teacher repair with feedback alone ends below passive_i13's on ≥ 7/10 seeds
+    #       (the student's own updates move a teacher that shares or trails its weights).
+    #   K4. reveal: vpd_i13_new is within ±0.03 of passive_i13_live on average.
+    "passive_i13_ema": ("vpd", {"teacher_mode": "ema", "e_step": False, "e_step_negatives": False}, False),
+    "passive_i13_live": ("vpd", {"teacher_mode": "shared", "e_step": False, "e_step_negatives": False}, False),
     "vpd_i13_new_add": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                 "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
                                 "distillation_mixing": "add"}, False),
