@@ -62,6 +62,12 @@ METHODS = {
 #       passive teacher) on ≥ 7/10.
 #   E9. vpd_add beats grpo on ≥ 6/10 seeds and vpd on average (GRPO's term kept whole, the distillation added).
 #   E10. vpd reaches grpo's mean final success by step 60 on ≤ 3/10 seeds; vpd_add on more seeds than vpd.
+# Outcome (demo_seeds_curves.md): E7 held (+0.022 ± 0.037, 6/10). E8 held (vs passive_frozen 8/10, +0.102 ± 0.039;
+# vs vpd_no_e_step +0.298 ± 0.039, 10/10: without the E-step the shared teacher's repair falls 0.19 → 0.13 and the
+# student collapses, 0.34 → 0.30). E9 refuted (vpd_add +0.000 ± 0.041 vs grpo, 4/10; −0.022 vs vpd). E10 refuted
+# as worded (vpd by step 60 on 8/10, vpd_add 8/10) but uninformative: grpo's mean curve is flat at 0.58-0.61 from
+# step 50, so grpo reaches its own final by step 60 on 9/10; vpd's curve trails grpo's by about ten steps and meets
+# it at the plateau. Teacher repair: vpd 0.19 → 0.43, grpo's weights 0.25, passive_frozen 0.21.
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 
