@@ -340,6 +340,12 @@ METHODS = {
     #   K3. letters: both passive variants' teacher repair with feedback alone ends below passive_i13's on ≥ 7/10 seeds
     #       (the student's own updates move a teacher that shares or trails its weights).
     #   K4. reveal: vpd_i13_new is within ±0.03 of passive_i13_live on average.
+    # Outcome (passive13_*.md; `python -m benchmarks.paired long13_letters.json long13b_letters.json
+    # passive13_letters.json --against vpd_i13_new,grpo,passive_i13`): K1 held narrowly (vpd_i13_new − live +0.005 ±
+    # 0.006, ahead on 6/10), K2 held (− EMA +0.009 ± 0.006, ahead on 7/10, 2 ties), K3 held (teacher repair 0.23 EMA,
+    # 0.23 live, 0.22 vpd vs 0.30 frozen; below frozen on 10/10 and 8/10), K4 held (reveal − live +0.003 ± 0.016; −
+    # EMA −0.003; both passive variants −0.08 vs grpo, 0/5). On letters every distillation variant ends within 0.01 of
+    # the others and +0.03-0.04 above grpo: the M-step's demonstrations, not the teacher's training, carry the gain.
     "passive_i13_ema": ("vpd", {"teacher_mode": "ema", "e_step": False, "e_step_negatives": False}, False),
     "passive_i13_live": ("vpd", {"teacher_mode": "shared", "e_step": False, "e_step_negatives": False}, False),
     "vpd_i13_new_add": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
