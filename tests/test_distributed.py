@@ -36,7 +36,7 @@ def test_two_process_ddp(tmp_path, teacher_mode, em_schedule, chunk):
 @pytest.mark.parametrize(
     "scenario, teacher_mode",
     [("feedback_rank0", "shared"), ("failed_rank1", "shared"), ("lengths", "shared"), ("feedback_rank0", "adapter"),
-     ("feedback_rank0_e_without_solutions", "shared")],
+     ("feedback_rank0_e_without_solutions", "shared"), ("lengths_detached", "shared"), ("lengths_detached", "adapter")],
 )
 def test_ranks_with_different_data_take_the_same_collectives(tmp_path, scenario, teacher_mode):
     """Teacher context on one rank only, every rollout failed on one rank, different padded teacher lengths: the

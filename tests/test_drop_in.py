@@ -218,6 +218,11 @@ MATRIX = [
      [True, False, True]),
     ("adapter", True, dict(steps_per_generation=2, loss_type="dapo", beta=0.04, e_step_solutions=False,
                            e_step_pairing="self"), [True, False, True]),
+    # the E-step's context detached (key/value cache), crossed with reused rollouts, DAPO/Dr. GRPO, β > 0, both teachers
+    ("shared", True, dict(num_iterations=2, loss_type="dapo", beta=0.04, e_step_detach_context=True,
+                          gradient_checkpointing=False), [True, False, True]),
+    ("adapter", True, dict(steps_per_generation=2, loss_type="dr_grpo", e_step_detach_context=True,
+                           gradient_checkpointing=False, e_step_chunk_size=2), [True, False, True]),
     ("frozen", True, dict(num_iterations=2, beta=0.04, loss_type="grpo"), [False, False, False]),
     ("frozen", False, dict(steps_per_generation=2, loss_type="dapo"), [False, False, False]),
 ]

@@ -349,3 +349,42 @@ def test_trainer_warns_when_its_e_steps_have_no_signal(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="trl_vpd.e_step_monitor"):
         trainer.train()
     assert any("100% of the last 2 E-steps had no labelled rollout" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("teacher_mode, chunk", [("adapter", None), ("shared", 0), ("shared", 2)])
+def test_detached_context_e_step_keeps_its_loss_and_changes_only_the_gradient(tmp_path, monkeypatch, teacher_mode, chunk):
+    """`e_step_detach_context`: the E-step's teacher forwards with gradient (one pass or chunked) go through the cached
+    context, the forwards without gradient (the M-step's targets, a chunked E-step's loss) do not; the first E-loss is
+    the one-pass run's (same forward values), and the teacher's update differs (the context's path is cut)."""
+    import trl_vpd.trainer as trainer_module
+
+    calls = []
+    original = trainer_module.detached_context_logps
+
+    def counted(model, *args):
+        calls.append(torch.is_grad_enabled())
+        return original(model, *args)
+
+    monkeypatch.setattr(trainer_module, "detached_context_logps", counted)
+    runs = {}
+    for detach in (False, True):
+        overrides = dict(teacher_mode=teacher_mode, e_step_chunk_size=chunk, e_step_detach_context=detach, max_steps=1,
+                         gradient_checkpointing=False)
+        trainer = _trainer(tmp_path / str(detach), varying_reward, **overrides)
+        trainer.train()
+        params = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
+        runs[detach] = (_logged(trainer, "vpd/e_loss"), _teacher(trainer) if teacher_mode == "adapter" else params)
+    assert calls and all(calls)
+    assert runs[True][0] == pytest.approx(runs[False][0], abs=1e-6)
+    assert any(not torch.allclose(value, runs[False][1][name]) for name, value in runs[True][1].items())
+
+
+@pytest.mark.parametrize("detach, expected", [(False, 2), (True, 8)])
+def test_detached_context_e_step_budgets_only_the_completion(tmp_path, detach, expected):
+    """The automatic chunking keeps the tokens that run with gradient within the student's: the whole teacher context
+    (30 tokens against the student's 10: 8 × 10 // 30 = 2 rollouts per pass), or with a detached context only the
+    completion and the token before it (7: one pass)."""
+    trainer = _trainer(tmp_path, varying_reward, teacher_mode="shared", e_step_detach_context=detach,
+                       gradient_checkpointing=False)
+    inputs = {"prompt_ids": torch.zeros(8, 4), "completion_ids": torch.zeros(8, 6), "teacher_input_ids": torch.zeros(8, 30)}
+    assert trainer._e_chunk_rows(inputs) == expected

@@ -272,6 +272,16 @@ class VPDConfig(GRPOConfig):
             "one pass."
         },
     )
+    e_step_detach_context: bool = field(
+        default=False,
+        metadata={
+            "help": "Run the E-step's teacher context (prompt, feedback, demonstration) once without gradient, as a "
+            "key/value cache, and only the completion with gradient: the E-step's backward and the activations it "
+            "keeps then scale with the completion, not the context. The forward's values are unchanged; the gradient "
+            "omits the path through the context's keys and values, so the teacher learns to read the feedback only "
+            "through how the completion attends to it. Not with gradient checkpointing (which drops the cache)."
+        },
+    )
     e_step_warmup_steps: int = field(default=0, metadata={"help": "No E-step before this optimizer step."})
     e_step_every: int = field(
         default=1,
@@ -333,6 +343,11 @@ class VPDConfig(GRPOConfig):
             raise ValueError(f"distillation_topk must be ≥ 1, got {self.distillation_topk}.")
         if self.distillation_chunk_tokens < 1:
             raise ValueError(f"distillation_chunk_tokens must be ≥ 1, got {self.distillation_chunk_tokens}.")
+        if self.e_step_detach_context and self.gradient_checkpointing:
+            raise ValueError(
+                "e_step_detach_context=True needs the key/value cache, which gradient checkpointing drops in the "
+                "forward with gradient: set one of them to False."
+            )
         if self.e_step_chunk_size is not None:
             if self.e_step_chunk_size < 0:
                 raise ValueError(

@@ -45,7 +45,7 @@ def chunk_rows(rows: int, student_len: int, teacher_len: int, chunk_size: int | 
     if one_pass:
         return rows
     if chunk_size is None:
-        return max(1, rows * student_len // max(teacher_len, 1))
+        return min(rows, max(1, rows * student_len // max(teacher_len, 1)))
     return min(chunk_size, rows) if chunk_size else rows
 
 

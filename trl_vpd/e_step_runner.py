@@ -11,6 +11,7 @@ import math
 
 import torch
 
+from .context_cache import supports_detached_context
 from .e_step_plan import EStepPlan, chunk_rows, e_step_rows, is_e_step
 from .losses import e_step_loss, selected_labels
 
@@ -141,11 +142,14 @@ class EStepMixin:
     def _e_chunk_rows(self, inputs) -> int:
         """Rollouts per teacher pass of the E-step (`chunk_rows`), from padded lengths agreed across processes: each
         rank must run as many teacher passes (each forward through DDP is a collective). A shared teacher under
-        DeepSpeed or FSDP runs in one pass (its engine takes one backward per micro-batch)."""
+        DeepSpeed or FSDP runs in one pass (its engine takes one backward per micro-batch). With a detached context
+        only the completion runs with gradient, and its length is what the budget counts."""
         rows = inputs["completion_ids"].size(0)
         one_pass = not self.teacher.parameters() and (self.is_deepspeed_enabled or self.is_fsdp_enabled)
         student = inputs["prompt_ids"].size(1) + inputs["completion_ids"].size(1)
         teacher = inputs[f"{self._e_key(inputs)}_input_ids"].size(1)
+        if self.args.e_step_detach_context and supports_detached_context(self.model):
+            teacher = inputs["completion_ids"].size(1) + 1  # the tokens that run with gradient
         if self.args.e_step_chunk_size is None and not one_pass and self.accelerator.num_processes > 1:
             lengths = torch.tensor([[student, teacher]], device=self.accelerator.device)
             student, teacher = self.accelerator.gather(lengths).max(0).values.tolist()

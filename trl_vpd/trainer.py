@@ -14,6 +14,7 @@ from trl import GRPOTrainer
 from trl.trainer.utils import get_config_model_id, pad
 
 from .config import VPDConfig
+from .context_cache import detached_context_logps, supports_detached_context
 from .dropout import dropout_disabled
 from .e_step_monitor import EStepMonitor
 from .e_step_runner import EStepMixin, trained_tokens
@@ -171,6 +172,7 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         self._plan = EStepPlan(run=False, rows=0, chunk_rows=0)
         self._teacher_had_grad = False
         self._warned_group_pairing = False
+        self._warned_detached_context = False
 
     # ------------------------------------------------------------------ optimizers
 
@@ -390,16 +392,34 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         """log q(y|c) of the completion tokens under the teacher contexts `inputs[key + "_input_ids"]`, and with
         `with_hidden` the teacher's final hidden states and output head (else None, None)."""
         completion_len = inputs["completion_ids"].size(1)
+        ids, mask = inputs[f"{key}_input_ids"], inputs[f"{key}_attention_mask"]
         context = torch.enable_grad() if grad else torch.no_grad()
         # without dropout: the targets are not noisy, and a chunked E-step's passes see the same function
         with context, self.teacher.activate(model) as teacher_model, dropout_disabled(teacher_model):
+            detach = grad and self.args.e_step_detach_context and self._detached_context_supported(teacher_model)
             with capture_final_hidden(teacher_model) if with_hidden else nullcontext() as hidden:
-                logps, _, _ = super()._get_per_token_logps_and_entropies(
-                    teacher_model, inputs[f"{key}_input_ids"], inputs[f"{key}_attention_mask"], completion_len
-                )
+                if detach:
+                    logps = detached_context_logps(teacher_model, ids, mask, completion_len, self.accelerator.autocast)
+                    if hidden is not None:
+                        del hidden[:-1]  # the context's forward ran first; the completion's states are the last
+                else:
+                    logps, _, _ = super()._get_per_token_logps_and_entropies(teacher_model, ids, mask, completion_len)
             if not with_hidden:
                 return logps, None, None
             return logps, completion_hidden(hidden, completion_len), output_head(teacher_model)
+
+    def _detached_context_supported(self, model) -> bool:
+        """`e_step_detach_context` on a model whose gradient checkpointing was switched on outside the config: the
+        one-pass forward, warned once."""
+        if supports_detached_context(model):
+            return True
+        if not self._warned_detached_context:
+            self._warned_detached_context = True
+            logger.warning(
+                "e_step_detach_context=True, but the model has gradient checkpointing on, which drops the key/value "
+                "cache: the E-step runs its usual one-pass forward."
+            )
+        return False
 
     def _teacher_logps(self, model, inputs, grad: bool, key: str = "teacher"):
         return self._teacher_forward(model, inputs, grad, key)[0]

@@ -17,9 +17,11 @@ RANK = int(os.environ.get("RANK", "0"))
 # `feedback_rank0`: only rank 0 has teacher context; `failed_rank1`: every rollout of rank 1 fails (no E-step label
 # there); `lengths`: rank 0's feedback is long, rank 1's short (different padded teacher lengths);
 # `feedback_rank0_e_without_solutions`: feedback on rank 0 only and `e_step_solutions=False`, so rank 1's rollouts
-# have teacher context for the M-step (a sibling's solution) and none for the E-step.
+# have teacher context for the M-step (a sibling's solution) and none for the E-step; `lengths_detached`: `lengths`
+# with `e_step_detach_context=True` (each rank's context cache as long as its own padded teacher prompt).
 SCENARIO = os.environ.get("VPD_DDP_SCENARIO", "")
 E_WITHOUT_SOLUTIONS = SCENARIO == "feedback_rank0_e_without_solutions"
+DETACHED = SCENARIO.endswith("_detached")
 
 
 def reward(completion_ids, **kwargs):
@@ -32,7 +34,7 @@ def feedback(rewards, **kwargs):
     if SCENARIO.startswith("feedback_rank0") and RANK != 0:
         return [None for _ in rewards]
     text = "Wrong: the token sum must be divisible by 3."
-    if SCENARIO == "lengths" and RANK == 0:
+    if SCENARIO.startswith("lengths") and RANK == 0:
         text = " ".join([text] * 12)
     return [None if r > 0 else text for r in rewards]
 
@@ -59,6 +61,8 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         e_step_chunk_size=int(chunk) if chunk else None,
         use_sibling_solutions=SCENARIO != "feedback_rank0",
         e_step_solutions=not E_WITHOUT_SOLUTIONS,
+        e_step_detach_context=DETACHED,
+        gradient_checkpointing=not DETACHED,  # TRL's default, which the detached context's cache cannot take
         ddp_timeout=180,  # a collective taken in a different order fails the test in minutes, not half an hour
         seed=0,
     )
