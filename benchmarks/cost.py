@@ -56,14 +56,15 @@ PRESETS = {
     "gpu": dict(hidden=1024, layers=20, inter=2816, heads=16, kv=4, vocab=32768, gens=8, prompts=4, completion=128, steps=2, warmup=1, repeats=2),
 }
 
-def _vpd(teacher: str, mode: str, e_step: bool, peft: str | None = None, chunk: int | None = 0, pairing="self"):
+def _vpd(teacher: str, mode: str, e_step: bool, peft: str | None = None, chunk: int | None = 0, pairing="self",
+         **more):
     """A VPD configuration: teacher mode, M-step mode, E-step every step or off. `chunk` is `e_step_chunk_size`;
     configurations that do not name one run the E-step in one pass, as every row recorded before the chunked E-step
     became the default (adapter teacher first, then the shared one) did. `pairing` is pinned ("self", every row
     recorded before group pairing became the default) so that those rows stay reproducible."""
     every = {"e_step_every": 1} if e_step else {}
     extra = {"teacher_mode": teacher, "e_step": e_step, **every, "distillation_mode": mode, "e_step_chunk_size": chunk,
-             "e_step_pairing": pairing}
+             "e_step_pairing": pairing, **more}
     return ("vpd", extra, peft)
 
 
@@ -96,6 +97,15 @@ CONFIGS = {
     "vpd_shared_sampled_E1_auto": _vpd("shared", "sampled", True, chunk=None),
     # issue 13's defaults: group pairing (its E-step scores the group's contexts, which the M-step cannot reuse)
     "vpd_shared_topk_E1_group_auto": _vpd("shared", "topk", True, chunk=None, pairing="group"),
+    # the E-step's teacher context detached (`e_step_detach_context`): only the completion runs with gradient. It needs
+    # gradient checkpointing off, so it is compared with `--no-gradient-checkpointing` runs of every row. Prediction,
+    # written before the run (`--preset cpu_body --repeats 2 --no-gradient-checkpointing --configs grpo,
+    # vpd_shared_topk_E1_group_auto,vpd_shared_topk_E1_group_auto_detach,grpo_lora,vpd_adapter_topk_E1_auto,
+    # vpd_adapter_topk_E1_auto_detach`): L4. each detached row's train time is ≤ 0.8× its undetached row's (the teacher
+    # contexts, a sibling's 64-token solution plus prompt and feedback, are ~3× the completion), its peak no higher.
+    "vpd_shared_topk_E1_group_auto_detach": _vpd("shared", "topk", True, chunk=None, pairing="group",
+                                                 e_step_detach_context=True),
+    "vpd_adapter_topk_E1_auto_detach": _vpd("adapter", "topk", True, "lora", chunk=None, e_step_detach_context=True),
     # the same without E-step (the teacher adapter is still there): with the E1 rows, the cost of the default schedule
     "vpd_adapter_topk_Eoff": _vpd("adapter", "topk", False, "lora"),
     "vpd_adapter_qlora_topk_Eoff": _vpd("adapter", "topk", False, "qlora"),
@@ -217,7 +227,7 @@ def make_trainer(name, p, tok, dataset, model_dir, device, out_dir):
     )
     if family == "vpd":
         extra = {"distillation_topk": 100, **extra}
-    if peft == "qlora":
+    if peft == "qlora" or not p.get("gradient_checkpointing", True):
         common["gradient_checkpointing"] = False
     return build_trainer(
         family, model, tok, dataset, common, extra, lora_config() if peft else None, reward_func=coin_reward
@@ -276,6 +286,7 @@ def run_isolated(name, preset, args, model_dir):
 
     cmd = [sys.executable, "-m", "benchmarks.cost", "--child", name, "--model-dir", str(model_dir),
            "--preset", preset, "--device", args.device]
+    cmd += [] if args.gradient_checkpointing else ["--no-gradient-checkpointing"]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
@@ -294,6 +305,9 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="Markdown report (default benchmarks/results/cost_<preset>.md)")
     ap.add_argument("--isolate", action=argparse.BooleanOptionalAction, default=None,
                     help="each configuration in a fresh process (default on CPU, where memory is the process's RSS)")
+    ap.add_argument("--gradient-checkpointing", action=argparse.BooleanOptionalAction, default=True,
+                    help="TRL's default (on); off for every configuration with --no-gradient-checkpointing (which "
+                    "e_step_detach_context needs)")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--model-dir", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -303,6 +317,7 @@ def main(argv=None):
     p = dict(PRESETS[preset])
     if args.repeats:
         p["repeats"] = args.repeats
+    p["gradient_checkpointing"] = args.gradient_checkpointing
     names = args.configs.split(",") if args.configs else list(CONFIGS)
     try:
         import bitsandbytes  # noqa: F401

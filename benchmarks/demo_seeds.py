@@ -35,6 +35,11 @@ METHODS = {
     # GRPO's policy term kept whole, the distillation added (`distillation_mixing="add"`). Predictions, written before
     # its run (seeds 0-4, paired with demo_seeds.json): G3. its student beats grpo's on ≥ 3/5 seeds and vpd's on ≥ 4/5.
     "vpd_add": {"distillation_mixing": "add"},
+    # The E-step's teacher context detached (`e_step_detach_context`; gradient checkpointing off, which changes no
+    # value). Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_detach
+    # --with demo_seeds_curves.json`): L3. its teacher repair ends below vpd's on ≥ 6/10 seeds (the feedback's
+    # encoding no longer learns), its student within ±0.03 of vpd's on average.
+    "vpd_detach": {"e_step_detach_context": True, "gradient_checkpointing": False},
 }
 # Outcome of G3 (results/demo_seeds_add.md, former target KL): refuted — vpd_add −0.050 ± 0.025 vs grpo (1/5), +0.016
 # ± 0.032 vs vpd (2/5); its teacher repair 0.35 (vpd 0.31). Rerun of vpd and vpd_add at the library's fixed β_E

@@ -346,6 +346,18 @@ METHODS = {
     # 0.23 live, 0.22 vpd vs 0.30 frozen; below frozen on 10/10 and 8/10), K4 held (reveal − live +0.003 ± 0.016; −
     # EMA −0.003; both passive variants −0.08 vs grpo, 0/5). On letters every distillation variant ends within 0.01 of
     # the others and +0.03-0.04 above grpo: the M-step's demonstrations, not the teacher's training, carry the gain.
+    # `e_step_detach_context=True` (the E-step's teacher context as a key/value cache without gradient; gradient
+    # checkpointing off, which changes no value). Predictions, written before the run (`--size estep2 --steps 150
+    # --eval-every 10 --methods vpd_i13_new_detach`, letters seeds 25-34, reveal seeds 25-29, paired with
+    # long13*_*.json; and `vpd_i13_new_nogc` on letters seed 25 as a check that checkpointing changes nothing):
+    #   L1. letters: vpd_i13_new_detach within ±0.01 of vpd_i13_new on average, above grpo on ≥ 8/10 seeds.
+    #   L2. reveal: vpd_i13_new_detach within ±0.03 of vpd_i13_new on average.
+    "vpd_i13_new_detach": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
+                                   "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
+                                   "e_step_detach_context": True, "gradient_checkpointing": False}, False),
+    "vpd_i13_new_nogc": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
+                                 "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
+                                 "gradient_checkpointing": False}, False),
     "passive_i13_ema": ("vpd", {"teacher_mode": "ema", "e_step": False, "e_step_negatives": False}, False),
     "passive_i13_live": ("vpd", {"teacher_mode": "shared", "e_step": False, "e_step_negatives": False}, False),
     "vpd_i13_new_add": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
