@@ -103,6 +103,9 @@ CONFIGS = {
     # vpd_shared_topk_E1_group_auto,vpd_shared_topk_E1_group_auto_detach,grpo_lora,vpd_adapter_topk_E1_auto,
     # vpd_adapter_topk_E1_auto_detach`): L4. each detached row's train time is ≤ 0.8× its undetached row's (the teacher
     # contexts, a sibling's 64-token solution plus prompt and feedback, are ~3× the completion), its peak no higher.
+    # Outcome (cost_detach.md): held for time (train part 2.88 → 2.10 s shared, 0.73×; 2.34 → 1.62 s adapter, 0.69×;
+    # step 3.00× → 2.35× and 2.35× → 1.83× GRPO's), for the adapter's peak (−13 %), not the shared teacher's (+2 %:
+    # one pass over the micro-batch where the whole contexts ran in chunks).
     "vpd_shared_topk_E1_group_auto_detach": _vpd("shared", "topk", True, chunk=None, pairing="group",
                                                  e_step_detach_context=True),
     "vpd_adapter_topk_E1_auto_detach": _vpd("adapter", "topk", True, "lora", chunk=None, e_step_detach_context=True),

@@ -39,6 +39,8 @@ METHODS = {
     # value). Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_detach
     # --with demo_seeds_curves.json`): L3. its teacher repair ends below vpd's on ≥ 6/10 seeds (the feedback's
     # encoding no longer learns), its student within ±0.03 of vpd's on average.
+    # Outcome (demo_seeds_detach.md): refuted for the teacher (repair 0.44 vs 0.43, below vpd's on 4/10), held for
+    # the student (−0.028 ± 0.025 vs vpd, 4/10; −0.006 ± 0.040 vs grpo).
     "vpd_detach": {"e_step_detach_context": True, "gradient_checkpointing": False},
 }
 # Outcome of G3 (results/demo_seeds_add.md, former target KL): refuted — vpd_add −0.050 ± 0.025 vs grpo (1/5), +0.016

@@ -352,6 +352,9 @@ METHODS = {
     # long13*_*.json; and `vpd_i13_new_nogc` on letters seed 25 as a check that checkpointing changes nothing):
     #   L1. letters: vpd_i13_new_detach within ±0.01 of vpd_i13_new on average, above grpo on ≥ 8/10 seeds.
     #   L2. reveal: vpd_i13_new_detach within ±0.03 of vpd_i13_new on average.
+    # Outcome (detach13_*.md, nogc13_letters.md): L1 held (letters −0.001 ± 0.004 vs vpd_i13_new, 3/10 ahead; +0.040
+    # ± 0.005 vs grpo, 10/10), L2 refuted (reveal −0.037 ± 0.024, 2/5). Checkpointing off changed no final (seed 25:
+    # identical to vpd_i13_new's). The option stays opt-in.
     "vpd_i13_new_detach": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                    "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
                                    "e_step_detach_context": True, "gradient_checkpointing": False}, False),
