@@ -35,6 +35,10 @@ METHODS = {
     # GRPO's policy term kept whole, the distillation added (`distillation_mixing="add"`). Predictions, written before
     # its run (seeds 0-4, paired with demo_seeds.json): G3. its student beats grpo's on ≥ 3/5 seeds and vpd's on ≥ 4/5.
     "vpd_add": {"distillation_mixing": "add"},
+    # TRL's SDPOTrainer's default teacher: an EMA of the student (rate 0.05), no E-step. Prediction, written before its
+    # run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods passive_ema --with demo_seeds_curves.json`):
+    #   E11. vpd's student beats passive_ema's on ≥ 8/10 seeds; passive_ema's teacher repair ends below vpd's on ≥ 8/10.
+    "passive_ema": {"teacher_mode": "ema"},
     # The E-step's teacher context detached (`e_step_detach_context`; gradient checkpointing off, which changes no
     # value). Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_detach
     # --with demo_seeds_curves.json`): L3. its teacher repair ends below vpd's on ≥ 6/10 seeds (the feedback's
