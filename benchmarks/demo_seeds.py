@@ -38,6 +38,9 @@ METHODS = {
     # TRL's SDPOTrainer's default teacher: an EMA of the student (rate 0.05), no E-step. Prediction, written before its
     # run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods passive_ema --with demo_seeds_curves.json`):
     #   E11. vpd's student beats passive_ema's on ≥ 8/10 seeds; passive_ema's teacher repair ends below vpd's on ≥ 8/10.
+    # Outcome (demo_seeds_ema.md): held — vpd +0.261 ± 0.034 (10/10); passive_ema's student ends where it started
+    # (0.34 → 0.34) and its teacher's repair falls (0.19 → 0.15, below vpd's on 10/10). On this task every passive
+    # teacher that follows the student (EMA, live) drags it down; the E-step is what keeps the shared teacher useful.
     "passive_ema": {"teacher_mode": "ema"},
     # The E-step's teacher context detached (`e_step_detach_context`; gradient checkpointing off, which changes no
     # value). Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_detach
