@@ -82,6 +82,10 @@ METHODS = {
 # as worded (vpd by step 60 on 8/10, vpd_add 8/10) but uninformative: grpo's mean curve is flat at 0.58-0.61 from
 # step 50, so grpo reaches its own final by step 60 on 9/10; vpd's curve trails grpo's by about ten steps and meets
 # it at the plateau. Teacher repair: vpd 0.19 → 0.43, grpo's weights 0.25, passive_frozen 0.21.
+# Twice the budget, written before its run (`--seeds 10,...,19 --steps 200 --eval-every 20 --methods vpd,grpo`): both
+# curves were flat at ≈ 0.6 from step 50-60 to 100 while vpd's teacher kept improving (0.39 → 0.43 over steps 80-100).
+#   E12. at 200 steps vpd's student beats grpo's on ≥ 6/10 seeds and on average by more than at 100 (+0.022); its
+#        teacher repair ends above 0.45 on average (least certain: the plateau may be the student's capacity).
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 
