@@ -86,6 +86,9 @@ METHODS = {
 # curves were flat at ≈ 0.6 from step 50-60 to 100 while vpd's teacher kept improving (0.39 → 0.43 over steps 80-100).
 #   E12. at 200 steps vpd's student beats grpo's on ≥ 6/10 seeds and on average by more than at 100 (+0.022); its
 #        teacher repair ends above 0.45 on average (least certain: the plateau may be the student's capacity).
+# Outcome (demo_seeds_200.md): refuted — +0.002 ± 0.043 (5/10); both students stay at ≈ 0.6 from step 60 to 200
+# (vpd 0.606 → 0.613, grpo 0.611 → 0.611) and vpd's teacher repair drifts 0.43 → 0.39 (grpo's weights 0.30). The
+# plateau is shared: on this task the M-step's targets do not lift the student past what GRPO reaches.
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 
