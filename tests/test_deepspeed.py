@@ -42,12 +42,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _launch(tmp_path, stage, teacher_mode, distillation_mode, ga=1):
+def _launch(tmp_path, stage, teacher_mode, distillation_mode, ga=1, detach=False):
     config = tmp_path / f"zero{stage}.yaml"
     config.write_text(ACCELERATE_CONFIG.format(stage=stage, ga=ga))
     command = [
         sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(config),
         "--main_process_port", str(_free_port()), str(SCRIPT), str(tmp_path), teacher_mode, distillation_mode, str(ga),
+        "1" if detach else "",
     ]  # fmt: skip
     env = {**os.environ, "DS_ACCELERATOR": "cpu", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, check=False)
@@ -91,6 +92,13 @@ def test_zero2_and_zero3_train_the_same_weights(tmp_path):
 )
 def test_two_process_deepspeed(tmp_path, stage, teacher_mode, distillation_mode, ga):
     _check(_launch(tmp_path, stage, teacher_mode, distillation_mode, ga), stage, teacher_mode)
+
+
+@pytest.mark.distributed
+def test_zero3_detached_e_step_context(tmp_path):
+    """`e_step_detach_context=True` under ZeRO-3: the context's forward without gradient and the completion's on its
+    cache each gather the sharded weights; the shared teacher's E-step trains and the ranks agree."""
+    _check(_launch(tmp_path, 3, "shared", "topk", detach=True), 3, "shared")
 
 
 def test_adapter_teacher_is_refused_under_deepspeed(tiny_model):

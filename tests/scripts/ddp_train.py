@@ -5,12 +5,18 @@ import os
 import sys
 
 import torch
-from datasets import Dataset
+from launched import (
+    COMMON_CONFIG,
+    CRITIQUE,
+    divisible_by_three,
+    exit_without_teardown,
+    gathered_digests,
+    model_and_data,
+    vpd_metric_names,
+)  # fmt: skip
 from peft import LoraConfig
 
 from trl_vpd import VPDConfig, VPDTrainer
-from trl_vpd.tiny import build_tiny_model, build_tiny_tokenizer
-
 
 RANK = int(os.environ.get("RANK", "0"))
 # Scenarios where the ranks' data disagree (the E-step must still take its collectives in the same order):
@@ -27,36 +33,25 @@ DETACHED = SCENARIO.endswith("_detached")
 def reward(completion_ids, **kwargs):
     if SCENARIO == "failed_rank1" and RANK == 1:
         return [0.0 for _ in completion_ids]
-    return [float(sum(ids) % 3 == 0) for ids in completion_ids]
+    return divisible_by_three(completion_ids)
 
 
 def feedback(rewards, **kwargs):
     if SCENARIO.startswith("feedback_rank0") and RANK != 0:
         return [None for _ in rewards]
-    text = "Wrong: the token sum must be divisible by 3."
+    text = CRITIQUE
     if SCENARIO.startswith("lengths") and RANK == 0:
         text = " ".join([text] * 12)
     return [None if r > 0 else text for r in rewards]
 
 
 def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: str = "") -> None:
-    tokenizer = build_tiny_tokenizer()
-    model = build_tiny_model(tokenizer)
-    dataset = Dataset.from_dict({"prompt": [[{"role": "user", "content": f"Say {i}"}] for i in range(16)]})
+    tokenizer, model, dataset = model_and_data()
     args = VPDConfig(
+        **COMMON_CONFIG,
         output_dir=output_dir,
-        use_cpu=True,
-        bf16=False,
-        per_device_train_batch_size=4,
-        num_generations=4,
-        max_completion_length=6,
         max_steps=3,
-        learning_rate=1e-2,
-        report_to="none",
-        save_strategy="no",
-        logging_steps=1,
         teacher_mode=teacher_mode,
-        e_step_every=1,
         em_schedule=em_schedule,
         e_step_chunk_size=int(chunk) if chunk else None,
         use_sibling_solutions=SCENARIO != "feedback_rank0",
@@ -64,7 +59,6 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         e_step_detach_context=DETACHED,
         gradient_checkpointing=not DETACHED,  # TRL's default, which the detached context's cache cannot take
         ddp_timeout=180,  # a collective taken in a different order fails the test in minutes, not half an hour
-        seed=0,
     )
     peft_config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
     trainer = VPDTrainer(
@@ -83,11 +77,10 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
     )
     # Every rank must end with identical weights (DDP averages student gradients; the trainer averages the teacher's).
     digest = {n: float(p.detach().double().sum()) for n, p in trainer.model.named_parameters() if p.requires_grad}
-    gathered = trainer.accelerator.gather_for_metrics([digest], use_gather_object=True)
+    ranks, same, _ = gathered_digests(trainer, digest)
     if trainer.accelerator.is_main_process:
-        same = all(abs(g[n] - gathered[0][n]) < 1e-5 for g in gathered for n in g)
-        keys = sorted({k for entry in trainer.state.log_history for k in entry if k.startswith("vpd/")})
-        result = {"ranks": len(gathered), "identical": same, "teacher_changed": teacher_changed, "metrics": keys}
+        result = {"ranks": ranks, "identical": same, "teacher_changed": teacher_changed,
+                  "metrics": vpd_metric_names(trainer)}
         with open(f"{output_dir}/ddp_result.json", "w") as f:
             json.dump(result, f)
     trainer.accelerator.wait_for_everyone()
@@ -97,9 +90,4 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
 if __name__ == "__main__":
     torch.set_num_threads(1)
     main(*sys.argv[1:])
-    # Skip interpreter teardown: with torch 2.13 + gloo on CPU, a C++ thread is sometimes destroyed while joinable at
-    # exit ("terminate called without an active exception", SIGABRT in about one run in six, after all work is done
-    # and the process group is destroyed). The result file is written and closed above.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    exit_without_teardown()
