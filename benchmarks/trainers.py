@@ -361,6 +361,11 @@ METHODS = {
     "vpd_i13_new_nogc": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                  "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
                                  "gradient_checkpointing": False}, False),
+    # Equal wall time: vpd_i13_new's 150-step runs took 18.3 s against grpo's 7.5 s (long13*_letters, same machine,
+    # evaluation included), so grpo gets 2.4× the steps. Prediction, written before the run (`--size estep2 --steps 360
+    # --eval-every 30 --seeds 25,...,34 --methods grpo --out benchmarks/results/walltime13_letters`):
+    #   M1. grpo at 360 steps ends within ±0.02 of vpd_i13_new at 150 on average (VPD's lead in steps, +0.041, does
+    #       not survive equal wall time).
     "passive_i13_ema": ("vpd", {"teacher_mode": "ema", "e_step": False, "e_step_negatives": False}, False),
     "passive_i13_live": ("vpd", {"teacher_mode": "shared", "e_step": False, "e_step_negatives": False}, False),
     "vpd_i13_new_add": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
