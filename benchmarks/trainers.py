@@ -366,6 +366,8 @@ METHODS = {
     # --eval-every 30 --seeds 25,...,34 --methods grpo --out benchmarks/results/walltime13_letters`):
     #   M1. grpo at 360 steps ends within ±0.02 of vpd_i13_new at 150 on average (VPD's lead in steps, +0.041, does
     #       not survive equal wall time).
+    # Outcome (walltime13_letters.md): held, and in grpo's favour — grpo at 360 steps (14.7 s per run, evaluating every
+    # 30 steps) ends at 0.730, vpd_i13_new at 150 (18.3 s) at 0.713: −0.017 ± 0.004 (ahead on 0/10).
     "passive_i13_ema": ("vpd", {"teacher_mode": "ema", "e_step": False, "e_step_negatives": False}, False),
     "passive_i13_live": ("vpd", {"teacher_mode": "shared", "e_step": False, "e_step_negatives": False}, False),
     "vpd_i13_new_add": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
