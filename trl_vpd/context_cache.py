@@ -24,10 +24,12 @@ def detached_context_logps(model, input_ids, attention_mask, logits_to_keep: int
     split = input_ids.size(1) - logits_to_keep - 1
     if split < 1:
         raise ValueError(f"A detached context needs a context before the completion; got {input_ids.size(1)} tokens.")
-    name = _cache_argument(model)
+    name, parameters = _cache_argument(model)
+    # the context's logits are never read: project one position where the model allows it
+    last_only = {"logits_to_keep": 1} if "logits_to_keep" in parameters else {}
     with torch.no_grad(), autocast():
         prefix = model(input_ids=input_ids[:, :split], attention_mask=attention_mask[:, :split], use_cache=True,
-                       logits_to_keep=1)
+                       **last_only)
     cache = getattr(prefix, name, None)
     if cache is None:
         raise RuntimeError(f"{type(causal_lm(model)).__name__} returned no key/value cache; set e_step_detach_context=False.")
@@ -40,7 +42,8 @@ def detached_context_logps(model, input_ids, attention_mask, logits_to_keep: int
     return outputs.log_probs[:, -logits_to_keep:]
 
 
-def _cache_argument(model) -> str:
-    """The forward's name for the key/value cache: `cache` since Transformers 5.x renamed `past_key_values`."""
-    parameters = inspect.signature(type(causal_lm(model)).forward).parameters
-    return "cache" if "cache" in parameters else "past_key_values"
+def _cache_argument(model) -> tuple[str, set[str]]:
+    """The forward's name for the key/value cache (`cache` since Transformers 5.x renamed `past_key_values`) and the
+    names of its parameters."""
+    parameters = set(inspect.signature(type(causal_lm(model)).forward).parameters)
+    return ("cache" if "cache" in parameters else "past_key_values"), parameters
