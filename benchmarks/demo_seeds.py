@@ -49,6 +49,18 @@ METHODS = {
     # Outcome (demo_seeds_detach.md): refuted for the teacher (repair 0.44 vs 0.43, below vpd's on 4/10), held for
     # the student (−0.028 ± 0.025 vs vpd, 4/10; −0.006 ± 0.040 vs grpo).
     "vpd_detach": {"e_step_detach_context": True, "gradient_checkpointing": False},
+    # The QLoRA notebooks' setting: student and teacher as two LoRA adapters on one base (`teacher_mode="adapter"`),
+    # against GRPO with the same LoRA student (the teacher adapter unused) and the untrained teacher adapter (the base
+    # model: a frozen passive teacher).
+    # Learning rate chosen on grpo_lora alone (seeds 0-1, 100 steps: 3e-4 → 0.56, 1e-3 → 0.51, 3e-3 → 0.60). Predictions,
+    # written before the run (`--seeds 10,...,19 --steps 100 --eval-every 10 --learning-rate 3e-3 --methods
+    # grpo_lora,passive_adapter,vpd_adapter`):
+    #   N1. vpd_adapter's teacher repair ends above passive_adapter's on ≥ 8/10 seeds.
+    #   N2. vpd_adapter's student beats passive_adapter's on ≥ 7/10 seeds.
+    #   N3. vpd_adapter is level with grpo_lora (within ±0.04 on average; ahead on fewer than 8/10).
+    "grpo_lora": {"teacher_mode": "adapter", "e_step": False, "distillation_weight": 0.0},
+    "passive_adapter": {"teacher_mode": "adapter", "e_step": False},
+    "vpd_adapter": {"teacher_mode": "adapter"},
 }
 # Outcome of G3 (results/demo_seeds_add.md, former target KL): refuted — vpd_add −0.050 ± 0.025 vs grpo (1/5), +0.016
 # ± 0.032 vs vpd (2/5); its teacher repair 0.35 (vpd 0.31). Rerun of vpd and vpd_add at the library's fixed β_E
@@ -93,13 +105,14 @@ KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 
 
-def run(method: str, seed: int, steps: int, out_dir: Path, eval_every: int | None = None) -> dict:
+def run(method: str, seed: int, steps: int, out_dir: Path, eval_every: int | None = None,
+        learning_rate: float | None = None) -> dict:
     """One demo run; with `eval_every`, its `curve` of greedy student success and teacher repair every so many steps
     (the shape `benchmarks.paired.steps_to` reads). The warm start (fixed seed, the same for every method and seed) is
     trained once per invocation and loaded by the other runs."""
     from trl_vpd.demo import run_demo
 
-    overrides = dict(METHODS[method])
+    overrides = dict(METHODS[method]) | ({"learning_rate": learning_rate} if learning_rate else {})
     teacher_mode = overrides.pop("teacher_mode", "shared")
     run_dir = out_dir / f"{method}-{seed}"
     started = time.time()
@@ -150,6 +163,7 @@ def main(argv=None):
                     help="also measure student and teacher every this many steps (curves, steps to GRPO's final)")
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "demo_seeds"))
+    ap.add_argument("--learning-rate", type=float, default=None, help="for every method (default: the demo's)")
     ap.add_argument("--with", dest="earlier", default=None,
                     help="a JSON of earlier runs (same seeds) whose other methods join the table")
     args = ap.parse_args(argv)
@@ -159,12 +173,14 @@ def main(argv=None):
     earlier = json.loads(Path(args.earlier).read_text()) if args.earlier else {}
     for seed in (int(s) for s in args.seeds.split(",")):
         for method in results:
-            results[method].append(run(method, seed, args.steps, out.parent / ".runs", args.eval_every))
+            results[method].append(run(method, seed, args.steps, out.parent / ".runs", args.eval_every,
+                                       args.learning_rate))
             print(method, results[method][-1], flush=True)
             out.with_suffix(".json").write_text(json.dumps(results, indent=1))
     results = {**{m: runs for m, runs in earlier.items() if m not in results}, **results}
     command = f"python -m benchmarks.demo_seeds --seeds {args.seeds} --steps {args.steps} --methods {args.methods}"
     command += f" --eval-every {args.eval_every}" if args.eval_every else ""
+    command += f" --learning-rate {args.learning_rate:g}" if args.learning_rate else ""
     text = report(results, command + (f" --with {args.earlier}" if args.earlier else ""))
     out.with_suffix(".md").write_text(text)
     print(text)
