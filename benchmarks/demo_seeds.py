@@ -49,6 +49,15 @@ METHODS = {
     # Outcome (demo_seeds_detach.md): refuted for the teacher (repair 0.44 vs 0.43, below vpd's on 4/10), held for
     # the student (−0.028 ± 0.025 vs vpd, 4/10; −0.006 ± 0.040 vs grpo).
     "vpd_detach": {"e_step_detach_context": True, "gradient_checkpointing": False},
+    # The M-step's divergence. Reverse KL (the default, α = 1) moves a token's logit in proportion to the student's own
+    # probability of it (∂/∂z_v = π_v·(log π_v/q_v − KL)): an answer the teacher reads off the feedback but the student
+    # gives little mass gets little push, which may be why the students' curves stay at GRPO's plateau. Forward KL
+    # (α = 0: ∂/∂z_v = π_v − q_v) pushes it with the teacher's probability. Predictions, written before the run
+    # (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_fkl,vpd_jsd --with demo_seeds_curves.json`):
+    #   P1. vpd_fkl's student beats vpd's on ≥ 7/10 seeds and grpo's on ≥ 7/10.
+    #   P2. vpd_jsd (α = 0.5) ends between vpd and vpd_fkl on average.
+    "vpd_fkl": {"distillation_alpha": 0.0},
+    "vpd_jsd": {"distillation_alpha": 0.5},
     # The QLoRA notebooks' setting: student and teacher as two LoRA adapters on one base (`teacher_mode="adapter"`),
     # against GRPO with the same LoRA student (the teacher adapter unused) and the untrained teacher adapter (the base
     # model: a frozen passive teacher).

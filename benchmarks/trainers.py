@@ -368,6 +368,16 @@ METHODS = {
     #       not survive equal wall time).
     # Outcome (walltime13_letters.md): held, and in grpo's favour — grpo at 360 steps (14.7 s per run, evaluating every
     # 30 steps) ends at 0.730, vpd_i13_new at 150 (18.3 s) at 0.713: −0.017 ± 0.004 (ahead on 0/10).
+    # The forward-KL M-step (`distillation_alpha=0`; see benchmarks/demo_seeds.py, P1-P2). Predictions, written before
+    # the run (`--size estep2 --steps 150 --eval-every 10 --methods vpd_i13_new_fkl`, letters seeds 25-34, reveal 25-29,
+    # paired with long13*_*.json):
+    #   P3. letters: vpd_i13_new_fkl within ±0.01 of vpd_i13_new on average (its teacher copies a shown answer: both
+    #       divergences reach the same target).
+    #   P4. reveal: vpd_i13_new_fkl trails vpd_i13_new on average (mass-covering pulls harder toward a teacher that
+    #       cannot read the answer).
+    "vpd_i13_new_fkl": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
+                                "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
+                                "distillation_alpha": 0.0}, False),
     "passive_i13_ema": ("vpd", {"teacher_mode": "ema", "e_step": False, "e_step_negatives": False}, False),
     "passive_i13_live": ("vpd", {"teacher_mode": "shared", "e_step": False, "e_step_negatives": False}, False),
     "vpd_i13_new_add": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
