@@ -56,6 +56,8 @@ METHODS = {
     # (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_fkl,vpd_jsd --with demo_seeds_curves.json`):
     #   P1. vpd_fkl's student beats vpd's on ≥ 7/10 seeds and grpo's on ≥ 7/10.
     #   P2. vpd_jsd (α = 0.5) ends between vpd and vpd_fkl on average.
+    # Outcome (demo_seeds_fkl.md): both refuted — vpd_fkl −0.041 ± 0.030 vs vpd (4/10), −0.019 vs grpo (3/10); vpd_jsd
+    # −0.044 ± 0.028 vs vpd (1/10). Reverse KL, the paper's M-step, stays the default.
     "vpd_fkl": {"distillation_alpha": 0.0},
     "vpd_jsd": {"distillation_alpha": 0.5},
     # The QLoRA notebooks' setting: student and teacher as two LoRA adapters on one base (`teacher_mode="adapter"`),

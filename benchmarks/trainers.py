@@ -375,6 +375,8 @@ METHODS = {
     #       divergences reach the same target).
     #   P4. reveal: vpd_i13_new_fkl trails vpd_i13_new on average (mass-covering pulls harder toward a teacher that
     #       cannot read the answer).
+    # Outcome (fkl13_*.md): P3 held (letters +0.004 ± 0.007 vs vpd_i13_new, 4/10 ahead), P4 held (reveal −0.078 ±
+    # 0.023, 0/5; −0.163 vs grpo).
     "vpd_i13_new_fkl": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                                 "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
                                 "distillation_alpha": 0.0}, False),
