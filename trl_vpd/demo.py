@@ -191,6 +191,7 @@ def run_demo(
     teacher_eval_prompts: int = 64,
     teacher_eval_every: int | None = None,
     warm_start_cache: str | os.PathLike | None = None,
+    train_examples: int = 64,
     **config_overrides,
 ) -> dict[str, float]:
     """Train VPD for `max_steps` on the addition task with a tiny local model; returns the final metrics.
@@ -200,7 +201,9 @@ def run_demo(
     random weights); the teacher's repair rate on `teacher_eval_prompts` sums (a fixed set) is measured before and
     after training (0: not measured), and every `teacher_eval_every` steps if given (the measurements are written to
     `teacher_eval.json`). `warm_start_cache`, a file: the warm-started weights are loaded from it if it exists, else
-    saved to it (for runs that differ only in RL settings and seed). `config_overrides` go to `VPDConfig`.
+    saved to it (for runs that differ only in RL settings and seed). `train_examples` random sums make the training
+    set (64 cover 44 of the 100 sums, and 45 % of the evaluation's: the held-out success of a student that learns only
+    its training sums levels off near 0.6; 400 cover ~98 %). `config_overrides` go to `VPDConfig`.
     """
     import torch
 
@@ -233,7 +236,7 @@ def run_demo(
         model=model,
         reward_funcs=addition_reward,
         args=args,
-        train_dataset=make_addition_dataset(),
+        train_dataset=make_addition_dataset(train_examples),
         processing_class=tokenizer,
         peft_config=peft_config,
         feedback_funcs=[addition_feedback],
