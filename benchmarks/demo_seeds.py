@@ -123,6 +123,11 @@ METHODS = {
 #   Q2. vpd's student beats grpo's on ≥ 7/10 seeds (the feedback names the sum the student got wrong: with the ceiling
 #       lifted, the teacher's targets teach sums that GRPO must find by sampling).
 #   Q3. vpd's student beats passive_frozen's on ≥ 8/10 seeds.
+# Outcome (demo_seeds_cover.md): Q1 refuted (finals 0.570 vpd, 0.573 grpo at 100 steps: twice as many distinct sums
+# to learn, both curves still rising), Q2 refuted (−0.003 ± 0.033, 5/10), Q3 held (+0.100 ± 0.028, 10/10); teacher
+# repair 0.19 → 0.31 (passive 0.19, grpo's weights 0.22). Twice the budget, written before its run (`--steps 200
+# --eval-every 20 --train-examples 400 --methods vpd,grpo`, seeds 10-19):
+#   Q4. both end above 0.62; vpd − grpo within ±0.04 on average (no separation so far on any setting of this task).
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 
