@@ -128,6 +128,9 @@ METHODS = {
 # repair 0.19 → 0.31 (passive 0.19, grpo's weights 0.22). Twice the budget, written before its run (`--steps 200
 # --eval-every 20 --train-examples 400 --methods vpd,grpo`, seeds 10-19):
 #   Q4. both end above 0.62; vpd − grpo within ±0.04 on average (no separation so far on any setting of this task).
+# Outcome (demo_seeds_cover200.md): refuted for the level (vpd 0.572, grpo 0.600: the curves wander between 0.52 and
+# 0.60 from step 40), held for the separation (−0.028 ± 0.027, 4/10). The coverage ceiling is not what holds both
+# students: this model's arithmetic is.
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 
