@@ -82,3 +82,23 @@ def test_a_sequence_without_context_is_an_error(model):
     ids = torch.randint(5, 60, (2, COMPLETION + 1))
     with pytest.raises(ValueError, match="needs a context"):
         detached_context_logps(model, ids, torch.ones_like(ids), COMPLETION, nullcontext)
+
+
+@pytest.mark.parametrize("model_type", ["llama", "qwen3", "mistral", "gemma2", "granite"])
+def test_values_equal_the_one_pass_forward_across_architectures(model_type):
+    """Other decoder families, built from tiny configs: sliding-window attention shorter than the sequence (Mistral,
+    Gemma 2), logit soft-capping (Gemma 2) and logit scaling (Granite) give the one-pass values too."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    sizes = dict(vocab_size=80, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                 num_key_value_heads=2, max_position_embeddings=64)  # fmt: skip
+    if model_type in ("mistral", "gemma2"):
+        sizes["sliding_window"] = 4
+    if model_type == "gemma2":
+        sizes["head_dim"] = 8
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(AutoConfig.for_model(model_type, **sizes))
+    add_fused_lm_head(model)
+    ids, mask = _batch()
+    detached = detached_context_logps(model.train(), ids, mask, COMPLETION, nullcontext)
+    torch.testing.assert_close(detached, _one_pass(model, ids, mask), atol=1e-5, rtol=0)
