@@ -16,6 +16,11 @@ from . import task
 SAMPLED = {"distillation_mode": "sampled"}
 
 # name -> (trainer family, extra config fields, needs LoRA)
+# Issue 13's defaults as a benchmark configuration (`vpd_i13_new`): E-step every step, β_E 1.0, group pairing, successes
+# only, the E-step in one pass; its variants below add one field each.
+I13_NEW = {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0, "e_step_pairing": "group",
+           "e_step_negatives": False, "e_step_chunk_size": None}
+
 METHODS = {
     "grpo": ("grpo", {}, False),
     "grpo_lora": ("grpo", {}, True),
@@ -142,9 +147,7 @@ METHODS = {
                            "e_step_negatives": False, "e_step_chunk_size": None}, False),
     "vpd_i13_e1_b1": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
                               "e_step_negatives": False, "e_step_chunk_size": None}, False),
-    "vpd_i13_e1_b1_group": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
-                                    "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None},
-                            False),
+    "vpd_i13_e1_b1_group": ("vpd", {**I13_NEW}, False),  # the configuration vpd_i13_new was confirmed as
     # Issue 13, second round: a selection pilot (`--size estep`, 60 steps, seeds 0-2, letters) over the knobs that might
     # let the active teacher's M-step beat GRPO; whatever it selects is then confirmed on fresh seeds (5-9) with its
     # prediction committed first. Hypotheses written before the pilot: the normalised E-step (`e_step_normalize`) moves
@@ -201,15 +204,12 @@ METHODS = {
     # Longer budget, written before its run (`--size estep --steps 120 --eval-every 20 --seeds 5,6,7,8,9 --methods
     # grpo,passive_i13,vpd_i13_new`, letters): vpd_i13_new still trails grpo on average (by less than 0.03) and beats
     # passive_i13 on ≥ 3/5 seeds; its teacher repair rate stays above passive's on ≥ 4/5.
-    "vpd_i13_new": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
-                            "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None}, False),
+    "vpd_i13_new": ("vpd", {**I13_NEW}, False),
     # Follow-up selection (seeds 0-4, letters and reveal), written before its run: the 3-seed letters pilot put every
     # distillation weight-0.25 variant at or above GRPO (+0.003 to +0.016) and w = 1 lowest. Prediction: the new
     # defaults with w = 0.25 beat them with w = 0.5 on ≥ 3/5 seeds on letters and ≥ 4/5 on reveal (less of a teacher
     # that starts worse than the student); if so, a confirmation on seeds 10-14 decides the default.
-    "vpd_i13_new_w025": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
-                                 "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
-                                 "distillation_weight": 0.25}, False),
+    "vpd_i13_new_w025": ("vpd", {**I13_NEW, "distillation_weight": 0.25}, False),
     # The distillation gate (`distillation_gate=True`: the distillation weight scaled by max(0, 2p − 1), p the share of
     # recent E-steps on which the teacher ranked successes above failures) was tried on seeds 0-4 of letters and reveal
     # (select13_gate_*.md) with the prediction "beats vpd_i13_new on ≥ 4/5 on reveal, within ±0.02 on letters":
@@ -247,9 +247,7 @@ METHODS = {
     # 10-14, `--methods grpo,passive_i13,vpd_i13_new,vpd_i13_new_nosib`, letters and reveal): on letters
     # vpd_i13_new_nosib beats vpd_i13_new on ≥ 4/5 seeds and grpo on ≥ 3/5; on reveal it is within ±0.05 of
     # vpd_i13_new on average.
-    "vpd_i13_new_nosib": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
-                                  "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
-                                  "use_sibling_solutions": False}, False),
+    "vpd_i13_new_nosib": ("vpd", {**I13_NEW, "use_sibling_solutions": False}, False),
     # Which half of "no sibling solutions" helps? An option giving successes no demonstration
     # (`sibling_solutions_for_successes=False`, failures kept theirs) was run on seeds 10-14 (`failsol13_*.md`) with the
     # prediction "within ±0.02 of vpd_i13_new_nosib on letters, beats it on reveal ≥ 3/5": refuted — letters +0.000 ±
@@ -355,12 +353,8 @@ METHODS = {
     # Outcome (detach13_*.md, nogc13_letters.md): L1 held (letters −0.001 ± 0.004 vs vpd_i13_new, 3/10 ahead; +0.040
     # ± 0.005 vs grpo, 10/10), L2 refuted (reveal −0.037 ± 0.024, 2/5). Checkpointing off changed no final (seed 25:
     # identical to vpd_i13_new's). The option stays opt-in.
-    "vpd_i13_new_detach": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
-                                   "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
-                                   "e_step_detach_context": True, "gradient_checkpointing": False}, False),
-    "vpd_i13_new_nogc": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
-                                 "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
-                                 "gradient_checkpointing": False}, False),
+    "vpd_i13_new_detach": ("vpd", {**I13_NEW, "e_step_detach_context": True, "gradient_checkpointing": False}, False),
+    "vpd_i13_new_nogc": ("vpd", {**I13_NEW, "gradient_checkpointing": False}, False),
     # Equal wall time: vpd_i13_new's 150-step runs took 18.3 s against grpo's 7.5 s (long13*_letters, same machine,
     # evaluation included), so grpo gets 2.4× the steps. Prediction, written before the run (`--size estep2 --steps 360
     # --eval-every 30 --seeds 25,...,34 --methods grpo --out benchmarks/results/walltime13_letters`):
@@ -377,17 +371,11 @@ METHODS = {
     #       cannot read the answer).
     # Outcome (fkl13_*.md): P3 held (letters +0.004 ± 0.007 vs vpd_i13_new, 4/10 ahead), P4 held (reveal −0.078 ±
     # 0.023, 0/5; −0.163 vs grpo).
-    "vpd_i13_new_fkl": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
-                                "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
-                                "distillation_alpha": 0.0}, False),
+    "vpd_i13_new_fkl": ("vpd", {**I13_NEW, "distillation_alpha": 0.0}, False),
     "passive_i13_ema": ("vpd", {"teacher_mode": "ema", "e_step": False, "e_step_negatives": False}, False),
     "passive_i13_live": ("vpd", {"teacher_mode": "shared", "e_step": False, "e_step_negatives": False}, False),
-    "vpd_i13_new_add": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
-                                "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
-                                "distillation_mixing": "add"}, False),
-    "vpd_i13_new_esol": ("vpd", {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0,
-                                 "e_step_pairing": "group", "e_step_negatives": False, "e_step_chunk_size": None,
-                                 "e_step_solutions": False}, False),
+    "vpd_i13_new_add": ("vpd", {**I13_NEW, "distillation_mixing": "add"}, False),
+    "vpd_i13_new_esol": ("vpd", {**I13_NEW, "e_step_solutions": False}, False),
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
