@@ -372,6 +372,15 @@ METHODS = {
     # Outcome (fkl13_*.md): P3 held (letters +0.004 ± 0.007 vs vpd_i13_new, 4/10 ahead), P4 held (reveal −0.078 ±
     # 0.023, 0/5; −0.163 vs grpo).
     "vpd_i13_new_fkl": ("vpd", {**I13_NEW, "distillation_alpha": 0.0}, False),
+    # The QLoRA notebooks' setting on letters: issue 13's defaults with the teacher as a second LoRA adapter (r = 8, 4×
+    # the full-model lr, as every LoRA method here), against GRPO+LoRA and the frozen passive teacher under LoRA
+    # (p13l_passive). Predictions, written before the run (`--size estep2 --steps 150 --eval-every 10 --seeds
+    # 25,26,27,28,29 --methods grpo_lora,p13l_passive,vpd_i13_adapter`, letters):
+    #   R1. vpd_i13_adapter beats grpo_lora on ≥ 4/5 seeds.
+    #   R2. vpd_i13_adapter is within ±0.015 of p13l_passive on average.
+    #   R3. vpd_i13_adapter's teacher repair with feedback alone ends at or above p13l_passive's on ≥ 3/5 seeds (its
+    #       teacher adapter is not moved by the student's updates).
+    "vpd_i13_adapter": ("vpd", {**I13_NEW, "teacher_mode": "adapter"}, True),
     "passive_i13_ema": ("vpd", {"teacher_mode": "ema", "e_step": False, "e_step_negatives": False}, False),
     "passive_i13_live": ("vpd", {"teacher_mode": "shared", "e_step": False, "e_step_negatives": False}, False),
     "vpd_i13_new_add": ("vpd", {**I13_NEW, "distillation_mixing": "add"}, False),
