@@ -380,6 +380,8 @@ METHODS = {
     #   R2. vpd_i13_adapter is within ±0.015 of p13l_passive on average.
     #   R3. vpd_i13_adapter's teacher repair with feedback alone ends at or above p13l_passive's on ≥ 3/5 seeds (its
     #       teacher adapter is not moved by the student's updates).
+    # Outcome (adapter13_letters.md): R1 held (+0.022 ± 0.007 vs grpo_lora, 5/5), R2 held (+0.002 ± 0.009 vs
+    # p13l_passive, 2/5 ahead), R3 refuted (teacher repair at or above passive's on 1/5: 0.28 vs 0.29 on average).
     "vpd_i13_adapter": ("vpd", {**I13_NEW, "teacher_mode": "adapter"}, True),
     "passive_i13_ema": ("vpd", {"teacher_mode": "ema", "e_step": False, "e_step_negatives": False}, False),
     "passive_i13_live": ("vpd", {"teacher_mode": "shared", "e_step": False, "e_step_negatives": False}, False),
