@@ -10,9 +10,10 @@ partly reads feedback.
     trl-vpd demo --output_dir outputs/vpd-demo        # or: python -m trl_vpd.demo
 
 writes `log_history.json`, `metrics.csv`, `metrics.png` (reward, distillation loss, β_E, KL_E; raw points and a
-5-step running mean) and `teacher_eval.json` (the teacher's measurements) to the output directory, prints a short table and the teacher's repair rate on the evaluation
-sums before and after training, and leads its summary with the student's greedy success and the teacher's repair rate
-(before -> after), then the last-5-step mean reward and its change from the first five steps.
+5-step running mean) and `teacher_eval.json` (the teacher's measurements) to the output directory, prints a short
+table and the teacher's repair rate on the evaluation sums before and after training, and leads its summary with the
+student's greedy success and the teacher's repair rate (before -> after), then the last-5-step mean reward and its
+change from the first five steps.
 """
 
 from __future__ import annotations
