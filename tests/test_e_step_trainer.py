@@ -388,3 +388,17 @@ def test_detached_context_e_step_budgets_only_the_completion(tmp_path, detach, e
                        gradient_checkpointing=False)
     inputs = {"prompt_ids": torch.zeros(8, 4), "completion_ids": torch.zeros(8, 6), "teacher_input_ids": torch.zeros(8, 30)}
     assert trainer._e_chunk_rows(inputs) == expected
+
+
+def test_detached_context_falls_back_when_checkpointing_is_switched_on_later(tmp_path, caplog):
+    """Gradient checkpointing enabled on the model after the config was checked drops the cache: the E-step keeps its
+    one-pass forward (and budgets the whole teacher context), warned once."""
+    trainer = _trainer(tmp_path, varying_reward, teacher_mode="shared", e_step_detach_context=True,
+                       gradient_checkpointing=False)
+    inputs = {"prompt_ids": torch.zeros(8, 4), "completion_ids": torch.zeros(8, 6), "teacher_input_ids": torch.zeros(8, 30)}
+    assert trainer._detaches_context(trainer.model) and trainer._e_chunk_rows(inputs) == 8
+    trainer.model.gradient_checkpointing_enable()
+    with caplog.at_level("WARNING", logger="trl_vpd.trainer"):
+        assert not trainer._detaches_context(trainer.model)
+        assert trainer._e_chunk_rows(inputs) == 2
+    assert sum("gradient checkpointing on" in r.getMessage() for r in caplog.records) == 1

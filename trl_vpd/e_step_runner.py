@@ -11,7 +11,6 @@ import math
 
 import torch
 
-from .context_cache import supports_detached_context
 from .e_step_plan import EStepPlan, chunk_rows, e_step_rows, is_e_step
 from .losses import e_step_loss, selected_labels
 
@@ -148,7 +147,7 @@ class EStepMixin:
         one_pass = not self.teacher.parameters() and (self.is_deepspeed_enabled or self.is_fsdp_enabled)
         student = inputs["prompt_ids"].size(1) + inputs["completion_ids"].size(1)
         teacher = inputs[f"{self._e_key(inputs)}_input_ids"].size(1)
-        if self.args.e_step_detach_context and supports_detached_context(self.model):
+        if self._detaches_context(self.model):
             teacher = inputs["completion_ids"].size(1) + 1  # the tokens that run with gradient
         if self.args.e_step_chunk_size is None and not one_pass and self.accelerator.num_processes > 1:
             lengths = torch.tensor([[student, teacher]], device=self.accelerator.device)

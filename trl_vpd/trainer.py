@@ -396,7 +396,7 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         context = torch.enable_grad() if grad else torch.no_grad()
         # without dropout: the targets are not noisy, and a chunked E-step's passes see the same function
         with context, self.teacher.activate(model) as teacher_model, dropout_disabled(teacher_model):
-            detach = grad and self.args.e_step_detach_context and self._detached_context_supported(teacher_model)
+            detach = grad and self._detaches_context(teacher_model)
             with capture_final_hidden(teacher_model) if with_hidden else nullcontext() as hidden:
                 if detach:
                     logps = detached_context_logps(teacher_model, ids, mask, completion_len, self.accelerator.autocast)
@@ -408,11 +408,11 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
                 return logps, None, None
             return logps, completion_hidden(hidden, completion_len), output_head(teacher_model)
 
-    def _detached_context_supported(self, model) -> bool:
-        """`e_step_detach_context` on a model whose gradient checkpointing was switched on outside the config: the
-        one-pass forward, warned once."""
-        if supports_detached_context(model):
-            return True
+    def _detaches_context(self, model) -> bool:
+        """Whether the E-step's teacher forwards cache the context (`e_step_detach_context`). A model whose gradient
+        checkpointing was switched on outside the config keeps the one-pass forward, warned once."""
+        if not self.args.e_step_detach_context or supports_detached_context(model):
+            return self.args.e_step_detach_context
         if not self._warned_detached_context:
             self._warned_detached_context = True
             logger.warning(
