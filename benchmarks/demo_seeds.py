@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -217,16 +218,8 @@ def main(argv=None):
             print(method, results[method][-1], flush=True)
             out.with_suffix(".json").write_text(json.dumps(results, indent=1))
     results = {**{m: runs for m, runs in earlier.items() if m not in results}, **results}
-    command = f"python -m benchmarks.demo_seeds --seeds {args.seeds} --steps {args.steps} --methods {args.methods}"
-    command += f" --eval-every {args.eval_every}" if args.eval_every else ""
-    command += f" --learning-rate {args.learning_rate:g}" if args.learning_rate else ""
-    command += f" --train-examples {args.train_examples}" if args.train_examples != 64 else ""
-    for flag, value, default in (("--against", args.against, "grpo,vpd"),
-                                 ("--teacher-against", args.teacher_against, "passive_frozen"),
-                                 ("--active", args.active, "vpd")):
-        command += f" {flag} {value}" if value != default else ""
-    text = report(results, command + (f" --with {args.earlier}" if args.earlier else ""), args.against.split(","),
-                  args.teacher_against, args.active)
+    command = f"python -m benchmarks.demo_seeds {' '.join(sys.argv[1:] if argv is None else argv)}"
+    text = report(results, command, args.against.split(","), args.teacher_against, args.active)
     out.with_suffix(".md").write_text(text)
     print(text)
 

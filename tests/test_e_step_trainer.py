@@ -379,6 +379,11 @@ def test_detached_context_e_step_keeps_its_loss_and_changes_only_the_gradient(tm
     assert any(not torch.allclose(value, runs[False][1][name]) for name, value in runs[True][1].items())
 
 
+# What the E-step's chunk budget reads of a micro-batch: 8 rollouts, a 4-token prompt, 6-token completions, teacher
+# sequences (context + completion) of 30 tokens.
+SHAPES = {"prompt_ids": torch.zeros(8, 4), "completion_ids": torch.zeros(8, 6), "teacher_input_ids": torch.zeros(8, 30)}
+
+
 @pytest.mark.parametrize("detach, expected", [(False, 2), (True, 8)])
 def test_detached_context_e_step_budgets_only_the_completion(tmp_path, detach, expected):
     """The automatic chunking keeps the tokens that run with gradient within the student's: the whole teacher context
@@ -386,8 +391,7 @@ def test_detached_context_e_step_budgets_only_the_completion(tmp_path, detach, e
     completion and the token before it (7: one pass)."""
     trainer = _trainer(tmp_path, varying_reward, teacher_mode="shared", e_step_detach_context=detach,
                        gradient_checkpointing=False)
-    inputs = {"prompt_ids": torch.zeros(8, 4), "completion_ids": torch.zeros(8, 6), "teacher_input_ids": torch.zeros(8, 30)}
-    assert trainer._e_chunk_rows(inputs) == expected
+    assert trainer._e_chunk_rows(SHAPES) == expected
 
 
 def test_detached_context_falls_back_when_checkpointing_is_switched_on_later(tmp_path, caplog):
@@ -395,10 +399,9 @@ def test_detached_context_falls_back_when_checkpointing_is_switched_on_later(tmp
     one-pass forward (and budgets the whole teacher context), warned once."""
     trainer = _trainer(tmp_path, varying_reward, teacher_mode="shared", e_step_detach_context=True,
                        gradient_checkpointing=False)
-    inputs = {"prompt_ids": torch.zeros(8, 4), "completion_ids": torch.zeros(8, 6), "teacher_input_ids": torch.zeros(8, 30)}
-    assert trainer._detaches_context(trainer.model) and trainer._e_chunk_rows(inputs) == 8
+    assert trainer._detaches_context(trainer.model) and trainer._e_chunk_rows(SHAPES) == 8
     trainer.model.gradient_checkpointing_enable()
     with caplog.at_level("WARNING", logger="trl_vpd.trainer"):
         assert not trainer._detaches_context(trainer.model)
-        assert trainer._e_chunk_rows(inputs) == 2
+        assert trainer._e_chunk_rows(SHAPES) == 2
     assert sum("gradient checkpointing on" in r.getMessage() for r in caplog.records) == 1
