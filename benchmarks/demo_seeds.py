@@ -132,16 +132,27 @@ METHODS = {
 # Outcome (demo_seeds_cover200.md): refuted for the level (vpd 0.572, grpo 0.600: the curves wander between 0.52 and
 # 0.60 from step 40), held for the separation (−0.028 ± 0.027, 4/10). The coverage ceiling is not what holds both
 # students: this model's arithmetic is.
+# A 0/1 reward (`--reward exact`, `trl_vpd.demo.exact_addition_reward`) instead of the demo's partial credit. With
+# partial credit every group's rewards differ (a guess nearer the sum scores more), so GRPO always has a signal and the
+# E-step's advantage labels call near-misses "successes"; under the usual 0/1 verifier a group whose rollouts all fail
+# gives GRPO nothing, while the teacher still reads the sum in the grader's feedback and the M-step still has targets
+# there. Predictions, written before the run (`--seeds 10,...,19 --steps 100 --eval-every 10 --reward exact --methods
+# vpd,grpo,passive_frozen`):
+#   B1. grpo's mean final ends below its partial-credit final on these seeds (0.61, demo_seeds_curves.md).
+#   B2. vpd's student beats grpo's on ≥ 7/10 seeds.
+#   B3. vpd's student beats passive_frozen's on ≥ 8/10; its teacher repair rises on ≥ 9/10 and ends above
+#       passive_frozen's on ≥ 8/10.
+#   B4. vpd reaches grpo's mean final success in ≤ 60 % of grpo's steps on ≥ 6/10 seeds.
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 
 
 def run(method: str, seed: int, steps: int, out_dir: Path, eval_every: int | None = None,
-        learning_rate: float | None = None, train_examples: int = 64) -> dict:
+        learning_rate: float | None = None, train_examples: int = 64, reward: str = "partial") -> dict:
     """One demo run; with `eval_every`, its `curve` of greedy student success and teacher repair every so many steps
     (the shape `benchmarks.paired.steps_to` reads). The warm start (fixed seed, the same for every method and seed) is
     trained once per invocation and loaded by the other runs."""
-    from trl_vpd.demo import run_demo
+    from trl_vpd.demo import addition_reward, exact_addition_reward, run_demo
 
     overrides = dict(METHODS[method]) | ({"learning_rate": learning_rate} if learning_rate else {})
     teacher_mode = overrides.pop("teacher_mode", "shared")
@@ -149,7 +160,7 @@ def run(method: str, seed: int, steps: int, out_dir: Path, eval_every: int | Non
     started = time.time()
     final = run_demo(run_dir, max_steps=steps, teacher_mode=teacher_mode, plot=False, verbose=False, seed=seed,
                      teacher_eval_every=eval_every, warm_start_cache=WARM_START_CACHE, train_examples=train_examples,
-                     **overrides)
+                     reward_func={"partial": addition_reward, "exact": exact_addition_reward}[reward], **overrides)
     row = {"seed": seed, "seconds": round(time.time() - started, 1),
            **{f"{k}_{end}": final[f"{k}_{end}"] for k in KEYS for end in ("start", "end")}}
     if eval_every:
@@ -201,6 +212,8 @@ def main(argv=None):
     ap.add_argument("--learning-rate", type=float, default=None, help="for every method (default: the demo's)")
     ap.add_argument("--train-examples", type=int, default=64,
                     help="random sums in the training set (the demo's 64 cover 45 %% of the evaluation sums)")
+    ap.add_argument("--reward", default="partial", choices=("partial", "exact"),
+                    help="training reward: the demo's partial credit, or 0/1 (success is reward 1 either way)")
     ap.add_argument("--against", default="grpo,vpd", help="references of the paired student columns (the first: steps)")
     ap.add_argument("--teacher-against", default="passive_frozen", help="reference of the teacher repair column")
     ap.add_argument("--active", default="vpd", help="the method whose teacher's rise is counted")
@@ -214,7 +227,7 @@ def main(argv=None):
     for seed in (int(s) for s in args.seeds.split(",")):
         for method in results:
             results[method].append(run(method, seed, args.steps, out.parent / ".runs", args.eval_every,
-                                       args.learning_rate, args.train_examples))
+                                       args.learning_rate, args.train_examples, args.reward))
             print(method, results[method][-1], flush=True)
             out.with_suffix(".json").write_text(json.dumps(results, indent=1))
     results = {**{m: runs for m, runs in earlier.items() if m not in results}, **results}

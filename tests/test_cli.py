@@ -213,3 +213,14 @@ def test_demo_warm_start_cache_and_evaluation_curve(tmp_path, monkeypatch):
     curve = json.loads((tmp_path / "b" / "teacher_eval.json").read_text())
     assert [point["step"] for point in curve] == [0, 1, 2]
     assert curve[-1]["vpd/teacher_eval/student_success"] == second["student_success_end"]
+
+
+def test_demo_rewards_partial_credit_and_exact():
+    """The demo's reward gives half credit shrinking with the distance to the sum (group rewards differ even when all
+    fail); the 0/1 reward gives 1 only for the right sum, whatever surrounds it."""
+    from trl_vpd.demo import addition_reward, exact_addition_reward
+
+    completions = ["7", "The answer is 7.", "8", "12", "no idea", "-3"]
+    answers = ["7"] * len(completions)
+    assert addition_reward(completions, answers) == pytest.approx([1.0, 1.0, 0.45, 0.25, 0.0, 0.0])
+    assert exact_addition_reward(completions, answers) == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]

@@ -76,6 +76,12 @@ def addition_reward(completions, answer, **kwargs) -> list[float]:
     return rewards
 
 
+def exact_addition_reward(completions, answer, **kwargs) -> list[float]:
+    """The usual 0/1 verifier: 1.0 for the right sum, 0.0 otherwise (no partial credit, so a group whose rollouts all
+    fail gives GRPO no signal)."""
+    return [float(_first_number(completion_text(c)) == int(target)) for c, target in zip(completions, answer, strict=True)]
+
+
 def addition_feedback(completions, answer, **kwargs) -> list[str | None]:
     """What a grader would say: nothing for a right answer, the mistake and the right sum otherwise."""
     feedback = []
@@ -193,6 +199,7 @@ def run_demo(
     teacher_eval_every: int | None = None,
     warm_start_cache: str | os.PathLike | None = None,
     train_examples: int = 64,
+    reward_func=addition_reward,
     **config_overrides,
 ) -> dict[str, float]:
     """Train VPD for `max_steps` on the addition task with a tiny local model; returns the final metrics.
@@ -204,7 +211,9 @@ def run_demo(
     `teacher_eval.json`). `warm_start_cache`, a file: the warm-started weights are loaded from it if it exists, else
     saved to it (for runs that differ only in RL settings and seed). `train_examples` random sums make the training
     set (64 cover 44 of the 100 sums, and 45 % of the evaluation's: the held-out success of a student that learns only
-    its training sums levels off near 0.6; 400 cover ~98 %). `config_overrides` go to `VPDConfig`.
+    its training sums levels off near 0.6; 400 cover ~98 %). `reward_func`: the training reward (`addition_reward`, with
+partial credit, or `exact_addition_reward`, 0/1); success is measured as reward 1 either way. `config_overrides` go to
+`VPDConfig`.
     """
     import torch
 
@@ -235,7 +244,7 @@ def run_demo(
             torch.save(model.state_dict(), warm_start_cache)
     trainer = VPDTrainer(
         model=model,
-        reward_funcs=addition_reward,
+        reward_funcs=reward_func,
         args=args,
         train_dataset=make_addition_dataset(train_examples),
         processing_class=tokenizer,
