@@ -387,6 +387,22 @@ METHODS = {
     "passive_i13_live": ("vpd", {"teacher_mode": "shared", "e_step": False, "e_step_negatives": False}, False),
     "vpd_i13_new_add": ("vpd", {**I13_NEW, "distillation_mixing": "add"}, False),
     "vpd_i13_new_esol": ("vpd", {**I13_NEW, "e_step_solutions": False}, False),
+    # The sigmoid E-loss's reference point δ (`e_step_reference_point`). BCO's δ is the midpoint of the successes' and
+    # the failures' β·h; with failures left out of the loss (`e_step_negatives=False`, the default) it still sits
+    # between them, so a success stops being pushed once the teacher ranks it above the failures — even while the
+    # teacher gives it *less* than the student does. On `reveal` (long13_reveal.json) the successes' h₊ has a median
+    # of −1 to −2 over the first 50 E-steps, the E-loss a median of 0.07-0.12 (saturated), and the teacher's repair
+    # falls 0.136 → 0.069. With δ = 0 a success is pushed until the teacher gives it more than the student does.
+    # Predictions, written before the runs (`--size estep2 --steps 150 --eval-every 10 --seeds 25,26,27,28,29 --methods
+    # vpd_i13_new_dzero,vpd_i13_new_dpos`, reveal and letters, paired with long13_*.json on the same seeds):
+    #   D1. reveal: vpd_i13_new_dzero's teacher repair ends above vpd_i13_new's (0.069) on ≥ 4/5 seeds and above its
+    #       start (0.136) on ≥ 3/5.
+    #   D2. reveal: vpd_i13_new_dzero's student beats vpd_i13_new's on ≥ 4/5 seeds; its gap to grpo (−0.084) shrinks.
+    #   D3. reveal: vpd_i13_new_dpos (δ the successes' own mean: a push that never saturates) ends between the two on
+    #       the teacher's repair.
+    #   D4. letters (h₊ ≈ +0.3 there, the push changes little): vpd_i13_new_dzero within ±0.02 of vpd_i13_new.
+    "vpd_i13_new_dzero": ("vpd", {**I13_NEW, "e_step_reference_point": "zero"}, False),
+    "vpd_i13_new_dpos": ("vpd", {**I13_NEW, "e_step_reference_point": "positives"}, False),
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);

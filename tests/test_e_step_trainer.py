@@ -72,6 +72,17 @@ def test_hard_trust_region_skips_teacher_updates(tmp_path):
         assert torch.equal(value, before[name]), f"{name} moved although the trust region skipped every update"
 
 
+@pytest.mark.parametrize("source", ["midpoint", "zero"])
+def test_reference_point_source_reaches_the_controller(tmp_path, source):
+    """`e_step_reference_point` decides δ in training: BCO's midpoint moves off 0 after the first E-step (logged as
+    `vpd/delta_e`), `zero` keeps it at 0."""
+    trainer = _trainer(tmp_path, varying_reward, e_step_reference_point=source)
+    trainer.train()
+    deltas = _logged(trainer, "vpd/delta_e")
+    assert len(deltas) == 2
+    assert (deltas[-1] != 0.0) == (source == "midpoint")
+
+
 def test_loose_trust_region_lets_the_teacher_move(tmp_path):
     """Control for the test above: the same run with a generous region updates the teacher."""
     trainer = _trainer(tmp_path, varying_reward, max_steps=3, trust_region_target_kl=10.0, trust_region_skip_factor=1.0)

@@ -102,6 +102,7 @@ class EStepMixin:
         if kl is not None:
             metrics["vpd/kl_e"].append(kl)
         metrics["vpd/beta_e"].append(controller.beta)
+        metrics["vpd/delta_e"].append(controller.delta)
         metrics["vpd/teacher_reward_pos"].append(h_pos)
         metrics["vpd/teacher_reward_neg"].append(h_neg)
         metrics["vpd/e_step_skipped"].append(float(skip))
