@@ -78,7 +78,8 @@ METHODS = {
     # Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_dzero --with
     # demo_seeds_curves.json`): D5. its teacher repair ends above vpd's on ≥ 6/10 seeds (the demo is where the E-step
     # moves the teacher); its student within ±0.03 of vpd's on average.
-    "vpd_dzero": {"e_step_reference_point": "zero"},
+    # Outcome (demo_seeds_dzero.md): held, narrowly — teacher repair 0.45 vs 0.43, above vpd's on 6/10; student −0.005
+    # ± 0.022 vs vpd (3/10), +0.017 ± 0.044 vs grpo. No gain anywhere: the option was removed again.
     "passive_adapter": {"teacher_mode": "adapter", "e_step": False},
     "vpd_adapter": {"teacher_mode": "adapter"},
 }

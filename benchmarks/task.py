@@ -132,7 +132,7 @@ def tokenizer_corpus() -> list[str]:
     return corpus
 
 
-FAMILIES = ("letters", "lookup", "reveal", "reveal_read", "reveal_partial")
+FAMILIES = ("letters", "lookup", "reveal", "reveal_read")
 
 
 def family(name: str = "letters"):

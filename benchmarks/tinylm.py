@@ -68,9 +68,6 @@ class PretrainConfig:
         for name in ("feedback_and_solution_fraction", "target_teacher_copy_rate"):  # likewise for later fields
             if not fields[name]:
                 del fields[name]
-        data = getattr(task.family(self.family), "PRETRAIN_DATA", None)  # a family's own pretraining-data settings
-        if data:
-            fields["family_data"] = data
         return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
 
 

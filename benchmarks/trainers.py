@@ -401,8 +401,12 @@ METHODS = {
     #   D3. reveal: vpd_i13_new_dpos (δ the successes' own mean: a push that never saturates) ends between the two on
     #       the teacher's repair.
     #   D4. letters (h₊ ≈ +0.3 there, the push changes little): vpd_i13_new_dzero within ±0.02 of vpd_i13_new.
-    "vpd_i13_new_dzero": ("vpd", {**I13_NEW, "e_step_reference_point": "zero"}, False),
-    "vpd_i13_new_dpos": ("vpd", {**I13_NEW, "e_step_reference_point": "positives"}, False),
+    # Outcome (delta13_reveal.md, seeds 25-29): D1 refuted — the teacher's repair fell as before (0.136 → 0.054 with
+    # δ = 0, 0.059 with the successes' mean, 0.069 with the midpoint); D2 refuted — the harder push did worse, −0.033 ±
+    # 0.006 vs the midpoint (0/5), −0.117 vs grpo; D3 held only in that dpos ended between (−0.017 ± 0.011, 1/5). On the demo (`demo_seeds.py`, D5) δ = 0 was level with the midpoint. The saturated E-loss is
+    # not why the teacher stops reading the revealed answer; D4 was not run, and the option
+    # (`e_step_reference_point`) was removed again (commit history has it). The δ each E-step used is logged as
+    # `vpd/delta_e`.
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);

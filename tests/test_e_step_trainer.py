@@ -72,15 +72,16 @@ def test_hard_trust_region_skips_teacher_updates(tmp_path):
         assert torch.equal(value, before[name]), f"{name} moved although the trust region skipped every update"
 
 
-@pytest.mark.parametrize("source", ["midpoint", "zero"])
-def test_reference_point_source_reaches_the_controller(tmp_path, source):
-    """`e_step_reference_point` decides δ in training: BCO's midpoint moves off 0 after the first E-step (logged as
-    `vpd/delta_e`), `zero` keeps it at 0."""
-    trainer = _trainer(tmp_path, varying_reward, e_step_reference_point=source)
+def test_reference_point_is_logged(tmp_path):
+    """`vpd/delta_e` is the δ each E-step's sigmoid loss used: 0 on the first, BCO's running midpoint of β_E·h₊ and
+    β_E·h₋ after it (the controller's value, moved off 0 once an E-step has measured them)."""
+    trainer = _trainer(tmp_path, varying_reward)
     trainer.train()
     deltas = _logged(trainer, "vpd/delta_e")
-    assert len(deltas) == 2
-    assert (deltas[-1] != 0.0) == (source == "midpoint")
+    assert len(deltas) == 2 and deltas[0] == 0.0 and deltas[1] != 0.0
+    sides = [v for v in (_logged(trainer, "vpd/teacher_reward_pos")[0], _logged(trainer, "vpd/teacher_reward_neg")[0])
+             if v == v]  # β_E = 1 and one E-step micro-batch per step: δ₁ = (1 − 0.9)·mean of the sides measured
+    assert deltas[1] == pytest.approx(0.1 * sum(sides) / len(sides), rel=1e-4)
 
 
 def test_loose_trust_region_lets_the_teacher_move(tmp_path):

@@ -105,18 +105,6 @@ def test_delta_uses_the_present_side():
     assert controller.update_delta(None, None) == pytest.approx(1.0)
 
 
-def test_delta_from_positives_or_zero():
-    """`positives`: the running mean of the successes' β·h alone (failures' h ignored); `zero`: δ never moves, so a
-    success is pushed until the teacher beats the reference on it, however well it already ranks it above failures."""
-    positives = TrustRegionController(delta_momentum=0.5, delta_from="positives")
-    assert positives.update_delta(1.0, -5.0) == pytest.approx(0.5)
-    assert positives.update_delta(None, -5.0) == pytest.approx(0.5)
-    zero = TrustRegionController(delta_momentum=0.5, delta_from="zero")
-    assert zero.update_delta(1.0, -5.0) == 0.0 and zero.update_delta(3.0, None) == 0.0
-    with pytest.raises(ValueError, match="delta_from"):
-        TrustRegionController(delta_from="mean")
-
-
 # ---------------------------------------------------------------------------------------------------- state
 
 

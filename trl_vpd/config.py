@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from trl import GRPOConfig
 
 from .losses import DISTILLATION_MODES, E_STEP_LOSSES
-from .trust_region import DELTA_SOURCES
 
 TEACHER_MODES = ("shared", "frozen", "ema", "adapter")
 E_STEP_PAIRINGS = ("self", "group")
@@ -237,16 +236,6 @@ class VPDConfig(GRPOConfig):
             "and with the completion length."
         },
     )
-    e_step_reference_point: str = field(
-        default="midpoint",
-        metadata={
-            "help": "`sigmoid` E-loss: where its reference point δ (a running mean, in units of β_E·h) comes from. "
-            "`midpoint`: ½(E[β_E·h₊] + E[β_E·h₋]), BCO's and the paper's; a success is pushed until the teacher ranks "
-            "it above the failures. `positives`: E[β_E·h₊], a success is pushed until it beats the average success. "
-            "`zero`: δ = 0, a success is pushed until the teacher gives it more than the reference (the student) does, "
-            "by a margin of a few 1/β_E."
-        },
-    )
     e_step_labels: str = field(
         default="advantage",
         metadata={
@@ -341,7 +330,6 @@ class VPDConfig(GRPOConfig):
         _check_choice("e_step_pairing", self.e_step_pairing, E_STEP_PAIRINGS)
         _check_choice("e_step_reference", self.e_step_reference, E_STEP_REFERENCES)
         _check_choice("e_step_labels", self.e_step_labels, ("advantage", "threshold"))
-        _check_choice("e_step_reference_point", self.e_step_reference_point, DELTA_SOURCES)
         _check_choice("em_schedule", self.em_schedule, EM_SCHEDULES)
         if self.distillation_mixing not in ("interpolate", "add"):
             raise ValueError(f"distillation_mixing must be 'interpolate' or 'add', got {self.distillation_mixing!r}.")

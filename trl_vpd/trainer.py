@@ -159,7 +159,6 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
                 beta_min=args.trust_region_beta_min,
                 beta_max=args.trust_region_beta_max,
                 skip_factor=args.trust_region_skip_factor,
-                delta_from=args.e_step_reference_point,
             )
         )
         self.add_callback(self.trust_region)

@@ -19,8 +19,6 @@ from transformers.trainer_callback import ExportableState, TrainerCallback
 logger = logging.getLogger(__name__)
 
 # What changes during training (restored on resume); every other field is configuration.
-# Where the sigmoid E-loss's reference point δ comes from (`VPDConfig.e_step_reference_point`).
-DELTA_SOURCES = ("midpoint", "positives", "zero")
 _DYNAMIC_FIELDS = ("beta", "delta", "num_updates", "num_skipped", "num_invalid")
 
 
@@ -49,7 +47,6 @@ class TrustRegionController:
     skip_factor: float | None = None
     delta: float = 0.0
     delta_momentum: float = 0.9
-    delta_from: str = "midpoint"
     num_updates: int = 0
     num_skipped: int = 0
     num_invalid: int = 0
@@ -70,8 +67,6 @@ class TrustRegionController:
                 raise ValueError(f"skip_factor must be positive, got {self.skip_factor}.")
         if not 0.0 <= self.delta_momentum <= 1.0:
             raise ValueError(f"delta_momentum must lie in [0, 1], got {self.delta_momentum}.")
-        if self.delta_from not in DELTA_SOURCES:
-            raise ValueError(f"delta_from must be one of {DELTA_SOURCES}, got {self.delta_from!r}.")
 
     def update_beta(self, kl: float) -> float:
         """Move β toward the target KL and return it; no-op for a fixed β, and for a NaN/inf KL (counted)."""
@@ -99,12 +94,8 @@ class TrustRegionController:
         return kl > self.skip_factor * self.target_kl
 
     def update_delta(self, mean_pos_scaled: float | None, mean_neg_scaled: float | None) -> float:
-        """δ ← m·δ + (1 - m)·½(E[β·h₊] + E[β·h₋]) (`delta_from="midpoint"`, BCO's), using the one side present when
-        the other is missing or NaN; `"positives"`: E[β·h₊] alone; `"zero"`: δ stays 0."""
-        if self.delta_from == "zero":
-            return self.delta
-        chosen = (mean_pos_scaled,) if self.delta_from == "positives" else (mean_pos_scaled, mean_neg_scaled)
-        sides = [float(v) for v in chosen if _present(v)]
+        """δ ← m·δ + (1 - m)·½(E[β·h₊] + E[β·h₋]), using the one side present when the other is missing or NaN."""
+        sides = [float(v) for v in (mean_pos_scaled, mean_neg_scaled) if _present(v)]
         if sides:
             midpoint = sum(sides) / len(sides)
             self.delta = self.delta_momentum * self.delta + (1.0 - self.delta_momentum) * midpoint
