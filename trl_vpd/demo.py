@@ -195,25 +195,28 @@ def run_demo(
     plot: bool = True,
     verbose: bool = True,
     warm_start_steps: int = 250,
+    warm_start_learning_rate: float = 7e-3,
     teacher_eval_prompts: int = 64,
     teacher_eval_every: int | None = None,
     warm_start_cache: str | os.PathLike | None = None,
     train_examples: int = 64,
     reward_func=addition_reward,
+    hidden_size: int = 48,
+    num_layers: int = 2,
     **config_overrides,
 ) -> dict[str, float]:
     """Train VPD for `max_steps` on the addition task with a tiny local model; returns the final metrics.
 
     `teacher_mode` is any of VPDConfig's (`adapter` adds LoRA adapters; `frozen` and `ema` run passive
-    self-distillation without an E-step). `warm_start_steps` of supervised fine-tuning come first (0: start from
-    random weights); the teacher's repair rate on `teacher_eval_prompts` sums (a fixed set) is measured before and
+    self-distillation without an E-step). `warm_start_steps` of supervised fine-tuning at `warm_start_learning_rate`
+    come first (0: start from random weights); the teacher's repair rate on `teacher_eval_prompts` sums (a fixed set) is measured before and
     after training (0: not measured), and every `teacher_eval_every` steps if given (the measurements are written to
     `teacher_eval.json`). `warm_start_cache`, a file: the warm-started weights are loaded from it if it exists, else
     saved to it (for runs that differ only in RL settings and seed). `train_examples` random sums make the training
     set (64 cover 44 of the 100 sums, and 45 % of the evaluation's: the held-out success of a student that learns only
     its training sums levels off near 0.6; 400 cover ~98 %). `reward_func`: the training reward (`addition_reward`, with
 partial credit, or `exact_addition_reward`, 0/1); success is measured as reward 1 either way. `config_overrides` go to
-`VPDConfig`.
+`VPDConfig`. `hidden_size` and `num_layers` size the model (its MLP is twice as wide as its hidden states).
     """
     import torch
 
@@ -225,7 +228,7 @@ partial credit, or `exact_addition_reward`, 0/1); success is measured as reward 
     output_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     tokenizer = build_tiny_tokenizer()
-    model = build_tiny_model(tokenizer, hidden_size=48, intermediate_size=96)
+    model = build_tiny_model(tokenizer, hidden_size=hidden_size, num_layers=num_layers, intermediate_size=2 * hidden_size)
     peft_config = None
     if teacher_mode == "adapter":
         from peft import LoraConfig
@@ -239,7 +242,7 @@ partial credit, or `exact_addition_reward`, 0/1); success is measured as reward 
     elif warm_start_steps:
         if verbose:
             print(f"warm start: {warm_start_steps} supervised steps on sums and feedback ...", flush=True)
-        model = warm_start(model, tokenizer, args, max_steps=warm_start_steps)
+        model = warm_start(model, tokenizer, args, max_steps=warm_start_steps, learning_rate=warm_start_learning_rate)
         if warm_start_cache:
             torch.save(model.state_dict(), warm_start_cache)
     trainer = VPDTrainer(
