@@ -156,9 +156,10 @@ METHODS = {
 # A larger model (`--hidden-size 96 --num-layers 4`, 4× the layers' width·depth of the demo's 48 × 2) with room above
 # the demo model's ≈ 0.6 plateau, warm-started to the demo's starting point (chosen on the warm start alone, before any
 # RL run: 150 steps at 2e-3 give student 0.27 / teacher repair 0.19, against the demo's 0.34 / 0.19; 250 steps give a
-# teacher that already reads, 0.77). RL learning rate chosen on grpo alone (seeds 0-1). Predictions, written before
-# the run (`--seeds 10,...,19 --steps 100 --eval-every 10 --hidden-size 96 --num-layers 4 --warm-start-steps 150
-# --warm-start-lr 2e-3 --methods vpd,grpo,passive_frozen`):
+# teacher that already reads, 0.77). RL learning rate chosen on grpo alone (seeds 0-1, 100 steps: 3e-5 → 0.39, 1e-4 →
+# 0.45, 3e-4 → 0.34, 1e-3 → 0.23). Predictions, written before the run (`--seeds 10,...,19 --steps 100 --eval-every 10
+# --hidden-size 96 --num-layers 4 --warm-start-steps 150 --warm-start-lr 2e-3 --learning-rate 1e-4 --methods
+# vpd,grpo,passive_frozen`):
 #   W1. grpo's mean final ends above 0.65 (above the small model's plateau).
 #   W2. vpd's teacher repair rises on ≥ 8/10 seeds and ends above passive_frozen's on ≥ 8/10.
 #   W3. vpd's student beats passive_frozen's on ≥ 7/10 seeds.
