@@ -224,3 +224,27 @@ def test_demo_rewards_partial_credit_and_exact():
     answers = ["7"] * len(completions)
     assert addition_reward(completions, answers) == pytest.approx([1.0, 1.0, 0.45, 0.25, 0.0, 0.0])
     assert exact_addition_reward(completions, answers) == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+
+
+def test_demo_model_size_and_warm_start_reach_their_builders(tmp_path, monkeypatch):
+    """`run_demo(hidden_size=, num_layers=, warm_start_learning_rate=)` size the model (MLP twice the hidden width)
+    and set the warm start's learning rate (the benchmarks' larger demo model)."""
+    from trl_vpd import demo, tiny
+
+    seen = {}
+    build = tiny.build_tiny_model
+
+    def recording_build(tokenizer, **kwargs):
+        seen["model"] = kwargs
+        return build(tokenizer, **kwargs)
+
+    def recording_warm_start(model, tokenizer, args, max_steps, learning_rate):
+        seen["warm_start"] = (max_steps, learning_rate)
+        return model
+
+    monkeypatch.setattr(tiny, "build_tiny_model", recording_build)
+    monkeypatch.setattr(demo, "warm_start", recording_warm_start)
+    demo.run_demo(tmp_path, max_steps=1, plot=False, verbose=False, teacher_eval_prompts=0, hidden_size=16,
+                  num_layers=1, warm_start_steps=3, warm_start_learning_rate=1e-3)
+    assert seen["model"] == {"hidden_size": 16, "num_layers": 1, "intermediate_size": 32}
+    assert seen["warm_start"] == (3, 1e-3)
