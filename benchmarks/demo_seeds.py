@@ -73,6 +73,7 @@ METHODS = {
     # Outcome (demo_seeds_adapter.md): all three held — N1 teacher repair 0.19 → 0.36 vs the passive adapter's 0.19
     # (above on 8/10), N2 +0.089 ± 0.035 (7/10), N3 +0.013 ± 0.038 vs grpo_lora (5/10).
     "grpo_lora": {"teacher_mode": "adapter", "e_step": False, "distillation_weight": 0.0},
+    "vpd_esol": {"e_step_solutions": False},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
     # `benchmarks/trainers.py`, D1-D4: on `reveal` it pushed harder and did worse, −0.033 ± 0.006 vs the midpoint, 0/5).
     # Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_dzero --with
@@ -164,6 +165,19 @@ METHODS = {
 #   W2. vpd's teacher repair rises on ≥ 8/10 seeds and ends above passive_frozen's on ≥ 8/10.
 #   W3. vpd's student beats passive_frozen's on ≥ 7/10 seeds.
 #   W4. vpd's student beats grpo's on ≥ 6/10 seeds (least certain; guess +0.03).
+# Outcome (demo_seeds_large.md): all refuted. W1: grpo ends at 0.453. W2: vpd's teacher repair *falls*, 0.19 → 0.11
+# (rose on 1/10; passive_frozen 0.19), as on `letters` and `reveal` — the small demo model is the only setting where the
+# default E-step raised it. W3: −0.028 ± 0.023 vs passive_frozen (4/10). W4: −0.033 ± 0.026 vs grpo (3/10), though vpd
+# reaches grpo's final sooner (median step 40 vs 60, 7/10 seeds).
+# Why does the E-step lower the teacher's reading? Under the defaults (group pairing, successes only, sibling solutions
+# on) every context the E-step trains on shows a correct sibling's answer in its solution slot — a success is only
+# trained in a group that has one — so the teacher is taught to copy a shown answer, never to read the critique alone,
+# which is what the repair rate measures. `e_step_solutions=False` trains it on the critique alone. Predictions,
+# written before the runs (`vpd_esol`; large model as above, and the demo's model on seeds 10-19 `--with
+# demo_seeds_curves.json`):
+#   S1. large: vpd_esol's teacher repair ends above vpd's on ≥ 8/10 seeds and above its start on ≥ 6/10.
+#   S2. large: vpd_esol's student beats vpd's on ≥ 6/10 seeds.
+#   S3. demo model: vpd_esol's teacher repair ends above vpd's (0.43) on ≥ 6/10; its student within ±0.03 of vpd's.
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 
