@@ -178,6 +178,12 @@ METHODS = {
 #   S1. large: vpd_esol's teacher repair ends above vpd's on ≥ 8/10 seeds and above its start on ≥ 6/10.
 #   S2. large: vpd_esol's student beats vpd's on ≥ 6/10 seeds.
 #   S3. demo model: vpd_esol's teacher repair ends above vpd's (0.43) on ≥ 6/10; its student within ±0.03 of vpd's.
+# Outcome (demo_seeds_large_esol.md, demo_seeds_esol.md): S1 held for the comparison (teacher repair 0.20 vs vpd's 0.11,
+# above on 8/10) but not the rise (above its 0.19 start on 5/10: flat, where vpd's falls); S2 held (+0.014 ± 0.031 vs
+# vpd, 7/10; −0.019 ± 0.050 vs grpo, 5/10); S3 held (teacher repair 0.53 vs 0.43, above on 9/10; student −0.005 ±
+# 0.032). On the large model both VPD variants learn faster than grpo and then stall: mean student success at step 30
+# is 0.46 (vpd_esol), 0.37 (vpd), 0.35 (grpo), 0.33 (passive_frozen); at 100 steps 0.43 / 0.42 / 0.45 / 0.45; vpd_esol
+# reaches grpo's final at a median step of 20 (9/10 seeds), grpo at 60.
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 

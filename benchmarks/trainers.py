@@ -407,6 +407,13 @@ METHODS = {
     # not why the teacher stops reading the revealed answer; D4 was not run, and the option
     # (`e_step_reference_point`) was removed again (commit history has it). The δ each E-step used is logged as
     # `vpd/delta_e`.
+    # The E-step on critiques alone (`vpd_i13_new_esol`, `e_step_solutions=False`) raised the teacher's repair on both
+    # demo models (demo_seeds.py, S1-S3) and its follow rate on letters (long13_esol_letters.md), at −0.020 ± 0.007 to
+    # the student on letters; on reveal it was measured only at 60 steps (esol13_reveal.md). Prediction, written before
+    # the run (`--family reveal --size estep2 --steps 150 --eval-every 10 --seeds 25,26,27,28,29 --methods
+    # vpd_i13_new_esol`, paired with long13_reveal.json):
+    #   E13. vpd_i13_new_esol's teacher repair ends above vpd_i13_new's (0.069) on ≥ 4/5 seeds; its student within
+    #        ±0.03 of vpd_i13_new's on average.
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
