@@ -414,6 +414,10 @@ METHODS = {
     # vpd_i13_new_esol`, paired with long13_reveal.json):
     #   E13. vpd_i13_new_esol's teacher repair ends above vpd_i13_new's (0.069) on ≥ 4/5 seeds; its student within
     #        ±0.03 of vpd_i13_new's on average.
+    # Outcome (long13_esol_reveal.md): held for the teacher (repair 0.099 vs 0.069, above on 4/5; still below its 0.136
+    # start), refuted for the student (−0.050 ± 0.025 vs vpd_i13_new, 1/5; −0.134 vs grpo). Over the four settings the
+    # E-step on critiques alone gives the better reader every time and the better student on neither text family
+    # (letters −0.020, reveal −0.050; the demo models −0.005 / +0.014): `e_step_solutions` stays True.
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
