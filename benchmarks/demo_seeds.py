@@ -184,6 +184,15 @@ METHODS = {
 # 0.032). On the large model both VPD variants learn faster than grpo and then stall: mean student success at step 30
 # is 0.46 (vpd_esol), 0.37 (vpd), 0.35 (grpo), 0.33 (passive_frozen); at 100 steps 0.43 / 0.42 / 0.45 / 0.45; vpd_esol
 # reaches grpo's final at a median step of 20 (9/10 seeds), grpo at 60.
+# The QLoRA notebooks' setting on the large model: teacher and student as two LoRA adapters (the teacher's does not
+# drift with the student's updates). Learning rate chosen on grpo_lora alone (seeds 0-1, 100 steps: 3e-4 → 0.375,
+# 1e-3 → 0.430, 3e-3 → 0.430; the tie goes to the lower). Predictions, written before the run (`--seeds 10,...,19
+# --steps 100 --eval-every 10 --hidden-size 96 --num-layers 4 --warm-start-steps 150 --warm-start-lr 2e-3
+# --learning-rate 1e-3 --methods grpo_lora,passive_adapter,vpd_adapter --against grpo_lora,passive_adapter
+# --teacher-against passive_adapter --active vpd_adapter`):
+#   A1. vpd_adapter's teacher repair ends above passive_adapter's on ≥ 7/10 seeds and above its start on ≥ 6/10.
+#   A2. vpd_adapter's student beats passive_adapter's on ≥ 6/10 seeds.
+#   A3. vpd_adapter's student beats grpo_lora's on ≥ 6/10 seeds (least certain).
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 
