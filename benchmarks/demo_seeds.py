@@ -74,6 +74,7 @@ METHODS = {
     # (above on 8/10), N2 +0.089 ± 0.035 (7/10), N3 +0.013 ± 0.038 vs grpo_lora (5/10).
     "grpo_lora": {"teacher_mode": "adapter", "e_step": False, "distillation_weight": 0.0},
     "vpd_esol": {"e_step_solutions": False},
+    "vpd_adapter_esol": {"teacher_mode": "adapter", "e_step_solutions": False},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
     # `benchmarks/trainers.py`, D1-D4: on `reveal` it pushed harder and did worse, −0.033 ± 0.006 vs the midpoint, 0/5).
     # Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_dzero --with
@@ -193,6 +194,14 @@ METHODS = {
 #   A1. vpd_adapter's teacher repair ends above passive_adapter's on ≥ 7/10 seeds and above its start on ≥ 6/10.
 #   A2. vpd_adapter's student beats passive_adapter's on ≥ 6/10 seeds.
 #   A3. vpd_adapter's student beats grpo_lora's on ≥ 6/10 seeds (least certain).
+# Outcome (demo_seeds_large_adapter.md): all refuted — the adapter teacher's repair falls too (0.19 → 0.16; passive
+# adapter 0.18; above it on 5/10, above its start on 5/10); student −0.031 ± 0.033 vs passive_adapter (4/10), +0.025 ±
+# 0.038 vs grpo_lora (5/10). A teacher kept apart from the student still unlearns reading under the default E-step.
+# The E-step on critiques alone made the better reader everywhere but cost the shared student on the text families;
+# with a teacher adapter its gradient cannot reach the student. Predictions, written before the run (as A1-A3 with
+# `--methods vpd_adapter_esol --with demo_seeds_large_adapter.json`):
+#   X1. vpd_adapter_esol's teacher repair ends above vpd_adapter's on ≥ 7/10 seeds and above passive_adapter's on ≥ 6/10.
+#   X2. its student beats vpd_adapter's on ≥ 6/10 seeds and grpo_lora's on ≥ 6/10.
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 

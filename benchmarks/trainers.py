@@ -418,6 +418,12 @@ METHODS = {
     # start), refuted for the student (−0.050 ± 0.025 vs vpd_i13_new, 1/5; −0.134 vs grpo). Over the four settings the
     # E-step on critiques alone gives the better reader every time and the better student on neither text family
     # (letters −0.020, reveal −0.050; the demo models −0.005 / +0.014): `e_step_solutions` stays True.
+    # With a teacher adapter the E-step's gradient cannot reach the student (demo_seeds.py, X1-X2). Prediction, written
+    # before the run (`--size estep2 --steps 150 --eval-every 10 --seeds 25,26,27,28,29 --methods vpd_i13_adapter_esol`,
+    # letters, paired with adapter13_letters.json):
+    #   X3. vpd_i13_adapter_esol's follow rate ends above vpd_i13_adapter's on ≥ 4/5 seeds; its student within ±0.015
+    #       of vpd_i13_adapter's on average.
+    "vpd_i13_adapter_esol": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False}, True),
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
