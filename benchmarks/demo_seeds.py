@@ -202,6 +202,15 @@ METHODS = {
 # `--methods vpd_adapter_esol --with demo_seeds_large_adapter.json`):
 #   X1. vpd_adapter_esol's teacher repair ends above vpd_adapter's on ≥ 7/10 seeds and above passive_adapter's on ≥ 6/10.
 #   X2. its student beats vpd_adapter's on ≥ 6/10 seeds and grpo_lora's on ≥ 6/10.
+# Outcome (demo_seeds_large_adapter_esol.md): X1 refuted narrowly (teacher repair 0.24 vs vpd_adapter's 0.16, above on
+# 6/10; above passive_adapter's 0.18 on 7/10; rose on 7/10), X2 held (+0.044 ± 0.040 vs vpd_adapter, 6/10; +0.069 ±
+# 0.037 vs grpo_lora, 6/10; +0.013 ± 0.023 vs passive_adapter, 4/10). Its mean curve rises steadily (0.27 → 0.49 at
+# step 90, 0.46 at 100) where grpo_lora ends at 0.39. On letters (trainers.py, X3) it held too: follow rate above the
+# default adapter's on 5/5, student level. On the demo's own model, written before the run (`--seeds 10,...,19 --steps
+# 100 --eval-every 10 --learning-rate 3e-3 --methods vpd_adapter_esol --with demo_seeds_adapter.json --against
+# grpo_lora,passive_adapter,vpd_adapter --teacher-against passive_adapter --active vpd_adapter_esol`):
+#   X4. vpd_adapter_esol's teacher repair ends above vpd_adapter's (0.36) on ≥ 6/10 seeds; its student within ±0.03
+#       of vpd_adapter's on average, or above.
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 

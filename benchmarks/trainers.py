@@ -423,6 +423,9 @@ METHODS = {
     # letters, paired with adapter13_letters.json):
     #   X3. vpd_i13_adapter_esol's follow rate ends above vpd_i13_adapter's on ≥ 4/5 seeds; its student within ±0.015
     #       of vpd_i13_adapter's on average.
+    # Outcome (adapter13_esol_letters.md): held — follow rate +0.330 vs +0.276 (above on 5/5; p13l_passive +0.289,
+    # start +0.302), student +0.003 ± 0.003 vs vpd_i13_adapter (3/5), +0.025 ± 0.008 vs grpo_lora (4/5), +0.005 ±
+    # 0.008 vs p13l_passive (3/5).
     "vpd_i13_adapter_esol": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False}, True),
 }
 
