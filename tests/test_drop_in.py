@@ -10,7 +10,7 @@ import pytest
 import torch
 from helpers import changed, logged, make_dataset, make_trainer, prepared_batch, snapshot
 
-from trl_vpd import e_step_runner
+from trl_vpd import VPDConfig, e_step_runner
 from trl_vpd.dropout import dropout_disabled
 from trl_vpd.e_step_plan import chunk_rows, e_step_rows, is_e_step, served_steps
 from trl_vpd.losses import e_step_loss
@@ -313,6 +313,27 @@ def test_e_step_without_solutions_scores_under_feedback_alone(tmp_path, tiny_tok
     else:
         assert inputs["vpd_e_has_context"].tolist() == expected
     assert inputs["vpd_has_context"].tolist() == [1.0] * len(rewards)  # the M-step: demonstration or feedback
+
+
+def test_e_step_solutions_default_follows_the_teacher_mode(tmp_path, tiny_tokenizer):
+    """`e_step_solutions=None` resolves to False for a teacher adapter (its E-step scores critiques alone while the
+    M-step keeps the demonstrations) and True for the other teachers; an explicit value wins."""
+    assert VPDConfig(output_dir=str(tmp_path), teacher_mode="shared").e_step_solutions is True
+    assert VPDConfig(output_dir=str(tmp_path), teacher_mode="frozen", e_step=False).e_step_solutions is True
+    assert VPDConfig(output_dir=str(tmp_path), teacher_mode="adapter", e_step_solutions=True).e_step_solutions is True
+
+    def feedback_on_failures(completions, rewards=None, **kwargs):
+        return [None if r >= 0.5 else "wrong, try again" for r in rewards]
+
+    trainer = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="adapter", peft=True, feedback_column=None,
+                           feedback_funcs=[feedback_on_failures])
+    assert trainer.args.e_step_solutions is False
+    inputs = prepared_batch(trainer)
+    decode = lambda ids: tiny_tokenizer.decode(ids, skip_special_tokens=True)  # noqa: E731
+    failed = [i for i, r in enumerate(inputs["vpd_rewards"].tolist()) if r < 0.5]
+    assert failed and len(failed) < len(inputs["vpd_rewards"])
+    assert all("A correct solution" in decode(inputs["teacher_input_ids"][i]) for i in failed)
+    assert not any("A correct solution" in decode(ids) for ids in inputs["vpd_e_teacher_input_ids"])
 
 
 def test_e_step_with_solutions_adds_no_keys_under_self_pairing(tmp_path, tiny_tokenizer):

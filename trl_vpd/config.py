@@ -206,13 +206,16 @@ class VPDConfig(GRPOConfig):
             "once) where a group straddles processes."
         },
     )
-    e_step_solutions: bool = field(
-        default=True,
+    e_step_solutions: bool | None = field(
+        default=None,
         metadata={
             "help": "Show successful siblings' solutions in the E-step's teacher contexts as the M-step does. False: the "
             "E-step scores rollouts under the feedback alone (with group pairing, a failed sibling's critique), so "
-            "the teacher is trained to read critiques rather than to copy a shown answer; the M-step keeps the "
-            "demonstrations. Costs one more tokenization of the contexts, no extra forward."
+            "the teacher is trained to read critiques rather than to copy a shown answer (with group pairing and "
+            "successes only, every context the E-step trains on would otherwise show a correct answer); the M-step "
+            "keeps the demonstrations. Costs one more tokenization of the contexts, no extra forward. None (default): "
+            "False for `teacher_mode='adapter'` (a better reader of critiques, the student level or ahead), True "
+            "otherwise (under shared weights the critique-only E-step cost the student on two of four benchmarks)."
         },
     )
     e_step_reference: str = field(
@@ -331,6 +334,8 @@ class VPDConfig(GRPOConfig):
         _check_choice("e_step_reference", self.e_step_reference, E_STEP_REFERENCES)
         _check_choice("e_step_labels", self.e_step_labels, ("advantage", "threshold"))
         _check_choice("em_schedule", self.em_schedule, EM_SCHEDULES)
+        if self.e_step_solutions is None:
+            self.e_step_solutions = self.teacher_mode != "adapter"
         if self.distillation_mixing not in ("interpolate", "add"):
             raise ValueError(f"distillation_mixing must be 'interpolate' or 'add', got {self.distillation_mixing!r}.")
         if not 0.0 <= self.distillation_weight <= 1.0:
