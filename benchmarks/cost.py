@@ -64,7 +64,7 @@ def _vpd(teacher: str, mode: str, e_step: bool, peft: str | None = None, chunk: 
     recorded before group pairing became the default) so that those rows stay reproducible."""
     every = {"e_step_every": 1} if e_step else {}
     extra = {"teacher_mode": teacher, "e_step": e_step, **every, "distillation_mode": mode, "e_step_chunk_size": chunk,
-             "e_step_pairing": pairing, **more}
+             "e_step_pairing": pairing, "e_step_solutions": True, **more}
     return ("vpd", extra, peft)
 
 

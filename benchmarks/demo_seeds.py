@@ -83,7 +83,8 @@ METHODS = {
     # Outcome (demo_seeds_dzero.md): held, narrowly — teacher repair 0.45 vs 0.43, above vpd's on 6/10; student −0.005
     # ± 0.022 vs vpd (3/10), +0.017 ± 0.044 vs grpo. No gain anywhere: the option was removed again.
     "passive_adapter": {"teacher_mode": "adapter", "e_step": False},
-    "vpd_adapter": {"teacher_mode": "adapter"},
+    # Recorded before a teacher adapter's E-step defaulted to critiques alone (`vpd_adapter_esol` is the new default).
+    "vpd_adapter": {"teacher_mode": "adapter", "e_step_solutions": True},
 }
 # Outcome of G3 (results/demo_seeds_add.md, former target KL): refuted — vpd_add −0.050 ± 0.025 vs grpo (1/5), +0.016
 # ± 0.032 vs vpd (2/5); its teacher repair 0.35 (vpd 0.31). Rerun of vpd and vpd_add at the library's fixed β_E
@@ -211,6 +212,10 @@ METHODS = {
 # grpo_lora,passive_adapter,vpd_adapter --teacher-against passive_adapter --active vpd_adapter_esol`):
 #   X4. vpd_adapter_esol's teacher repair ends above vpd_adapter's (0.36) on ≥ 6/10 seeds; its student within ±0.03
 #       of vpd_adapter's on average, or above.
+# Outcome (demo_seeds_adapter_esol.md): held — teacher repair 0.49 vs 0.36 (above on 8/10, rose on 10/10; +0.298 ±
+# 0.063 over passive_adapter, 9/10), student −0.006 ± 0.025 vs vpd_adapter (5/10), +0.006 ± 0.037 vs grpo_lora. With
+# X1-X3 this made `e_step_solutions=False` the default for teacher adapters (`e_step_solutions=None`): `vpd_adapter`
+# keeps the demonstrations it was recorded with, `vpd_adapter_esol` is the new default.
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 
