@@ -445,7 +445,8 @@ for _family, _extra, _lora in METHODS.values():
         _extra.setdefault("e_step_chunk_size", 0)
 # Every method recorded before a teacher adapter's E-step defaulted to critiques alone showed it the demonstrations.
 for _family, _extra, _lora in METHODS.values():
-    _extra.setdefault("e_step_solutions", True)
+    if _family == "vpd":
+        _extra.setdefault("e_step_solutions", True)
 
 
 def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")):

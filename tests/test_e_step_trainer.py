@@ -152,9 +152,10 @@ def test_frozen_reference_with_peft_uses_disabled_adapters(tmp_path):
 def test_m_step_reuses_the_e_step_teacher_forward(tmp_path, teacher_mode, distillation_mode):
     """On an E-step the teacher is run once per micro-batch, and the M-step's targets (log-probs, and for top-k the
     final hidden states) equal a fresh no-grad teacher forward: the E-step's forward is reused, not approximated.
-    (Self pairing: group pairing's E-step scores other contexts than the M-step's, which then run on their own.)"""
+    (Self pairing with the demonstrations: group pairing's E-step, or one on critiques alone, scores other contexts
+    than the M-step's, which then run on their own.)"""
     trainer = _trainer(tmp_path, varying_reward, max_steps=2, teacher_mode=teacher_mode, distillation_mode=distillation_mode,
-                       e_step_chunk_size=0, e_step_pairing="self")  # one teacher pass; the chunked E-step: next test
+                       e_step_chunk_size=0, e_step_pairing="self", e_step_solutions=True)  # one pass; chunked: next test
     calls, checks = [], []
     original = trainer._teacher_forward
 
@@ -188,7 +189,7 @@ def test_m_step_reuses_the_chunked_e_step_teacher_forward(tmp_path, distillation
         ("kto", [(False, distillation_mode == "topk", 8), (True, False, 3), (True, False, 3), (True, False, 2)]),
     ):
         trainer = _trainer(tmp_path, varying_reward, max_steps=2, distillation_mode=distillation_mode,
-                           e_step_chunk_size=3, e_step_loss=loss, e_step_pairing="self")
+                           e_step_chunk_size=3, e_step_loss=loss, e_step_pairing="self", e_step_solutions=True)
         calls = []
         original = trainer._teacher_forward
 
