@@ -425,7 +425,11 @@ METHODS = {
     #       of vpd_i13_adapter's on average.
     # Outcome (adapter13_esol_letters.md): held — follow rate +0.330 vs +0.276 (above on 5/5; p13l_passive +0.289,
     # start +0.302), student +0.003 ± 0.003 vs vpd_i13_adapter (3/5), +0.025 ± 0.008 vs grpo_lora (4/5), +0.005 ±
-    # 0.008 vs p13l_passive (3/5).
+    # 0.008 vs p13l_passive (3/5). It is the adapter default since (`e_step_solutions=None`). Five more seeds, written
+    # before the run (`--size estep2 --steps 150 --eval-every 10 --seeds 30,31,32,33,34 --methods
+    # grpo_lora,p13l_passive,vpd_i13_adapter,vpd_i13_adapter_esol`, letters), pooled with seeds 25-29:
+    #   X5. vpd_i13_adapter_esol beats grpo_lora on ≥ 8/10 seeds and is within ±0.015 of p13l_passive on average; its
+    #       follow rate ends above p13l_passive's on ≥ 7/10.
     "vpd_i13_adapter_esol": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False}, True),
 }
 
