@@ -25,6 +25,7 @@ def test_card_describes_a_local_run(smoke_run):
     procedure = card.split("## Training procedure", 1)[1].split("###", 1)[0]
     assert "| steps trained | 2 |" in procedure and "| reward functions | choice_reward |" in procedure
     assert "functions: choice_feedback" in procedure and "successes only" in procedure
+    assert "on critiques alone" in procedure  # the recipe's adapter teacher: its E-step's default
     assert "2605.15113" in card
 
 
