@@ -430,6 +430,10 @@ METHODS = {
     # grpo_lora,p13l_passive,vpd_i13_adapter,vpd_i13_adapter_esol`, letters), pooled with seeds 25-29:
     #   X5. vpd_i13_adapter_esol beats grpo_lora on ≥ 8/10 seeds and is within ±0.015 of p13l_passive on average; its
     #       follow rate ends above p13l_passive's on ≥ 7/10.
+    # Outcome (adapter13b_letters.md, pooled with adapter13*_letters.json): held — +0.031 ± 0.005 vs grpo_lora (9/10),
+    # +0.003 ± 0.004 vs p13l_passive (5/10), +0.002 ± 0.002 vs vpd_i13_adapter; follow rate +0.300 (start +0.302)
+    # against p13l_passive's +0.284 (above on 8/10) and vpd_i13_adapter's +0.244; grpo_lora's final (0.646) reached at
+    # a median step of 80 of 150 (10/10 seeds).
     "vpd_i13_adapter_esol": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False}, True),
 }
 
