@@ -109,6 +109,14 @@ CONFIGS = {
     "vpd_shared_topk_E1_group_auto_detach": _vpd("shared", "topk", True, chunk=None, pairing="group",
                                                  e_step_detach_context=True),
     "vpd_adapter_topk_E1_auto_detach": _vpd("adapter", "topk", True, "lora", chunk=None, e_step_detach_context=True),
+    # A teacher adapter's default E-step on critiques alone (`e_step_solutions=None` → False) against the same with the
+    # demonstrations, both with group pairing (the default). Prediction, written before the run (`--preset cpu_body
+    # --repeats 2 --configs grpo_lora,vpd_adapter_topk_E1_group_auto,vpd_adapter_topk_E1_group_auto_esol`): C1. the
+    # critique-only row's train part is within ±10 % of the other's (the same passes: group pairing's E-step contexts
+    # already differ from the M-step's; one more tokenization), its peak no higher (shorter contexts).
+    "vpd_adapter_topk_E1_group_auto": _vpd("adapter", "topk", True, "lora", chunk=None, pairing="group"),
+    "vpd_adapter_topk_E1_group_auto_esol": _vpd("adapter", "topk", True, "lora", chunk=None, pairing="group",
+                                                e_step_solutions=False),
     # the same without E-step (the teacher adapter is still there): with the E1 rows, the cost of the default schedule
     "vpd_adapter_topk_Eoff": _vpd("adapter", "topk", False, "lora"),
     "vpd_adapter_qlora_topk_Eoff": _vpd("adapter", "topk", False, "qlora"),
