@@ -114,6 +114,9 @@ CONFIGS = {
     # --repeats 2 --configs grpo_lora,vpd_adapter_topk_E1_group_auto,vpd_adapter_topk_E1_group_auto_esol`): C1. the
     # critique-only row's train part is within ±10 % of the other's (the same passes: group pairing's E-step contexts
     # already differ from the M-step's; one more tokenization), its peak no higher (shorter contexts).
+    # Outcome (cost_adapter_esol.md): refuted for the time, in the cheaper direction — train part 3.47 s against 4.33 s
+    # (0.80×: the E-step's contexts lose the sibling's 64-token solution), step 2.50× GRPO+LoRA's against 2.96×; peak
+    # 1086 against 1133 MiB (held).
     "vpd_adapter_topk_E1_group_auto": _vpd("adapter", "topk", True, "lora", chunk=None, pairing="group"),
     "vpd_adapter_topk_E1_group_auto_esol": _vpd("adapter", "topk", True, "lora", chunk=None, pairing="group",
                                                 e_step_solutions=False),
