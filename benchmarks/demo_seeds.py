@@ -216,6 +216,13 @@ METHODS = {
 # 0.063 over passive_adapter, 9/10), student −0.006 ± 0.025 vs vpd_adapter (5/10), +0.006 ± 0.037 vs grpo_lora. With
 # X1-X3 this made `e_step_solutions=False` the default for teacher adapters (`e_step_solutions=None`): `vpd_adapter`
 # keeps the demonstrations it was recorded with, `vpd_adapter_esol` is the new default.
+# Twice the budget on the larger model, where vpd_adapter_esol's mean curve was still rising at 100 steps. Predictions,
+# written as the run started, before any of its results (`--seeds 10,11,12,13,14 --steps 200 --eval-every 20
+# --hidden-size 96 --num-layers 4 --warm-start-steps 150 --warm-start-lr 2e-3 --learning-rate 1e-3 --methods
+# grpo_lora,passive_adapter,vpd_adapter_esol --against grpo_lora,passive_adapter --teacher-against passive_adapter
+# --active vpd_adapter_esol`):
+#   X6. vpd_adapter_esol's student beats grpo_lora's on ≥ 4/5 seeds and passive_adapter's on ≥ 3/5; its teacher
+#       repair ends above passive_adapter's on ≥ 4/5.
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 
