@@ -223,6 +223,10 @@ METHODS = {
 # --active vpd_adapter_esol`):
 #   X6. vpd_adapter_esol's student beats grpo_lora's on ≥ 4/5 seeds and passive_adapter's on ≥ 3/5; its teacher
 #       repair ends above passive_adapter's on ≥ 4/5.
+# Outcome (demo_seeds_large_adapter_200.md): refuted for grpo_lora (+0.013 ± 0.045, 2/5), held for passive_adapter
+# (−0.003 ± 0.034, ahead on 3/5) and the teacher (repair 0.33 vs 0.17, above on 4/5; rose on 4/5). The curves: vpd's
+# mean success reaches 0.49 at step 40 and stays at 0.45-0.53; grpo_lora and passive_adapter climb to 0.47-0.49 by
+# step 200 — vpd reaches grpo_lora's final at a median step of 40 (5/5 seeds), grpo_lora at 110: faster, same plateau.
 KEYS = ("student_success", "teacher_repair", "feedback_specificity")
 WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_start.pt"
 
