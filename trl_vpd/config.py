@@ -388,6 +388,11 @@ class VPDConfig(GRPOConfig):
         if self.max_teacher_prompt_length < 16:
             raise ValueError("max_teacher_prompt_length must be at least 16 tokens.")
 
+    @property
+    def e_step_drops_solutions(self) -> bool:
+        """Whether the E-step's teacher contexts leave out the demonstrations the M-step's show."""
+        return self.use_sibling_solutions and not self.e_step_solutions
+
     @classmethod
     def paper_preset(cls, **overrides) -> VPDConfig:
         """The paper-faithful configuration: BCO (`sigmoid`) E-loss on successes and failures against the current

@@ -105,7 +105,7 @@ def training_settings(trainer) -> list[tuple[str, str]]:
     e_step = (
         f"every {args.e_step_every} steps, `{args.e_step_loss}` loss, β_E {args.e_step_beta:g}, "
         f"{'successes and failures' if args.e_step_negatives else 'successes only'}"
-        f"{', on critiques alone (no demonstrations)' if args.use_sibling_solutions and not args.e_step_solutions else ''}"
+        f"{', on critiques alone (no demonstrations)' if args.e_step_drops_solutions else ''}"
         if args.e_step
         else "off (passive teacher)"
     )

@@ -288,7 +288,7 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         demonstrations)."""
         device = self.accelerator.device
         has_context = output["vpd_has_context"]
-        own = self.args.use_sibling_solutions and not self.args.e_step_solutions
+        own = self.args.e_step_drops_solutions
         if own:
             contexts = self._build_contexts(pending, completions_global, group_size, use_siblings=False)
             has_context = torch.tensor(contexts.has_context, dtype=torch.float32, device=device)
