@@ -434,6 +434,10 @@ METHODS = {
     # +0.003 ± 0.004 vs p13l_passive (5/10), +0.002 ± 0.002 vs vpd_i13_adapter; follow rate +0.300 (start +0.302)
     # against p13l_passive's +0.284 (above on 8/10) and vpd_i13_adapter's +0.244; grpo_lora's final (0.646) reached at
     # a median step of 80 of 150 (10/10 seeds).
+    # On reveal (the teacher starts worse than the student), written before the run (`--family reveal --size estep2
+    # --steps 150 --eval-every 10 --seeds 25,26,27,28,29 --methods grpo_lora,p13l_passive,vpd_i13_adapter_esol`):
+    #   X7. vpd_i13_adapter_esol ends below grpo_lora on ≥ 3/5 seeds (as every distillation variant did there); its
+    #       teacher repair ends above p13l_passive's on ≥ 3/5.
     "vpd_i13_adapter_esol": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False}, True),
 }
 
