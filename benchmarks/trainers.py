@@ -438,6 +438,12 @@ METHODS = {
     # --steps 150 --eval-every 10 --seeds 25,26,27,28,29 --methods grpo_lora,p13l_passive,vpd_i13_adapter_esol`):
     #   X7. vpd_i13_adapter_esol ends below grpo_lora on ≥ 3/5 seeds (as every distillation variant did there); its
     #       teacher repair ends above p13l_passive's on ≥ 3/5.
+    # Outcome (adapter13_reveal.md): held for the student (−0.070 ± 0.008 vs grpo_lora, 0/5; −0.016 vs p13l_passive),
+    # refuted for the teacher (repair 0.136 → 0.056, below p13l_passive's 0.124 on 5/5; follow rate +0.040). Even on
+    # critiques alone the E-step lowers the reading of the revealed answer. A likely reason, untested: its positives are
+    # the student's own successes, on problems the student solves without the critique, so the cheapest way to raise
+    # the teacher's likelihood of them is to solve the problem as the student does, not to read the critique; the
+    # held-out repair rate is measured on the student's failures, where only reading helps.
     "vpd_i13_adapter_esol": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False}, True),
 }
 
