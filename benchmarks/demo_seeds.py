@@ -73,6 +73,10 @@ METHODS = {
     # Outcome (demo_seeds_adapter.md): all three held — N1 teacher repair 0.19 → 0.36 vs the passive adapter's 0.19
     # (above on 8/10), N2 +0.089 ± 0.035 (7/10), N3 +0.013 ± 0.038 vs grpo_lora (5/10).
     "grpo_lora": {"teacher_mode": "adapter", "e_step": False, "distillation_weight": 0.0},
+    "passive_adapter": {"teacher_mode": "adapter", "e_step": False},
+    # Recorded before a teacher adapter's E-step defaulted to critiques alone (`vpd_adapter_esol` is the new default).
+    "vpd_adapter": {"teacher_mode": "adapter", "e_step_solutions": True},
+    # The E-step on critiques alone (`e_step_solutions=False`; predictions S1-S3 and X1-X6 below).
     "vpd_esol": {"e_step_solutions": False},
     "vpd_adapter_esol": {"teacher_mode": "adapter", "e_step_solutions": False},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
@@ -82,9 +86,6 @@ METHODS = {
     # moves the teacher); its student within ±0.03 of vpd's on average.
     # Outcome (demo_seeds_dzero.md): held, narrowly — teacher repair 0.45 vs 0.43, above vpd's on 6/10; student −0.005
     # ± 0.022 vs vpd (3/10), +0.017 ± 0.044 vs grpo. No gain anywhere: the option was removed again.
-    "passive_adapter": {"teacher_mode": "adapter", "e_step": False},
-    # Recorded before a teacher adapter's E-step defaulted to critiques alone (`vpd_adapter_esol` is the new default).
-    "vpd_adapter": {"teacher_mode": "adapter", "e_step_solutions": True},
 }
 # Outcome of G3 (results/demo_seeds_add.md, former target KL): refuted — vpd_add −0.050 ± 0.025 vs grpo (1/5), +0.016
 # ± 0.032 vs vpd (2/5); its teacher repair 0.35 (vpd 0.31). Rerun of vpd and vpd_add at the library's fixed β_E
@@ -232,22 +233,19 @@ WARM_START_CACHE = Path(tempfile.mkdtemp(prefix="vpd-demo-seeds-")) / "warm_star
 
 
 def run(method: str, seed: int, steps: int, out_dir: Path, eval_every: int | None = None,
-        learning_rate: float | None = None, train_examples: int = 64, reward: str = "partial",
-        model_size: tuple[int, int] = (48, 2), warm_start: tuple[int, float] = (250, 7e-3)) -> dict:
+        learning_rate: float | None = None, **demo_settings) -> dict:
     """One demo run; with `eval_every`, its `curve` of greedy student success and teacher repair every so many steps
-    (the shape `benchmarks.paired.steps_to` reads). The warm start (fixed seed, the same for every method and seed) is
-    trained once per invocation and loaded by the other runs."""
-    from trl_vpd.demo import addition_reward, exact_addition_reward, run_demo
+    (the shape `benchmarks.paired.steps_to` reads). `demo_settings` go to `run_demo` (task and model, the same for
+    every method). The warm start (fixed seed, the same for every method and seed) is trained once per invocation and
+    loaded by the other runs."""
+    from trl_vpd.demo import run_demo
 
     overrides = dict(METHODS[method]) | ({"learning_rate": learning_rate} if learning_rate else {})
     teacher_mode = overrides.pop("teacher_mode", "shared")
     run_dir = out_dir / f"{method}-{seed}"
     started = time.time()
     final = run_demo(run_dir, max_steps=steps, teacher_mode=teacher_mode, plot=False, verbose=False, seed=seed,
-                     teacher_eval_every=eval_every, warm_start_cache=WARM_START_CACHE, train_examples=train_examples,
-                     reward_func={"partial": addition_reward, "exact": exact_addition_reward}[reward],
-                     hidden_size=model_size[0], num_layers=model_size[1], warm_start_steps=warm_start[0],
-                     warm_start_learning_rate=warm_start[1], **overrides)
+                     teacher_eval_every=eval_every, warm_start_cache=WARM_START_CACHE, **demo_settings, **overrides)
     row = {"seed": seed, "seconds": round(time.time() - started, 1),
            **{f"{k}_{end}": final[f"{k}_{end}"] for k in KEYS for end in ("start", "end")}}
     if eval_every:
@@ -289,6 +287,8 @@ def report(results: dict[str, list[dict]], command: str, against=("grpo", "vpd")
 
 
 def main(argv=None):
+    from trl_vpd.demo import addition_reward, exact_addition_reward
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--steps", type=int, default=100)
@@ -315,11 +315,18 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[dict]] = {m: [] for m in args.methods.split(",")}
     earlier = json.loads(Path(args.earlier).read_text()) if args.earlier else {}
+    demo_settings = dict(
+        train_examples=args.train_examples,
+        reward_func={"partial": addition_reward, "exact": exact_addition_reward}[args.reward],
+        hidden_size=args.hidden_size,
+        num_layers=args.num_layers,
+        warm_start_steps=args.warm_start_steps,
+        warm_start_learning_rate=args.warm_start_lr,
+    )
     for seed in (int(s) for s in args.seeds.split(",")):
         for method in results:
             results[method].append(run(method, seed, args.steps, out.parent / ".runs", args.eval_every,
-                                       args.learning_rate, args.train_examples, args.reward,
-                                       (args.hidden_size, args.num_layers), (args.warm_start_steps, args.warm_start_lr)))
+                                       args.learning_rate, **demo_settings))
             print(method, results[method][-1], flush=True)
             out.with_suffix(".json").write_text(json.dumps(results, indent=1))
     results = {**{m: runs for m, runs in earlier.items() if m not in results}, **results}
