@@ -79,6 +79,12 @@ METHODS = {
     # The E-step on critiques alone (`e_step_solutions=False`; predictions S1-S3 and X1-X6 below).
     "vpd_esol": {"e_step_solutions": False},
     "vpd_adapter_esol": {"teacher_mode": "adapter", "e_step_solutions": False},
+    # Successes weighted by |A_i| (`e_step_use_weights`; trainers.py, Y1-Y2). Prediction, written before the run
+    # (`--seeds 10,...,19 --steps 100 --eval-every 10 --learning-rate 3e-3 --methods vpd_adapter_esol_w --with
+    # demo_seeds_adapter.json,demo_seeds_adapter_esol.json --against vpd_adapter_esol,grpo_lora,passive_adapter`):
+    #   Y3. its teacher repair ends above vpd_adapter_esol's (0.49) on ≥ 6/10 seeds; its student within ±0.03 of
+    #       vpd_adapter_esol's on average.
+    "vpd_adapter_esol_w": {"teacher_mode": "adapter", "e_step_solutions": False, "e_step_use_weights": True},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
     # `benchmarks/trainers.py`, D1-D4: on `reveal` it pushed harder and did worse, −0.033 ± 0.006 vs the midpoint, 0/5).
     # Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_dzero --with

@@ -445,6 +445,16 @@ METHODS = {
     # the teacher's likelihood of them is to solve the problem as the student does, not to read the critique; the
     # held-out repair rate is measured on the student's failures, where only reading helps.
     "vpd_i13_adapter_esol": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False}, True),
+    # That reason predicts that weighting each success by how often its group failed helps the teacher read: |A_i|
+    # (`e_step_use_weights`; GRPO's group-scaled advantage of a success grows with its group's failure share, 3:1
+    # between 1 and 3 successes of 4). Predictions, written before the run (`--size estep2 --steps 150 --eval-every 10
+    # --seeds 25,26,27,28,29 --methods vpd_i13_adapter_esol_w`, reveal and letters, paired with adapter13_*.json):
+    #   Y1. reveal: vpd_i13_adapter_esol_w's teacher repair ends above vpd_i13_adapter_esol's (0.057) on ≥ 4/5 seeds;
+    #       its student above vpd_i13_adapter_esol's on ≥ 3/5 (least certain).
+    #   Y2. letters: its follow rate ends above vpd_i13_adapter_esol's on ≥ 3/5 seeds; its student within ±0.015.
+    "vpd_i13_adapter_esol_w": (
+        "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_use_weights": True}, True
+    ),
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
