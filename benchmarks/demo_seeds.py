@@ -315,12 +315,14 @@ def main(argv=None):
     ap.add_argument("--teacher-against", default="passive_frozen", help="reference of the teacher repair column")
     ap.add_argument("--active", default="vpd", help="the method whose teacher's rise is counted")
     ap.add_argument("--with", dest="earlier", default=None,
-                    help="a JSON of earlier runs (same seeds) whose other methods join the table")
+                    help="JSONs of earlier runs (same seeds, comma-separated) whose other methods join the table")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[dict]] = {m: [] for m in args.methods.split(",")}
-    earlier = json.loads(Path(args.earlier).read_text()) if args.earlier else {}
+    earlier = {}
+    for path in args.earlier.split(",") if args.earlier else ():
+        earlier |= json.loads(Path(path).read_text())
     demo_settings = dict(
         train_examples=args.train_examples,
         reward_func={"partial": addition_reward, "exact": exact_addition_reward}[args.reward],
