@@ -84,6 +84,9 @@ METHODS = {
     # demo_seeds_adapter.json,demo_seeds_adapter_esol.json --against vpd_adapter_esol,grpo_lora,passive_adapter`):
     #   Y3. its teacher repair ends above vpd_adapter_esol's (0.49) on ≥ 6/10 seeds; its student within ±0.03 of
     #       vpd_adapter_esol's on average.
+    # Outcome (demo_seeds_adapter_esol_w.md): held — teacher repair 0.57 vs 0.49 (above on 8/10, rose on 10/10), student
+    # +0.023 ± 0.034 vs vpd_adapter_esol (5/10), +0.030 ± 0.036 vs grpo_lora (6/10), +0.106 ± 0.052 vs passive_adapter
+    # (7/10). Not a default: on the text families it changed nothing (trainers.py, Y1-Y2).
     "vpd_adapter_esol_w": {"teacher_mode": "adapter", "e_step_solutions": False, "e_step_use_weights": True},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
     # `benchmarks/trainers.py`, D1-D4: on `reveal` it pushed harder and did worse, −0.033 ± 0.006 vs the midpoint, 0/5).

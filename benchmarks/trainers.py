@@ -452,6 +452,11 @@ METHODS = {
     #   Y1. reveal: vpd_i13_adapter_esol_w's teacher repair ends above vpd_i13_adapter_esol's (0.057) on ≥ 4/5 seeds;
     #       its student above vpd_i13_adapter_esol's on ≥ 3/5 (least certain).
     #   Y2. letters: its follow rate ends above vpd_i13_adapter_esol's on ≥ 3/5 seeds; its student within ±0.015.
+    # Outcome (adapterw13_*.md): Y1 refuted — reveal teacher repair 0.047 vs 0.057 (above on 0/5; follow rate +0.031 vs
+    # +0.040), student +0.003 ± 0.003 (1/5); Y2 refuted narrowly — letters follow rate +0.323 vs +0.330 (above on 2/5,
+    # level on 2), student +0.003 ± 0.004 (2/5), +0.028 ± 0.010 vs grpo_lora (5/5). On the demo the weights gave the
+    # better reader (demo_seeds.py, Y3). Weighting the positives toward hard groups does not stop the loss of reading
+    # on reveal: any success, however rare in its group, is a problem the student's own policy already solves.
     "vpd_i13_adapter_esol_w": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_use_weights": True}, True
     ),
