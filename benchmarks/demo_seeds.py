@@ -88,6 +88,11 @@ METHODS = {
     # +0.023 ± 0.034 vs vpd_adapter_esol (5/10), +0.030 ± 0.036 vs grpo_lora (6/10), +0.106 ± 0.052 vs passive_adapter
     # (7/10). Not a default: on the text families it changed nothing (trainers.py, Y1-Y2).
     "vpd_adapter_esol_w": {"teacher_mode": "adapter", "e_step_solutions": False, "e_step_use_weights": True},
+    # The swapped-feedback E-step term (`e_step_swapped_feedback`; trainers.py, Z1-Z3). Prediction, written before the
+    # run (as Y3 with `--methods vpd_adapter_esol_swap`):
+    #   Z4. its teacher repair ends above vpd_adapter_esol's (0.49) on ≥ 7/10 seeds; its student within ±0.03 of
+    #       vpd_adapter_esol's on average, or above.
+    "vpd_adapter_esol_swap": {"teacher_mode": "adapter", "e_step_solutions": False, "e_step_swapped_feedback": 1.0},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
     # `benchmarks/trainers.py`, D1-D4: on `reveal` it pushed harder and did worse, −0.033 ± 0.006 vs the midpoint, 0/5).
     # Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_dzero --with

@@ -460,6 +460,19 @@ METHODS = {
     "vpd_i13_adapter_esol_w": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_use_weights": True}, True
     ),
+    # If the E-step's positives can be raised by solving the problem as the student does, remove that route: the
+    # swapped-feedback term (`e_step_swapped_feedback`) trains −log σ(β_E·g), g = log q(y|c) − log q(y|c̃) with c̃ the
+    # same context carrying another problem's critique, both sides with gradient — solving raises both, only reading
+    # raises g. Predictions, written before the run (`--size estep2 --steps 150 --eval-every 10 --seeds
+    # 25,26,27,28,29 --methods vpd_i13_adapter_esol_swap`, reveal and letters, paired with adapter13_*.json):
+    #   Z1. reveal: its teacher repair ends above vpd_i13_adapter_esol's (0.057) on ≥ 4/5 seeds and above its start
+    #       (0.136) on ≥ 3/5.
+    #   Z2. reveal: its student beats vpd_i13_adapter_esol's on ≥ 3/5 seeds (least certain: GRPO+LoRA leads by 0.07).
+    #   Z3. letters: its follow rate ends above vpd_i13_adapter_esol's on ≥ 4/5 seeds; its student within ±0.015 of
+    #       vpd_i13_adapter_esol's or above.
+    "vpd_i13_adapter_esol_swap": (
+        "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_swapped_feedback": 1.0}, True
+    ),
 }
 
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);

@@ -218,6 +218,16 @@ class VPDConfig(GRPOConfig):
             "otherwise (under shared weights the critique-only E-step cost the student on two of four benchmarks)."
         },
     )
+    e_step_swapped_feedback: float = field(
+        default=0.0,
+        metadata={
+            "help": "Weight of a second E-step term on each success: −log σ(β_E·g) with the feedback gain g = log q(y|c) "
+            "− log q(y|c̃), c̃ the same teacher context with another problem's critique in place of its own. Both "
+            "sides carry the gradient, so the teacher earns nothing by solving the problem as the student does (which "
+            "raises both) and is trained to read the critique. 0 (default): off. Costs one more teacher forward and "
+            "backward per E-step; logs `vpd/feedback_gain`."
+        },
+    )
     e_step_reference: str = field(
         default="student",
         metadata={
@@ -363,6 +373,8 @@ class VPDConfig(GRPOConfig):
                     "e_step_chunk_size applies to the teachers an E-step trains (teacher_mode='shared' or 'adapter'), "
                     f"not to teacher_mode={self.teacher_mode!r}."
                 )
+        if self.e_step_swapped_feedback < 0:
+            raise ValueError(f"e_step_swapped_feedback must be ≥ 0, got {self.e_step_swapped_feedback}.")
         if self.e_step_every < 1 or self.e_step_warmup_steps < 0:
             raise ValueError("e_step_every must be ≥ 1 and e_step_warmup_steps ≥ 0.")
         if self.e_step and self.teacher_mode in ("frozen", "ema"):

@@ -12,7 +12,7 @@ import math
 import torch
 
 from .e_step_plan import EStepPlan, chunk_rows, e_step_rows, is_e_step
-from .losses import e_step_loss, selected_labels
+from .losses import e_step_loss, selected_labels, swapped_feedback_loss
 
 
 # The E-loss statistics that add up over chunks and processes (`losses.e_step_loss`); the means derive from them.
@@ -38,11 +38,54 @@ class EStepMixin:
         if key == "teacher":
             hidden = hidden.detach() if hidden is not None else None
             self._vpd_teacher_forward = (inputs["teacher_input_ids"], teacher_logps.detach(), hidden, head)
-        loss, stats = self._e_loss(self._e_targets(inputs), teacher_logps, reference)
+        targets = self._e_targets(inputs)
+        loss, stats = self._e_loss(targets, teacher_logps, reference)
         if not self._record_e_step(loss, stats):
             return None, teacher_logps
+        if grad and self.args.e_step_swapped_feedback:
+            rows = self._swap_rows(inputs, targets)
+            swap, gain_sum = self._swap_term(model, inputs, 0, rows.numel(), teacher_logps, rows, rows.sum())
+            self._record_swap(swap, gain_sum, rows.sum())
+            loss = loss + self.args.e_step_swapped_feedback * swap
         self._check_finite(loss, "E-step loss", "train")
         return loss, teacher_logps
+
+    def _swap_rows(self, inputs, targets) -> torch.Tensor:
+        """The rollouts the swapped-feedback term trains on (B,) bool: trained successes whose critique has a swap."""
+        _, trained = selected_labels(
+            targets["advantages"], targets["rows"], targets["rewards"], self._label_threshold(), self.args.e_step_negatives
+        )
+        return (trained > 0) & (inputs["vpd_s_has_context"] > 0)
+
+    def _swap_term(self, model, inputs, start, end, teacher_logps, rows, total):
+        """`e_step_swapped_feedback`'s loss on rollouts `start:end` (their share of the micro-batch's mean over `total`
+        rows) from the teacher's log-probs under their own contexts, and the sum of their feedback gains. Runs the
+        swapped contexts' teacher forward with gradient on every process whatever its rows (a collective under DDP)."""
+        args = self.args
+        names = ("completion_ids", "vpd_s_teacher_input_ids", "vpd_s_teacher_attention_mask")
+        part = {name: inputs[name][start:end] for name in names}
+        swapped = self._teacher_logps(model, part, grad=True, key="vpd_s_teacher")
+        beta = self.trust_region.controller.beta
+        loss, gain = swapped_feedback_loss(
+            teacher_logps,
+            swapped,
+            trained_tokens(inputs)[start:end],
+            rows[start:end],
+            beta,
+            length_normalize=args.e_step_length_normalize or args.e_step_normalize,
+            normalizer=total,
+        )
+        loss = loss / beta if args.e_step_normalize else loss
+        return loss, float(gain[rows[start:end]].sum())
+
+    def _record_swap(self, loss, gain_sum: float, count) -> None:
+        """Log the swapped-feedback term's loss and mean feedback gain (nats) across processes (one collective)."""
+        local = torch.tensor([float(loss.detach()), gain_sum, float(count)], device=self.accelerator.device)
+        loss_sum, gain_total, rows = self.accelerator.reduce(local, reduction="sum").tolist()
+        metrics = self._metrics["train"]
+        metrics["vpd/swap_loss"].append(loss_sum / self.accelerator.num_processes)
+        if rows:
+            metrics["vpd/feedback_gain"].append(gain_total / rows)
 
     def _e_targets(self, inputs) -> dict:
         """What the E-loss scores besides the teacher's log-probs, per rollout: the trained-token mask, the rollouts it
@@ -143,13 +186,16 @@ class EStepMixin:
         """Rollouts per teacher pass of the E-step (`chunk_rows`), from padded lengths agreed across processes: each
         rank must run as many teacher passes (each forward through DDP is a collective). A shared teacher under
         DeepSpeed or FSDP runs in one pass (its engine takes one backward per micro-batch). With a detached context
-        only the completion runs with gradient, and its length is what the budget counts."""
+        only the completion runs with gradient, and its length is what the budget counts; swapped-feedback contexts
+        double it."""
         rows = inputs["completion_ids"].size(0)
         one_pass = not self.teacher.parameters() and (self.is_deepspeed_enabled or self.is_fsdp_enabled)
         student = inputs["prompt_ids"].size(1) + inputs["completion_ids"].size(1)
         teacher = inputs[f"{self._e_key(inputs)}_input_ids"].size(1)
         if self._detaches_context(self.model):
             teacher = inputs["completion_ids"].size(1) + 1  # the tokens that run with gradient
+        if self.args.e_step_swapped_feedback:
+            teacher *= 2  # the swapped contexts run with gradient beside each chunk's own
         if self.args.e_step_chunk_size is None and not one_pass and self.accelerator.num_processes > 1:
             lengths = torch.tensor([[student, teacher]], device=self.accelerator.device)
             student, teacher = self.accelerator.gather(lengths).max(0).values.tolist()
@@ -171,6 +217,9 @@ class EStepMixin:
         (grad,) = torch.autograd.grad(weight * e_loss, leaf)
         key = self._e_key(inputs)
         rows = inputs["completion_ids"].size(0)
+        swap_weight = self.args.e_step_swapped_feedback
+        swap_rows = self._swap_rows(inputs, self._e_targets(inputs)) if swap_weight else None
+        swap_sum, gain_sum = 0.0, 0.0
         for start in range(0, rows, chunk):
             end = min(start + chunk, rows)
             names = ("completion_ids", f"{key}_input_ids", f"{key}_attention_mask")
@@ -178,7 +227,14 @@ class EStepMixin:
             with self.teacher.activate(model):
                 logps = self._teacher_logps(model, part, grad=True, key=key)
                 # Σ g·log q has the gradient g·∂log q/∂θ: the E-loss's, restricted to these rollouts
-                self.accelerator.backward((logps * grad[start:end]).sum())
+                total = (logps * grad[start:end]).sum()
+                if swap_weight:
+                    swap, gains = self._swap_term(model, inputs, start, end, logps, swap_rows, swap_rows.sum())
+                    total = total + weight * swap_weight * swap
+                    swap_sum, gain_sum = swap_sum + float(swap.detach()), gain_sum + gains
+                self.accelerator.backward(total)
+        if swap_weight:
+            self._record_swap(torch.tensor(swap_sum), gain_sum, swap_rows.sum())
         self._teacher_had_grad = True
 
     def _streamed_e_backward(self, model, inputs, chunk: int, weight: float):
@@ -193,6 +249,9 @@ class EStepMixin:
             targets["advantages"], targets["rows"], targets["rewards"], self._label_threshold(), self.args.e_step_negatives
         )
         total = float((trained != 0).sum())
+        swap_weight = self.args.e_step_swapped_feedback
+        swap_rows = self._swap_rows(inputs, targets) if swap_weight else None
+        swap_sum, gain_sum = 0.0, 0.0
         reference = self._reference_logps(inputs)
         if reference is None:
             reference = self._completion_logps(model, inputs)
@@ -210,17 +269,25 @@ class EStepMixin:
                 )
                 part_targets = {name: value[start:end] for name, value in targets.items()}
                 loss, stats = self._e_loss(part_targets, part_logps, reference[start:end])
-                if stats["num_labelled"] > 0:
-                    share = loss * (stats["num_labelled"] / total)
+                share = loss * (stats["num_labelled"] / total) if stats["num_labelled"] > 0 else None
+                if share is not None:
+                    loss_sum += float(share.detach())
+                if swap_weight:
+                    swap, gains = self._swap_term(model, inputs, start, end, part_logps, swap_rows, swap_rows.sum())
+                    swap_sum, gain_sum = swap_sum + float(swap.detach()), gain_sum + gains
+                    if swap_rows[start:end].any():
+                        share = swap_weight * swap if share is None else share + swap_weight * swap
+                if share is not None:
                     self._check_finite(share, "E-step loss", "train")
                     self.accelerator.backward(weight * share)
-                    loss_sum += float(share.detach())
                     self._teacher_had_grad = True
             for name in SUMMED_STATS:
                 sums[name] += stats[name]
             logps.append(part_logps.detach())
             hidden.append(part_hidden.detach() if part_hidden is not None else None)
         self._record_e_step(torch.tensor(loss_sum), sums)
+        if swap_weight:
+            self._record_swap(torch.tensor(swap_sum), gain_sum, swap_rows.sum())
         if key == "teacher":
             hidden = torch.cat(hidden) if with_hidden else None
             self._vpd_teacher_forward = (inputs["teacher_input_ids"], torch.cat(logps), hidden, head)

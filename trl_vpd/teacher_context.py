@@ -94,6 +94,27 @@ def group_pairing(has_context: Sequence[bool], rewards: Sequence[float], group_s
     return owners
 
 
+def swapped_feedback(feedback_global: Sequence[str | None], offset: int, count: int, group_size: int) -> list[str | None]:
+    """For `e_step_swapped_feedback`: per local sample `offset .. offset+count` that has feedback, the feedback of
+    another problem (another group of the global batch: the first sample with feedback, scanning cyclically from the
+    same position one group on) that differs from its own; None where the sample has no feedback or no other problem
+    has any. Deterministic, so every process agrees."""
+    total = len(feedback_global)
+    swapped: list[str | None] = []
+    for g in range(offset, offset + count):
+        own = feedback_global[g]
+        group = g // group_size
+        choice = None
+        if own is not None:
+            for step in range(total):
+                j = (g + group_size + step) % total
+                if j // group_size != group and feedback_global[j] is not None and feedback_global[j] != own:
+                    choice = feedback_global[j]
+                    break
+        swapped.append(choice)
+    return swapped
+
+
 class TeacherContextBuilder:
     """Builds teacher prompts from student prompts, feedback and sibling demonstrations.
 

@@ -23,7 +23,7 @@ from .feedback import call_feedback_funcs
 from .hidden_states import capture_final_hidden, completion_hidden, output_head
 from .losses import head_divergence, masked_mean, per_token_distillation
 from .teacher import build_teacher, disabled_adapters, load_full_teacher, save_full_teacher
-from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing
+from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing, swapped_feedback
 from .no_signal import NoSignalCallback
 from .trust_region import TrustRegionCallback, TrustRegionController
 
@@ -289,6 +289,7 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         device = self.accelerator.device
         has_context = output["vpd_has_context"]
         own = self.args.e_step_drops_solutions
+        siblings = False if own else None
         if own:
             contexts = self._build_contexts(pending, completions_global, group_size, use_siblings=False)
             has_context = torch.tensor(contexts.has_context, dtype=torch.float32, device=device)
@@ -298,12 +299,30 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
             rewards = output["vpd_rewards"].tolist()
             owners = self._group_owners(contexts.has_context, rewards, group_size, pending["offset"])
             index = index if owners is None else torch.tensor(owners, device=device)
+        if self.args.e_step_swapped_feedback:
+            self._add_swapped_contexts(output, pending, completions_global, group_size, siblings, index)
         if index is None:
             return
         prompt, mask = padded
         output["vpd_e_teacher_input_ids"] = torch.cat([prompt[index], output["completion_ids"]], 1)
         output["vpd_e_teacher_attention_mask"] = torch.cat([mask[index], output["completion_mask"]], 1)
         output["vpd_e_has_context"] = has_context[index]
+
+    def _add_swapped_contexts(self, output, pending, completions_global, group_size, siblings, index) -> None:
+        """`e_step_swapped_feedback`: the E-step's teacher contexts with another problem's critique in place of each
+        one's own (`vpd_s_*` keys; `vpd_s_has_context` marks the rollouts that have one). Gathers the feedback of the
+        whole batch: a collective that every process takes at every generation."""
+        feedback_global = gather_object(pending["feedback"])
+        swapped = swapped_feedback(feedback_global, pending["offset"], len(pending["prompts"]), group_size)
+        contexts = self._build_contexts(
+            {**pending, "feedback": swapped}, completions_global, group_size, use_siblings=siblings
+        )
+        prompt, mask = self._pad_prompts(contexts.prompt_ids)
+        valid = torch.tensor([fb is not None for fb in contexts.feedback], dtype=torch.float32, device=prompt.device)
+        index = torch.arange(len(valid), device=prompt.device) if index is None else index
+        output["vpd_s_teacher_input_ids"] = torch.cat([prompt[index], output["completion_ids"]], 1)
+        output["vpd_s_teacher_attention_mask"] = torch.cat([mask[index], output["completion_mask"]], 1)
+        output["vpd_s_has_context"] = valid[index]
 
     def _pad_prompts(self, prompt_ids: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Teacher prompts left-padded into (ids, attention mask)."""

@@ -24,6 +24,7 @@ from .e_step import (
     selected_labels,
     sequence_logps,
     sigmoid_e_loss,
+    swapped_feedback_loss,
     token_kl,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "sampled_token_kl",
     "sequence_logps",
     "sigmoid_e_loss",
+    "swapped_feedback_loss",
     "token_kl",
     "topk_divergence",
 ]
