@@ -92,6 +92,9 @@ METHODS = {
     # run (as Y3 with `--methods vpd_adapter_esol_swap`):
     #   Z4. its teacher repair ends above vpd_adapter_esol's (0.49) on ≥ 7/10 seeds; its student within ±0.03 of
     #       vpd_adapter_esol's on average, or above.
+    # Outcome (demo_seeds_adapter_esol_swap.md): refuted for the teacher (repair 0.489 vs 0.491, above on 5/10), held for
+    # the student (+0.045 ± 0.041 vs vpd_adapter_esol, 6/10; +0.052 ± 0.034 vs grpo_lora, 7/10), at 25 s per run
+    # against 15.
     "vpd_adapter_esol_swap": {"teacher_mode": "adapter", "e_step_solutions": False, "e_step_swapped_feedback": 1.0},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
     # `benchmarks/trainers.py`, D1-D4: on `reveal` it pushed harder and did worse, −0.033 ± 0.006 vs the midpoint, 0/5).

@@ -470,6 +470,15 @@ METHODS = {
     #   Z2. reveal: its student beats vpd_i13_adapter_esol's on ≥ 3/5 seeds (least certain: GRPO+LoRA leads by 0.07).
     #   Z3. letters: its follow rate ends above vpd_i13_adapter_esol's on ≥ 4/5 seeds; its student within ±0.015 of
     #       vpd_i13_adapter_esol's or above.
+    # Outcome (adapterswap13_*.md): Z1 refuted — reveal teacher repair 0.057 → the same 0.057 (above on 2/5, level on
+    # 2), follow rate +0.040 either way; Z2 refuted (+0.003 ± 0.002, 2/5); Z3 held — letters follow rate +0.357 vs
+    # +0.330 (above on 4/5; start +0.302), student −0.002 ± 0.002 (0/5 ahead), +0.023 ± 0.009 vs grpo_lora (4/5). On
+    # the demo the teacher was level (demo_seeds.py, Z4). Cost: 38-42 s per run against 21-25 s. What does undo the
+    # reveal teacher (greedy outputs on the held-out failures, seed 25, `vpd_i13_adapter_esol`): after 50 steps 37 of
+    # 58 of its repairs are *shorter* than the answer (14 of 66 at the start; p13l_passive 15 of 59) — it copies the
+    # first letters of the revealed answer, then stops. Its positives are the student's successes, mostly the short
+    # problems (the failures it is measured on are mostly 5-6 letters long), and nothing anchors the rest of its
+    # distribution, so it learns their length. Swapping the critique does not touch that; the option stays opt-in.
     "vpd_i13_adapter_esol_swap": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_swapped_feedback": 1.0}, True
     ),

@@ -17,6 +17,7 @@ from trl_vpd.losses import (
     outcome_labels,
     sequence_logps,
     sigmoid_e_loss,
+    swapped_feedback_loss,
     token_kl,
 )
 
@@ -340,3 +341,26 @@ def test_normalized_e_loss_pushes_tokens_by_at_most_one_over_length_whatever_bet
     for beta in (0.1, 1.0, 10.0):
         torch.testing.assert_close(grads[beta, True], expected)
     torch.testing.assert_close(grads[10.0, False], 100 * grads[0.1, False])
+
+
+def test_swapped_feedback_loss_values_and_gradient():
+    """−log σ(β·g) over the selected rows, g = Σ log q(y|own critique) − Σ log q(y|swapped critique); the gradient
+    raises the own side and lowers the swapped side equally, on masked tokens of selected rows only."""
+    own = torch.tensor([[-1.0, -2.0, -7.0], [-0.5, -0.5, -0.5], [-3.0, -1.0, -1.0]], requires_grad=True)
+    swapped = torch.tensor([[-2.0, -2.5, 0.0], [-0.5, -0.5, -0.5], [-1.0, -1.0, -1.0]], requires_grad=True)
+    mask = torch.tensor([[1, 1, 0], [1, 1, 1], [1, 1, 1]])
+    rows = torch.tensor([True, True, False])
+    beta = 0.5
+    loss, gain = swapped_feedback_loss(own, swapped, mask, rows, beta)
+    assert gain.tolist() == pytest.approx([1.5, 0.0, -2.0])
+    assert loss.item() == pytest.approx((softplus(-0.75) + softplus(0.0)) / 2, abs=1e-6)
+    loss.backward()
+    g0 = -beta * sigmoid(-0.75) / 2
+    assert own.grad[0].tolist() == pytest.approx([g0, g0, 0.0], abs=1e-6)
+    assert swapped.grad[0].tolist() == pytest.approx([-g0, -g0, 0.0], abs=1e-6)
+    assert own.grad[1].tolist() == pytest.approx([-beta * 0.5 / 2] * 3, abs=1e-6)
+    assert own.grad[2].abs().sum() == 0 and swapped.grad[2].abs().sum() == 0
+    normalized, _ = swapped_feedback_loss(own, swapped, mask, rows, beta, normalizer=4)
+    assert normalized.item() == pytest.approx((softplus(-0.75) + softplus(0.0)) / 4, abs=1e-6)
+    per_token, gain = swapped_feedback_loss(own, swapped, mask, rows, beta, length_normalize=True)
+    assert gain[0].item() == pytest.approx(0.75)

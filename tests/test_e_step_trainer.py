@@ -2,6 +2,7 @@
 the adaptive β_E moves toward the target; E-step scheduling."""
 
 import contextlib
+import re
 
 import pytest
 import torch
@@ -26,7 +27,11 @@ def critique(rewards, **kwargs):
     return [None if r >= 1 else "The answer is wrong." for r in rewards]
 
 
-def _trainer(tmp_path, reward, max_steps=2, **overrides):
+def prompt_critique(prompts, rewards, **kwargs):
+    return [None if r >= 1 else f"Wrong for {p}." for p, r in zip(prompts, rewards, strict=True)]
+
+
+def _trainer(tmp_path, reward, max_steps=2, feedback=critique, **overrides):
     tokenizer = build_tiny_tokenizer()
     config = dict(output_dir=str(tmp_path), per_device_train_batch_size=8, num_generations=8, max_completion_length=6,
                   max_steps=max_steps, learning_rate=5e-2, report_to="none", save_strategy="no", logging_steps=1,
@@ -39,7 +44,7 @@ def _trainer(tmp_path, reward, max_steps=2, **overrides):
         train_dataset=Dataset.from_dict({"prompt": [f"Say {i}" for i in range(16)]}),
         processing_class=tokenizer,
         peft_config=LoraConfig(**LORA),
-        feedback_funcs=critique,
+        feedback_funcs=feedback,
     )
 
 
@@ -418,3 +423,57 @@ def test_detached_context_falls_back_when_checkpointing_is_switched_on_later(tmp
         assert not trainer._detaches_context(trainer.model)
         assert trainer._e_chunk_rows(SHAPES) == 2
     assert sum("gradient checkpointing on" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_swapped_feedback_term(tmp_path):
+    """`e_step_swapped_feedback`: each E-step context has a twin with another problem's critique and the same question;
+    `vpd/feedback_gain` is the trained successes' mean log q(y|own critique) − log q(y|swapped critique); the term's
+    gradient reaches the teacher adapter only, is the same in one pass and in chunks, and changes the E-step's."""
+    from helpers import prepared_batch
+
+    trainer = _trainer(tmp_path, varying_reward, feedback=prompt_critique, per_device_train_batch_size=16,
+                       e_step_swapped_feedback=1.0)  # fmt: skip
+    batch = prepared_batch(trainer)
+    tokenizer = trainer.processing_class
+    own_ids, swap_ids = batch["vpd_e_teacher_input_ids"], batch["vpd_s_teacher_input_ids"]
+    successes = (batch["advantages"] > 0) & (batch["vpd_e_has_context"] > 0)
+    rows = successes & (batch["vpd_s_has_context"] > 0)
+    assert rows.sum() >= 2 and (rows != successes).sum() == 0  # two problems: every critique has a swap
+    questions = set()
+    for i in range(16):
+        question = tokenizer.decode(batch["prompt_ids"][i], skip_special_tokens=True)
+        own, swap = (tokenizer.decode(ids[i], skip_special_tokens=True) for ids in (own_ids, swap_ids))
+        critiques = [re.search(r"Wrong for (Say \d+)\.", text).group(1) for text in (own, swap)]
+        assert own.startswith(question + "\n") and swap.startswith(question + "\n")
+        assert critiques[0] == question != critiques[1]
+        questions.add(question)
+    assert len(questions) == 2
+
+    params = trainer.teacher.parameters()
+    teacher_ids = {id(p) for p in params}
+    grads = []
+    for chunk in (0, 3, None):
+        trainer.args.e_step_chunk_size = chunk
+        trainer.model.zero_grad(set_to_none=True)
+        trainer._e_backward(trainer.model, batch)
+        grads.append([p.grad.clone() for p in params])
+        assert all(p.grad is None for p in trainer.model.parameters() if id(p) not in teacher_ids)
+        with torch.no_grad():
+            own = trainer._teacher_logps(trainer.model, batch, grad=False, key="vpd_e_teacher")
+            swap = trainer._teacher_logps(trainer.model, batch, grad=False, key="vpd_s_teacher")
+        mask = batch["completion_mask"].float()
+        gain = ((own - swap) * mask).sum(1)[rows].mean()
+        assert trainer._metrics["train"]["vpd/feedback_gain"][-1] == pytest.approx(float(gain), abs=1e-5)
+    assert any(g.abs().max() > 0 for g in grads[0])
+    for chunked in grads[1:]:
+        for one_pass, part in zip(grads[0], chunked, strict=True):
+            torch.testing.assert_close(part, one_pass, atol=1e-6, rtol=1e-5)
+    trainer.args.e_step_swapped_feedback, trainer.args.e_step_chunk_size = 0.0, 0
+    trainer.model.zero_grad(set_to_none=True)
+    trainer._e_backward(trainer.model, batch)
+    assert max((p.grad - g).abs().max() for p, g in zip(params, grads[0], strict=True)) > 1e-4
+
+
+def test_swapped_feedback_weight_must_not_be_negative(tmp_path):
+    with pytest.raises(ValueError, match="e_step_swapped_feedback"):
+        VPDConfig(output_dir=str(tmp_path), report_to="none", use_cpu=True, e_step_swapped_feedback=-1.0)

@@ -15,6 +15,7 @@ from trl_vpd.teacher_context import (
     choose_sibling,
     combine_feedback,
     normalize_feedback,
+    swapped_feedback,
 )
 
 SUFFIX = "\n\nUsing this, solve the original problem correctly."
@@ -486,3 +487,14 @@ def test_tokenize_is_told_which_sample_each_prompt_belongs_to(tiny_tokenizer, tm
     assert all(p[0].startswith(f"Q{s[0]}") for p, s in calls)
     assert sorted({s[0] for _, s in calls}) == [0, 1, 2, 3]
     assert sum(s == [1] for _, s in calls) > 1
+
+
+def test_swapped_feedback_takes_another_problems_critique():
+    """Each critique is swapped for one from another group (scanning from the same position one group on), never an
+    identical text; samples without feedback, or without any other problem's critique, get None."""
+    batch = ["a0", None, "a2", "b0", "b1", None, None, None, "c2"]  # three groups of 3
+    assert swapped_feedback(batch, 0, 9, 3) == ["b0", None, "c2", "c2", "c2", None, None, None, "a2"]
+    # the local samples of process 1 (offset 3), chosen as on the whole batch
+    assert swapped_feedback(batch, 3, 3, 3) == ["c2", "c2", None]
+    assert swapped_feedback(["x", "y", None, "z"], 0, 4, 4) == [None, None, None, None]  # one problem only
+    assert swapped_feedback(["same", "same"], 0, 2, 1) == [None, None]  # identical critiques carry no contrast

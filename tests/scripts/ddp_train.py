@@ -24,25 +24,28 @@ RANK = int(os.environ.get("RANK", "0"))
 # there); `lengths`: rank 0's feedback is long, rank 1's short (different padded teacher lengths);
 # `feedback_rank0_e_without_solutions`: feedback on rank 0 only and `e_step_solutions=False`, so rank 1's rollouts
 # have teacher context for the M-step (a sibling's solution) and none for the E-step; `lengths_detached`: `lengths`
-# with `e_step_detach_context=True` (each rank's context cache as long as its own padded teacher prompt).
+# with `e_step_detach_context=True` (each rank's context cache as long as its own padded teacher prompt);
+# `failed_rank1_swapped`: `failed_rank1` with `e_step_swapped_feedback` and critiques that name their prompt, so rank 0
+# trains the swapped-feedback term (its critiques swapped for rank 1's) and rank 1, without successes, does not.
 SCENARIO = os.environ.get("VPD_DDP_SCENARIO", "")
 E_WITHOUT_SOLUTIONS = SCENARIO == "feedback_rank0_e_without_solutions"
 DETACHED = SCENARIO.endswith("_detached")
+SWAPPED = SCENARIO.endswith("_swapped")
 
 
 def reward(completion_ids, **kwargs):
-    if SCENARIO == "failed_rank1" and RANK == 1:
+    if SCENARIO.startswith("failed_rank1") and RANK == 1:
         return [0.0 for _ in completion_ids]
     return divisible_by_three(completion_ids)
 
 
-def feedback(rewards, **kwargs):
+def feedback(prompts, rewards, **kwargs):
     if SCENARIO.startswith("feedback_rank0") and RANK != 0:
         return [None for _ in rewards]
-    text = CRITIQUE
+    texts = [f"{CRITIQUE} ({p[-1]['content']})" if SWAPPED else CRITIQUE for p in prompts]
     if SCENARIO.startswith("lengths") and RANK == 0:
-        text = " ".join([text] * 12)
-    return [None if r > 0 else text for r in rewards]
+        texts = [" ".join([text] * 12) for text in texts]
+    return [None if r > 0 else text for r, text in zip(rewards, texts, strict=True)]
 
 
 def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: str = "") -> None:
@@ -57,6 +60,7 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         use_sibling_solutions=SCENARIO != "feedback_rank0",
         e_step_solutions=not E_WITHOUT_SOLUTIONS,
         e_step_detach_context=DETACHED,
+        e_step_swapped_feedback=1.0 if SWAPPED else 0.0,
         gradient_checkpointing=not DETACHED,  # TRL's default, which the detached context's cache cannot take
         ddp_timeout=180,  # a collective taken in a different order fails the test in minutes, not half an hour
     )
