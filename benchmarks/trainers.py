@@ -479,6 +479,27 @@ METHODS = {
     # first letters of the revealed answer, then stops. Its positives are the student's successes, mostly the short
     # problems (the failures it is measured on are mostly 5-6 letters long), and nothing anchors the rest of its
     # distribution, so it learns their length. Swapping the critique does not touch that; the option stays opt-in.
+    # Anchor the teacher to the passive teacher instead (`e_step_reference="initial_teacher"`: h and KL_E against
+    # the initial weights reading the same context, which keeps the answers' length). Predictions, written before the
+    # run (`--size estep2 --steps 150 --eval-every 10 --seeds 25,26,27,28,29 --methods
+    # vpd_i13_adapter_esol_init,vpd_i13_adapter_esol_awrinit`, reveal, then letters; paired with adapter13_*.json):
+    #   Z5. reveal: vpd_i13_adapter_esol_init (sigmoid; the anchor acts only through the loss's saturation) ends with
+    #       its teacher repair above vpd_i13_adapter_esol's (0.057) on ≥ 3/5 seeds (least certain).
+    #   Z6. reveal: vpd_i13_adapter_esol_awrinit (AWR: advantage-weighted likelihood + β_E·KL to the passive teacher)
+    #       ends with its teacher repair above vpd_i13_adapter_esol's on ≥ 4/5 seeds and at or above p13l_passive's
+    #       (0.124) on ≥ 3/5; its student above vpd_i13_adapter_esol's on ≥ 3/5.
+    #   Z7. letters: vpd_i13_adapter_esol_awrinit's follow rate ends at or above vpd_i13_adapter_esol's on ≥ 3/5 seeds;
+    #       its student within ±0.015 of vpd_i13_adapter_esol's.
+    "vpd_i13_adapter_esol_init": (
+        "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher"},
+        True,
+    ),
+    "vpd_i13_adapter_esol_awrinit": (
+        "vpd",
+        {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
+         "e_step_loss": "awr"},
+        True,
+    ),
     "vpd_i13_adapter_esol_swap": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_swapped_feedback": 1.0}, True
     ),

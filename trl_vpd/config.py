@@ -10,7 +10,7 @@ from .losses import DISTILLATION_MODES, E_STEP_LOSSES
 
 TEACHER_MODES = ("shared", "frozen", "ema", "adapter")
 E_STEP_PAIRINGS = ("self", "group")
-E_STEP_REFERENCES = ("student", "frozen", "teacher_snapshot")
+E_STEP_REFERENCES = ("student", "frozen", "teacher_snapshot", "initial_teacher")
 EM_SCHEDULES = ("joint", "sequential", "alternate")
 
 DEFAULT_TEACHER_TEMPLATE = (
@@ -232,7 +232,9 @@ class VPDConfig(GRPOConfig):
         default="student",
         metadata={
             "help": "Reference π_ref of the implicit reward: `student` (the current student, the dynamic prior), "
-            "`frozen` (initial weights), `teacher_snapshot` (the teacher before this E-step)."
+            "`frozen` (initial weights), `teacher_snapshot` (the teacher before this E-step), `initial_teacher` (the "
+            "initial weights reading the same teacher context: the passive teacher, so h measures the gain over it "
+            "and KL_E the drift from it, the length and format of its answers included)."
         },
     )
     e_step_use_weights: bool = field(default=False, metadata={"help": "Weight each rollout's E-loss by |A_i|."})

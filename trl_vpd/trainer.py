@@ -123,10 +123,11 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
             environment_factory=environment_factory,
         )
 
-        if args.e_step and args.e_step_reference == "frozen" and not is_peft_model(self.model) and self.ref_model is None:
+        initial = args.e_step_reference in ("frozen", "initial_teacher")
+        if args.e_step and initial and not is_peft_model(self.model) and self.ref_model is None:
             raise ValueError(
-                "e_step_reference='frozen' needs the initial weights: train with PEFT (adapters disabled) or set "
-                "beta > 0 so that GRPO keeps a reference model."
+                f"e_step_reference={args.e_step_reference!r} needs the initial weights: train with PEFT (adapters "
+                "disabled) or set beta > 0 so that GRPO keeps a reference model."
             )
         if args.e_step_chunk_size and args.teacher_mode == "shared" and (self.is_deepspeed_enabled or self.is_fsdp_enabled):
             raise ValueError(
@@ -451,6 +452,8 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         reference = self.args.e_step_reference
         if reference == "teacher_snapshot":
             return self._teacher_logps(self.model, batch, grad=False)
+        if reference == "initial_teacher":
+            return self._initial_teacher_logps(batch)
         if reference == "student":
             if not self.teacher.parameters():
                 return None
@@ -460,6 +463,16 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         frozen_adapters = reference == "frozen" and self.ref_model is None
         with disabled_adapters(module) if frozen_adapters else nullcontext():
             return self._completion_logps(module, batch)
+
+    def _initial_teacher_logps(self, batch):
+        """log q₀(y|c): the initial weights (GRPO's reference model, or the base under disabled adapters) on the
+        E-step's teacher contexts, without gradient or dropout."""
+        key = self._e_key(batch)
+        ids, mask = batch[f"{key}_input_ids"], batch[f"{key}_attention_mask"]
+        module = self.ref_model if self.ref_model is not None else self.model
+        adapters_off = disabled_adapters(module) if self.ref_model is None else nullcontext()
+        with torch.no_grad(), adapters_off, dropout_disabled(module):
+            return super()._get_per_token_logps_and_entropies(module, ids, mask, batch["completion_ids"].size(1))[0]
 
     def _completion_logps(self, model, batch):
         """log p(y|x) of the completions under the student's own prompt, without gradient or dropout."""
