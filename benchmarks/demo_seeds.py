@@ -96,6 +96,16 @@ METHODS = {
     # the student (+0.045 ± 0.041 vs vpd_adapter_esol, 6/10; +0.052 ± 0.034 vs grpo_lora, 7/10), at 25 s per run
     # against 15.
     "vpd_adapter_esol_swap": {"teacher_mode": "adapter", "e_step_solutions": False, "e_step_swapped_feedback": 1.0},
+    # The passive teacher as the E-step's reference (`e_step_reference="initial_teacher"`; trainers.py, Z5-Z7: on reveal
+    # it kept the teacher's reading, 5/5 above the student reference). Predictions, written before the run (as Y3 with
+    # `--methods vpd_adapter_esol_init`, then the larger model as X6 at 100 steps with `--seeds 10,...,19
+    # --methods vpd_adapter_esol_init --with demo_seeds_large_adapter.json,demo_seeds_large_adapter_esol.json`):
+    #   Z8. demo: its teacher repair ends above passive_adapter's (0.19) on ≥ 8/10 seeds and below vpd_adapter_esol's
+    #       (0.49) on average (a reference that does not move asks less of the teacher; least certain); its student
+    #       within ±0.03 of vpd_adapter_esol's on average.
+    #   Z9. larger model: its student within ±0.03 of vpd_adapter_esol's on average; its teacher repair ends above
+    #       passive_adapter's on ≥ 6/10 seeds.
+    "vpd_adapter_esol_init": {"teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher"},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
     # `benchmarks/trainers.py`, D1-D4: on `reveal` it pushed harder and did worse, −0.033 ± 0.006 vs the midpoint, 0/5).
     # Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_dzero --with

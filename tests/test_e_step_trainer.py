@@ -477,3 +477,33 @@ def test_swapped_feedback_term(tmp_path):
 def test_swapped_feedback_weight_must_not_be_negative(tmp_path):
     with pytest.raises(ValueError, match="e_step_swapped_feedback"):
         VPDConfig(output_dir=str(tmp_path), report_to="none", use_cpu=True, e_step_swapped_feedback=-1.0)
+
+
+def test_initial_teacher_reference_is_the_base_model_on_the_teacher_context(tmp_path):
+    """`e_step_reference="initial_teacher"`: π_ref is the initial weights (adapters off) reading the E-step's own
+    teacher contexts, not the student's prompt, and it stays put when the teacher adapter moves."""
+    from helpers import prepared_batch
+
+    trainer = _trainer(tmp_path, varying_reward, e_step_reference="initial_teacher")
+    batch = prepared_batch(trainer)
+    key = trainer._e_key(batch)
+    with torch.no_grad():
+        for p in trainer.teacher.parameters():
+            p.add_(0.05)
+    reference = trainer._reference_logps(batch)
+    ids, mask, completion = batch[f"{key}_input_ids"], batch[f"{key}_attention_mask"], batch["completion_ids"]
+    with torch.no_grad(), trainer.model.disable_adapter():
+        logits = trainer.model(input_ids=ids, attention_mask=mask).logits[:, -completion.size(1) - 1 : -1]
+    expected = torch.log_softmax(logits.float() / trainer.temperature, -1).gather(-1, completion.unsqueeze(-1)).squeeze(-1)
+    torch.testing.assert_close(reference, expected, atol=1e-5, rtol=1e-5)
+    teacher = trainer._teacher_logps(trainer.model, batch, grad=False, key=key)
+    assert (teacher - reference).abs().max() > 1e-3  # the moved teacher adapter is not its own reference
+
+
+def test_initial_teacher_reference_needs_the_initial_weights(tmp_path):
+    tokenizer = build_tiny_tokenizer()
+    args = VPDConfig(output_dir=str(tmp_path), report_to="none", use_cpu=True, per_device_train_batch_size=8,
+                     num_generations=8, teacher_mode="shared", e_step_reference="initial_teacher")  # fmt: skip
+    with pytest.raises(ValueError, match="initial_teacher"):
+        VPDTrainer(model=build_tiny_model(tokenizer), reward_funcs=varying_reward, args=args, processing_class=tokenizer,
+                   train_dataset=Dataset.from_dict({"prompt": ["Say 1"] * 8}), feedback_funcs=critique)  # fmt: skip
