@@ -490,6 +490,16 @@ METHODS = {
     #       (0.124) on ≥ 3/5; its student above vpd_i13_adapter_esol's on ≥ 3/5.
     #   Z7. letters: vpd_i13_adapter_esol_awrinit's follow rate ends at or above vpd_i13_adapter_esol's on ≥ 3/5 seeds;
     #       its student within ±0.015 of vpd_i13_adapter_esol's.
+    # Outcome (adapterinit13_*.md): Z5 held — reveal teacher repair 0.126 vs the student reference's 0.057 (above on
+    # 5/5; p13l_passive 0.125, start 0.136), and the student with it: +0.031 ± 0.007 vs vpd_i13_adapter_esol (5/5),
+    # +0.016 ± 0.019 vs p13l_passive (3/5), still −0.039 ± 0.010 vs grpo_lora (0/5). Z6 held — awrinit repair 0.123
+    # (above on 5/5, at or above p13l_passive's on 3/5), student +0.022 ± 0.010 (4/5). Z7 held for the student
+    # (awrinit −0.002 ± 0.004), refuted for the follow rate (+0.315 vs +0.330, at or above on 2/5); the sigmoid one
+    # was level on letters (student +0.002 ± 0.002; +0.027 ± 0.009 vs grpo_lora, 4/5; follow rate +0.346, at or above
+    # vpd_i13_adapter_esol's on 4/5 and above p13l_passive's on 5/5). The student reference is what undid the reveal
+    # teacher: h = log q(y|c) − log π(y|x) starts at −6 on the successes (the student solves them, the teacher reading
+    # an unfamiliar sentence does not), and closing that gap taught it their length; against the passive teacher h
+    # starts at 0.
     "vpd_i13_adapter_esol_init": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher"},
         True,
