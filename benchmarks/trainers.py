@@ -500,6 +500,10 @@ METHODS = {
     # teacher: h = log q(y|c) − log π(y|x) starts at −6 on the successes (the student solves them, the teacher reading
     # an unfamiliar sentence does not), and closing that gap taught it their length; against the passive teacher h
     # starts at 0.
+    # Five more letters seeds, written before the run (`--size estep2 --steps 150 --eval-every 10 --seeds
+    # 30,31,32,33,34 --methods vpd_i13_adapter_esol_init`, paired with adapter13b_letters.json):
+    #   Z10. vpd_i13_adapter_esol_init beats grpo_lora on ≥ 4/5 seeds and p13l_passive on ≥ 3/5 (least certain: on
+    #        seeds 25-29 +0.006 ± 0.008); its follow rate ends above p13l_passive's on ≥ 4/5.
     "vpd_i13_adapter_esol_init": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher"},
         True,
