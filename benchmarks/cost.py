@@ -61,10 +61,12 @@ def _vpd(teacher: str, mode: str, e_step: bool, peft: str | None = None, chunk: 
     """A VPD configuration: teacher mode, M-step mode, E-step every step or off. `chunk` is `e_step_chunk_size`;
     configurations that do not name one run the E-step in one pass, as every row recorded before the chunked E-step
     became the default (adapter teacher first, then the shared one) did. `pairing` is pinned ("self", every row
-    recorded before group pairing became the default) so that those rows stay reproducible."""
+    recorded before group pairing became the default) so that those rows stay reproducible, as are the demonstrations
+    and the student reference of the E-step (recorded before a teacher adapter defaulted to critiques alone and to the
+    passive teacher as its reference)."""
     every = {"e_step_every": 1} if e_step else {}
     extra = {"teacher_mode": teacher, "e_step": e_step, **every, "distillation_mode": mode, "e_step_chunk_size": chunk,
-             "e_step_pairing": pairing, "e_step_solutions": True, **more}
+             "e_step_pairing": pairing, "e_step_solutions": True, "e_step_reference": "student", **more}
     return ("vpd", extra, peft)
 
 
@@ -120,6 +122,14 @@ CONFIGS = {
     "vpd_adapter_topk_E1_group_auto": _vpd("adapter", "topk", True, "lora", chunk=None, pairing="group"),
     "vpd_adapter_topk_E1_group_auto_esol": _vpd("adapter", "topk", True, "lora", chunk=None, pairing="group",
                                                 e_step_solutions=False),
+    # The adapter default since: the passive teacher as the E-step's reference (`e_step_reference="initial_teacher"`),
+    # a forward of the base weights on the E-step's teacher contexts where the student reference read the bare prompt.
+    # Prediction, written before the run (`--preset cpu_body --repeats 2 --configs grpo_lora,
+    # vpd_adapter_topk_E1_group_auto_esol,vpd_adapter_topk_E1_group_auto_esol_init`): C2. the new row's train part is
+    # at most 1.15× the esol row's (one forward without gradient over contexts ~2× the student's sequence, beside a
+    # step of several forwards and backwards), its peak within ±5 %.
+    "vpd_adapter_topk_E1_group_auto_esol_init": _vpd("adapter", "topk", True, "lora", chunk=None, pairing="group",
+                                                     e_step_solutions=False, e_step_reference="initial_teacher"),
     # the same without E-step (the teacher adapter is still there): with the E1 rows, the cost of the default schedule
     "vpd_adapter_topk_Eoff": _vpd("adapter", "topk", False, "lora"),
     "vpd_adapter_qlora_topk_Eoff": _vpd("adapter", "topk", False, "qlora"),

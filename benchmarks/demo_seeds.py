@@ -105,6 +105,13 @@ METHODS = {
     #       within ±0.03 of vpd_adapter_esol's on average.
     #   Z9. larger model: its student within ±0.03 of vpd_adapter_esol's on average; its teacher repair ends above
     #       passive_adapter's on ≥ 6/10 seeds.
+    # Outcome (demo_seeds_adapter_esol_init.md, demo_seeds_large_adapter_esol_init.md): Z8 held — teacher repair 0.474
+    # (above passive_adapter's on 8/10, rose on 9/10) against vpd_adapter_esol's 0.491, student +0.013 ± 0.023 vs
+    # vpd_adapter_esol (5/10), +0.019 ± 0.029 vs grpo_lora (4/10), +0.095 ± 0.038 vs passive_adapter (8/10). Z9 held —
+    # student +0.019 ± 0.018 vs vpd_adapter_esol (7/10), +0.087 ± 0.042 vs grpo_lora (6/10), +0.031 ± 0.035 vs
+    # passive_adapter (4/10); teacher repair 0.215, above passive_adapter's on 9/10 (vpd_adapter_esol 0.244, 7/10). With
+    # Z5-Z7 this made `initial_teacher` the adapter's default reference (its s / run here was measured beside a test
+    # run; cost.py, C2, measures the cost).
     "vpd_adapter_esol_init": {"teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher"},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
     # `benchmarks/trainers.py`, D1-D4: on `reveal` it pushed harder and did worse, −0.033 ± 0.006 vs the midpoint, 0/5).
@@ -114,6 +121,10 @@ METHODS = {
     # Outcome (demo_seeds_dzero.md): held, narrowly — teacher repair 0.45 vs 0.43, above vpd's on 6/10; student −0.005
     # ± 0.022 vs vpd (3/10), +0.017 ± 0.044 vs grpo. No gain anywhere: the option was removed again.
 }
+# Every method recorded before a teacher adapter's E-step defaulted to the passive teacher as its reference measured h
+# against the student: pinned, so that their tables stay reproducible (`vpd_adapter_esol_init` is the new default).
+for _settings in METHODS.values():
+    _settings.setdefault("e_step_reference", "student")
 # Outcome of G3 (results/demo_seeds_add.md, former target KL): refuted — vpd_add −0.050 ± 0.025 vs grpo (1/5), +0.016
 # ± 0.032 vs vpd (2/5); its teacher repair 0.35 (vpd 0.31). Rerun of vpd and vpd_add at the library's fixed β_E
 # (the demo's configuration since), written before the run: E1-E3 and G3 as above. Outcome (demo_seeds_fixedbeta.md):

@@ -533,10 +533,12 @@ for _family, _extra, _lora in METHODS.values():
         _extra.setdefault("e_step_negatives", True)
     if _extra.get("teacher_mode") in ("adapter", "shared"):
         _extra.setdefault("e_step_chunk_size", 0)
-# Every method recorded before a teacher adapter's E-step defaulted to critiques alone showed it the demonstrations.
+# Every method recorded before a teacher adapter's E-step defaulted to critiques alone showed it the demonstrations,
+# and measured h against the student (before `e_step_reference` defaulted to the passive teacher for adapters).
 for _family, _extra, _lora in METHODS.values():
     if _family == "vpd":
         _extra.setdefault("e_step_solutions", True)
+        _extra.setdefault("e_step_reference", "student")
 
 
 def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")):

@@ -66,9 +66,10 @@ def test_groups_without_signal_skip_the_e_step(tmp_path):
 
 
 def test_hard_trust_region_skips_teacher_updates(tmp_path):
-    # KL_E compares the teacher on its feedback context with the student on the bare prompt, so it is positive from
-    # the first step; with ε = 1e-12 and κ = 1 every E-step is outside the region and must be skipped.
-    trainer = _trainer(tmp_path, varying_reward, max_steps=3, trust_region_target_kl=1e-12, trust_region_skip_factor=1.0)
+    # Against the student, KL_E compares the teacher on its feedback context with the student on the bare prompt, so it
+    # is positive from the first step; with ε = 1e-12 and κ = 1 every E-step is outside the region and must be skipped.
+    trainer = _trainer(tmp_path, varying_reward, max_steps=3, trust_region_target_kl=1e-12, trust_region_skip_factor=1.0,
+                       e_step_reference="student")  # fmt: skip
     before = _teacher(trainer)
     trainer.train()
     assert _logged(trainer, "vpd/e_step_skipped") == [1.0, 1.0, 1.0]
@@ -80,7 +81,7 @@ def test_hard_trust_region_skips_teacher_updates(tmp_path):
 def test_reference_point_is_logged(tmp_path):
     """`vpd/delta_e` is the δ each E-step's sigmoid loss used: 0 on the first, BCO's running midpoint of β_E·h₊ and
     β_E·h₋ after it (the controller's value, moved off 0 once an E-step has measured them)."""
-    trainer = _trainer(tmp_path, varying_reward)
+    trainer = _trainer(tmp_path, varying_reward, e_step_reference="student")  # h₊, h₋ ≠ 0 from the first E-step
     trainer.train()
     deltas = _logged(trainer, "vpd/delta_e")
     assert len(deltas) == 2 and deltas[0] == 0.0 and deltas[1] != 0.0
@@ -507,3 +508,20 @@ def test_initial_teacher_reference_needs_the_initial_weights(tmp_path):
     with pytest.raises(ValueError, match="initial_teacher"):
         VPDTrainer(model=build_tiny_model(tokenizer), reward_funcs=varying_reward, args=args, processing_class=tokenizer,
                    train_dataset=Dataset.from_dict({"prompt": ["Say 1"] * 8}), feedback_funcs=critique)  # fmt: skip
+
+
+def test_adapter_default_reference_is_the_passive_teacher(tmp_path):
+    """A teacher adapter measures h and KL_E against the initial weights on the same context by default (the other
+    teachers against the student; an explicit value wins): KL_E is 0 at the first E-step, when the teacher adapter is
+    still the base model, and grows once it has trained."""
+    assert VPDConfig(output_dir=str(tmp_path), use_cpu=True, teacher_mode="shared").e_step_reference == "student"
+    passive = VPDConfig(output_dir=str(tmp_path), use_cpu=True, teacher_mode="frozen", e_step=False)
+    assert passive.e_step_reference == "student"
+    pinned = VPDConfig(output_dir=str(tmp_path), use_cpu=True, teacher_mode="adapter", e_step_reference="student")
+    assert pinned.e_step_reference == "student"
+    assert VPDConfig.paper_preset(output_dir=str(tmp_path), use_cpu=True, teacher_mode="adapter").e_step_reference == "student"
+    trainer = _trainer(tmp_path, varying_reward, max_steps=3)
+    assert trainer.args.e_step_reference == "initial_teacher"
+    trainer.train()
+    kls = _logged(trainer, "vpd/kl_e")
+    assert kls[0] == pytest.approx(0.0, abs=1e-7) and kls[-1] > 1e-4

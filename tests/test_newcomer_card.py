@@ -26,6 +26,7 @@ def test_card_describes_a_local_run(smoke_run):
     assert "| steps trained | 2 |" in procedure and "| reward functions | choice_reward |" in procedure
     assert "functions: choice_feedback" in procedure and "successes only" in procedure
     assert "on critiques alone" in procedure  # the recipe's adapter teacher: its E-step's default
+    assert "relative to the current student" in procedure  # the recipe pins the paper's reference
     assert "2605.15113" in card
 
 

@@ -228,13 +228,18 @@ class VPDConfig(GRPOConfig):
             "backward per E-step; logs `vpd/feedback_gain`."
         },
     )
-    e_step_reference: str = field(
-        default="student",
+    e_step_reference: str | None = field(
+        default=None,
         metadata={
-            "help": "Reference π_ref of the implicit reward: `student` (the current student, the dynamic prior), "
-            "`frozen` (initial weights), `teacher_snapshot` (the teacher before this E-step), `initial_teacher` (the "
-            "initial weights reading the same teacher context: the passive teacher, so h measures the gain over it "
-            "and KL_E the drift from it, the length and format of its answers included)."
+            "help": "Reference π_ref of the implicit reward h = log q(y|c) − log π_ref and of KL_E: `student` (the "
+            "current student reading the bare prompt: the paper's dynamic prior), `initial_teacher` (the initial "
+            "weights reading the same teacher context: the passive teacher, so h is the gain over it and KL_E the "
+            "drift from it), `frozen` (the initial weights on the bare prompt), `teacher_snapshot` (the teacher before "
+            "this E-step). None (default): `initial_teacher` for `teacher_mode='adapter'`, `student` otherwise. "
+            "Against the student, h starts far below 0 on the successes wherever the student solves what the teacher "
+            "cannot yet read, and closing that gap taught the teacher the successes' length rather than the critique "
+            "(benchmarks/trainers.py, Z5-Z10); the other teachers keep the paper's prior (a shared teacher needs PEFT "
+            "or `beta > 0` for the initial weights)."
         },
     )
     e_step_use_weights: bool = field(default=False, metadata={"help": "Weight each rollout's E-loss by |A_i|."})
@@ -343,11 +348,13 @@ class VPDConfig(GRPOConfig):
         _check_choice("distillation_mode", self.distillation_mode, DISTILLATION_MODES)
         _check_choice("e_step_loss", self.e_step_loss, E_STEP_LOSSES)
         _check_choice("e_step_pairing", self.e_step_pairing, E_STEP_PAIRINGS)
-        _check_choice("e_step_reference", self.e_step_reference, E_STEP_REFERENCES)
         _check_choice("e_step_labels", self.e_step_labels, ("advantage", "threshold"))
         _check_choice("em_schedule", self.em_schedule, EM_SCHEDULES)
         if self.e_step_solutions is None:
             self.e_step_solutions = self.teacher_mode != "adapter"
+        if self.e_step_reference is None:
+            self.e_step_reference = "initial_teacher" if self.teacher_mode == "adapter" else "student"
+        _check_choice("e_step_reference", self.e_step_reference, E_STEP_REFERENCES)
         if self.distillation_mixing not in ("interpolate", "add"):
             raise ValueError(f"distillation_mixing must be 'interpolate' or 'add', got {self.distillation_mixing!r}.")
         if not 0.0 <= self.distillation_weight <= 1.0:

@@ -93,6 +93,14 @@ def loading_snippet(path: str, teacher_mode: str, peft: bool) -> str:
     return "\n".join(lines)
 
 
+_REFERENCES = {
+    "student": "the current student",
+    "initial_teacher": "the passive teacher (initial weights, same context)",
+    "frozen": "the initial student",
+    "teacher_snapshot": "the teacher before each E-step",
+}
+
+
 def training_settings(trainer) -> list[tuple[str, str]]:
     """The settings that define this VPD run, as (name, value) rows."""
     args = trainer.args
@@ -105,7 +113,8 @@ def training_settings(trainer) -> list[tuple[str, str]]:
     e_step = (
         f"every {args.e_step_every} steps, `{args.e_step_loss}` loss, β_E {args.e_step_beta:g}, "
         f"{'successes and failures' if args.e_step_negatives else 'successes only'}"
-        f"{', on critiques alone (no demonstrations)' if args.e_step_drops_solutions else ''}"
+        f"{', on critiques alone (no demonstrations)' if args.e_step_drops_solutions else ''}, "
+        f"relative to {_REFERENCES[args.e_step_reference]}"
         if args.e_step
         else "off (passive teacher)"
     )

@@ -123,7 +123,8 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
             environment_factory=environment_factory,
         )
 
-        initial = args.e_step_reference in ("frozen", "initial_teacher")
+        # (a teacher adapter without PEFT is refused with its own message, naming `peft_config`)
+        initial = args.e_step_reference in ("frozen", "initial_teacher") and args.teacher_mode != "adapter"
         if args.e_step and initial and not is_peft_model(self.model) and self.ref_model is None:
             raise ValueError(
                 f"e_step_reference={args.e_step_reference!r} needs the initial weights: train with PEFT (adapters "
