@@ -504,6 +504,10 @@ METHODS = {
     # 30,31,32,33,34 --methods vpd_i13_adapter_esol_init`, paired with adapter13b_letters.json):
     #   Z10. vpd_i13_adapter_esol_init beats grpo_lora on ≥ 4/5 seeds and p13l_passive on ≥ 3/5 (least certain: on
     #        seeds 25-29 +0.006 ± 0.008); its follow rate ends above p13l_passive's on ≥ 4/5.
+    # Outcome (adapterinit13b_letters.md): held for grpo_lora (+0.036 ± 0.006, 5/5), refuted for p13l_passive (+0.000 ±
+    # 0.002, 1/5) and the follow rate (+0.283 vs +0.279, above on 3/5). Over seeds 25-34: +0.031 ± 0.005 vs grpo_lora
+    # (9/10), +0.003 ± 0.004 vs p13l_passive (5/10), +0.000 ± 0.001 vs vpd_i13_adapter_esol; follow rate +0.314 vs
+    # p13l_passive's +0.284 and vpd_i13_adapter_esol's +0.300. On letters the reference changes nothing measurable.
     "vpd_i13_adapter_esol_init": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher"},
         True,
