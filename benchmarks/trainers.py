@@ -508,6 +508,17 @@ METHODS = {
     # 0.002, 1/5) and the follow rate (+0.283 vs +0.279, above on 3/5). Over seeds 25-34: +0.031 ± 0.005 vs grpo_lora
     # (9/10), +0.003 ± 0.004 vs p13l_passive (5/10), +0.000 ± 0.001 vs vpd_i13_adapter_esol; follow rate +0.314 vs
     # p13l_passive's +0.284 and vpd_i13_adapter_esol's +0.300. On letters the reference changes nothing measurable.
+    # With the length no longer learned, does the swapped critique teach reading on reveal? Prediction, written before
+    # the run (`--family reveal --size estep2 --steps 150 --eval-every 10 --seeds 25,26,27,28,29 --methods
+    # vpd_i13_adapter_init_swap`, paired with adapter13_reveal.json and adapterinit13_reveal.json):
+    #   Z11. its teacher repair ends above vpd_i13_adapter_esol_init's (0.126) on ≥ 3/5 seeds (least certain); its
+    #        student within ±0.02 of vpd_i13_adapter_esol_init's on average.
+    "vpd_i13_adapter_init_swap": (
+        "vpd",
+        {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
+         "e_step_swapped_feedback": 1.0},
+        True,
+    ),
     "vpd_i13_adapter_esol_init": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher"},
         True,
