@@ -128,6 +128,8 @@ CONFIGS = {
     # vpd_adapter_topk_E1_group_auto_esol,vpd_adapter_topk_E1_group_auto_esol_init`): C2. the new row's train part is
     # at most 1.15× the esol row's (one forward without gradient over contexts ~2× the student's sequence, beside a
     # step of several forwards and backwards), its peak within ±5 %.
+    # Outcome (cost_adapter_init.md): held for the time — train part 3.78 s against 3.60 s (1.05×), step 2.56× GRPO+LoRA's
+    # against 2.50×; refuted for the peak, in the lower direction: 1016 against 1157 MiB (−12 %), not explained here.
     "vpd_adapter_topk_E1_group_auto_esol_init": _vpd("adapter", "topk", True, "lora", chunk=None, pairing="group",
                                                      e_step_solutions=False, e_step_reference="initial_teacher"),
     # the same without E-step (the teacher adapter is still there): with the E1 rows, the cost of the default schedule
