@@ -513,6 +513,9 @@ METHODS = {
     # vpd_i13_adapter_init_swap`, paired with adapter13_reveal.json and adapterinit13_reveal.json):
     #   Z11. its teacher repair ends above vpd_i13_adapter_esol_init's (0.126) on ≥ 3/5 seeds (least certain); its
     #        student within ±0.02 of vpd_i13_adapter_esol_init's on average.
+    # Outcome (adapterinitswap13_reveal.md): held, and it is no gain — teacher repair 0.130 vs 0.126 (above on 3/5),
+    # student −0.002 ± 0.005 (2/5), −0.041 ± 0.007 vs grpo_lora (0/5), at 34 s per run against 24. The reveal teacher
+    # stays where the passive one is: the E-step no longer undoes its reading, and does not yet improve it.
     "vpd_i13_adapter_init_swap": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
