@@ -112,6 +112,12 @@ METHODS = {
     # passive_adapter (4/10); teacher repair 0.215, above passive_adapter's on 9/10 (vpd_adapter_esol 0.244, 7/10). With
     # Z5-Z7 this made `initial_teacher` the adapter's default reference (its s / run here was measured beside a test
     # run; cost.py, C2, measures the cost).
+    # Twice the budget on the larger model (as X6: `--seeds 10,11,12,13,14 --steps 200 --eval-every 20 --hidden-size 96
+    # --num-layers 4 --warm-start-steps 150 --warm-start-lr 2e-3 --learning-rate 1e-3 --methods vpd_adapter_esol_init
+    # --with demo_seeds_large_adapter_200.json`), written before the run:
+    #   Z12. vpd_adapter_esol_init reaches grpo_lora's final (0.475) on 5/5 seeds at a median step ≤ 60, ends within
+    #        ±0.03 of grpo_lora on average (the shared plateau), and its teacher repair ends above passive_adapter's
+    #        on ≥ 4/5 seeds.
     "vpd_adapter_esol_init": {"teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher"},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
     # `benchmarks/trainers.py`, D1-D4: on `reveal` it pushed harder and did worse, −0.033 ± 0.006 vs the midpoint, 0/5).
