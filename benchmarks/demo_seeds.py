@@ -118,6 +118,10 @@ METHODS = {
     #   Z12. vpd_adapter_esol_init reaches grpo_lora's final (0.475) on 5/5 seeds at a median step ≤ 60, ends within
     #        ±0.03 of grpo_lora on average (the shared plateau), and its teacher repair ends above passive_adapter's
     #        on ≥ 4/5 seeds.
+    # Outcome (demo_seeds_large_adapter_200_init.md): held — grpo_lora's final reached on 5/5 seeds at a median step of
+    # 60 (vpd_adapter_esol 40, passive_adapter 100, grpo_lora itself 110), final +0.000 ± 0.038 vs grpo_lora (2/5),
+    # −0.013 ± 0.049 vs vpd_adapter_esol; teacher repair 0.32 against passive_adapter's 0.17 (above on 5/5, rose on
+    # 5/5). Faster, the same plateau, as before (its s / run was measured beside a test run).
     "vpd_adapter_esol_init": {"teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher"},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
     # `benchmarks/trainers.py`, D1-D4: on `reveal` it pushed harder and did worse, −0.033 ± 0.006 vs the midpoint, 0/5).
