@@ -446,39 +446,34 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         return self._teacher_forward(model, inputs, grad, key)[0]
 
     def _reference_logps(self, batch):
-        """log π_ref(y|x) of the completions for the E-step's implicit reward, without gradient, read when the E-step
+        """log π_ref(y|·) of the completions for the E-step's implicit reward, without gradient, read when the E-step
         runs (so "student" is the student of this optimizer step). None means "the current student", read off the
         M-step's own forward (shared teacher) at no extra cost. A teacher adapter reuses GRPO's `old_per_token_logps`
-        where they exist: the student that sampled these rollouts."""
+        where they exist: the student that sampled these rollouts. "frozen" and "initial_teacher" are the initial
+        weights (GRPO's reference model, or the base under disabled adapters) on the bare prompt and on the E-step's
+        teacher contexts."""
         reference = self.args.e_step_reference
         if reference == "teacher_snapshot":
             return self._teacher_logps(self.model, batch, grad=False)
-        if reference == "initial_teacher":
-            return self._initial_teacher_logps(batch)
         if reference == "student":
             if not self.teacher.parameters():
                 return None
             if batch.get("old_per_token_logps") is not None:
                 return batch["old_per_token_logps"]
-        module = self.ref_model if reference == "frozen" and self.ref_model is not None else self.model
-        frozen_adapters = reference == "frozen" and self.ref_model is None
-        with disabled_adapters(module) if frozen_adapters else nullcontext():
-            return self._completion_logps(module, batch)
+        initial = reference in ("frozen", "initial_teacher")
+        module = self.ref_model if initial and self.ref_model is not None else self.model
+        key = self._e_key(batch) if reference == "initial_teacher" else None
+        with disabled_adapters(module) if initial and self.ref_model is None else nullcontext():
+            return self._completion_logps(module, batch, key)
 
-    def _initial_teacher_logps(self, batch):
-        """log q₀(y|c): the initial weights (GRPO's reference model, or the base under disabled adapters) on the
-        E-step's teacher contexts, without gradient or dropout."""
-        key = self._e_key(batch)
-        ids, mask = batch[f"{key}_input_ids"], batch[f"{key}_attention_mask"]
-        module = self.ref_model if self.ref_model is not None else self.model
-        adapters_off = disabled_adapters(module) if self.ref_model is None else nullcontext()
-        with torch.no_grad(), adapters_off, dropout_disabled(module):
-            return super()._get_per_token_logps_and_entropies(module, ids, mask, batch["completion_ids"].size(1))[0]
-
-    def _completion_logps(self, model, batch):
-        """log p(y|x) of the completions under the student's own prompt, without gradient or dropout."""
-        ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)
-        mask = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)
+    def _completion_logps(self, model, batch, key: str | None = None):
+        """log p(y|x) of the completions under the student's own prompt (or, with `key`, under `batch[key +
+        "_input_ids"]`, a teacher context), without gradient or dropout."""
+        if key is None:
+            ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)
+            mask = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)
+        else:
+            ids, mask = batch[f"{key}_input_ids"], batch[f"{key}_attention_mask"]
         with torch.no_grad(), dropout_disabled(model):
             return super()._get_per_token_logps_and_entropies(model, ids, mask, batch["completion_ids"].size(1))[0]
 
