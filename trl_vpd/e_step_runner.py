@@ -42,50 +42,21 @@ class EStepMixin:
         loss, stats = self._e_loss(targets, teacher_logps, reference)
         if not self._record_e_step(loss, stats):
             return None, teacher_logps
-        if grad and self.args.e_step_swapped_feedback:
-            rows = self._swap_rows(inputs, targets)
-            swap, gain_sum = self._swap_term(model, inputs, 0, rows.numel(), teacher_logps, rows, rows.sum())
-            self._record_swap(swap, gain_sum, rows.sum())
-            loss = loss + self.args.e_step_swapped_feedback * swap
+        swap = self._swapped_feedback(inputs, targets) if grad else None
+        if swap is not None:
+            loss = loss + swap.loss(model, 0, teacher_logps.size(0), teacher_logps)
+            swap.record()
         self._check_finite(loss, "E-step loss", "train")
         return loss, teacher_logps
 
-    def _swap_rows(self, inputs, targets) -> torch.Tensor:
-        """The rollouts the swapped-feedback term trains on (B,) bool: trained successes whose critique has a swap."""
+    def _swapped_feedback(self, inputs, targets) -> SwappedFeedbackTerm | None:
+        """`e_step_swapped_feedback`'s term for this micro-batch's teacher passes, or None when it is off."""
+        if not self.args.e_step_swapped_feedback:
+            return None
         _, trained = selected_labels(
             targets["advantages"], targets["rows"], targets["rewards"], self._label_threshold(), self.args.e_step_negatives
         )
-        return (trained > 0) & (inputs["vpd_s_has_context"] > 0)
-
-    def _swap_term(self, model, inputs, start, end, teacher_logps, rows, total):
-        """`e_step_swapped_feedback`'s loss on rollouts `start:end` (their share of the micro-batch's mean over `total`
-        rows) from the teacher's log-probs under their own contexts, and the sum of their feedback gains. Runs the
-        swapped contexts' teacher forward with gradient on every process whatever its rows (a collective under DDP)."""
-        args = self.args
-        names = ("completion_ids", "vpd_s_teacher_input_ids", "vpd_s_teacher_attention_mask")
-        part = {name: inputs[name][start:end] for name in names}
-        swapped = self._teacher_logps(model, part, grad=True, key="vpd_s_teacher")
-        beta = self.trust_region.controller.beta
-        loss, gain = swapped_feedback_loss(
-            teacher_logps,
-            swapped,
-            trained_tokens(inputs)[start:end],
-            rows[start:end],
-            beta,
-            length_normalize=args.e_step_length_normalize or args.e_step_normalize,
-            normalizer=total,
-        )
-        loss = loss / beta if args.e_step_normalize else loss
-        return loss, float(gain[rows[start:end]].sum())
-
-    def _record_swap(self, loss, gain_sum: float, count) -> None:
-        """Log the swapped-feedback term's loss and mean feedback gain (nats) across processes (one collective)."""
-        local = torch.tensor([float(loss.detach()), gain_sum, float(count)], device=self.accelerator.device)
-        loss_sum, gain_total, rows = self.accelerator.reduce(local, reduction="sum").tolist()
-        metrics = self._metrics["train"]
-        metrics["vpd/swap_loss"].append(loss_sum / self.accelerator.num_processes)
-        if rows:
-            metrics["vpd/feedback_gain"].append(gain_total / rows)
+        return SwappedFeedbackTerm(self, inputs, (trained > 0) & (inputs["vpd_s_has_context"] > 0))
 
     def _e_targets(self, inputs) -> dict:
         """What the E-loss scores besides the teacher's log-probs, per rollout: the trained-token mask, the rollouts it
@@ -217,9 +188,7 @@ class EStepMixin:
         (grad,) = torch.autograd.grad(weight * e_loss, leaf)
         key = self._e_key(inputs)
         rows = inputs["completion_ids"].size(0)
-        swap_weight = self.args.e_step_swapped_feedback
-        swap_rows = self._swap_rows(inputs, self._e_targets(inputs)) if swap_weight else None
-        swap_sum, gain_sum = 0.0, 0.0
+        swap = self._swapped_feedback(inputs, self._e_targets(inputs))
         for start in range(0, rows, chunk):
             end = min(start + chunk, rows)
             names = ("completion_ids", f"{key}_input_ids", f"{key}_attention_mask")
@@ -228,13 +197,11 @@ class EStepMixin:
                 logps = self._teacher_logps(model, part, grad=True, key=key)
                 # Σ g·log q has the gradient g·∂log q/∂θ: the E-loss's, restricted to these rollouts
                 total = (logps * grad[start:end]).sum()
-                if swap_weight:
-                    swap, gains = self._swap_term(model, inputs, start, end, logps, swap_rows, swap_rows.sum())
-                    total = total + weight * swap_weight * swap
-                    swap_sum, gain_sum = swap_sum + float(swap.detach()), gain_sum + gains
+                if swap is not None:
+                    total = total + weight * swap.loss(model, start, end, logps)
                 self.accelerator.backward(total)
-        if swap_weight:
-            self._record_swap(torch.tensor(swap_sum), gain_sum, swap_rows.sum())
+        if swap is not None:
+            swap.record()
         self._teacher_had_grad = True
 
     def _streamed_e_backward(self, model, inputs, chunk: int, weight: float):
@@ -249,9 +216,7 @@ class EStepMixin:
             targets["advantages"], targets["rows"], targets["rewards"], self._label_threshold(), self.args.e_step_negatives
         )
         total = float((trained != 0).sum())
-        swap_weight = self.args.e_step_swapped_feedback
-        swap_rows = self._swap_rows(inputs, targets) if swap_weight else None
-        swap_sum, gain_sum = 0.0, 0.0
+        swap = self._swapped_feedback(inputs, targets)
         reference = self._reference_logps(inputs)
         if reference is None:
             reference = self._completion_logps(model, inputs)
@@ -269,15 +234,15 @@ class EStepMixin:
                 )
                 part_targets = {name: value[start:end] for name, value in targets.items()}
                 loss, stats = self._e_loss(part_targets, part_logps, reference[start:end])
-                share = loss * (stats["num_labelled"] / total) if stats["num_labelled"] > 0 else None
-                if share is not None:
-                    loss_sum += float(share.detach())
-                if swap_weight:
-                    swap, gains = self._swap_term(model, inputs, start, end, part_logps, swap_rows, swap_rows.sum())
-                    swap_sum, gain_sum = swap_sum + float(swap.detach()), gain_sum + gains
-                    if swap_rows[start:end].any():
-                        share = swap_weight * swap if share is None else share + swap_weight * swap
-                if share is not None:
+                parts = []
+                if stats["num_labelled"] > 0:
+                    parts.append(loss * (stats["num_labelled"] / total))
+                    loss_sum += float(parts[0].detach())
+                if swap is not None:  # its forward runs on every chunk; its loss joins where the chunk has rows
+                    swap_loss = swap.loss(model, start, end, part_logps)
+                    parts += [swap_loss] if swap.has_rows(start, end) else []
+                if parts:
+                    share = sum(parts)
                     self._check_finite(share, "E-step loss", "train")
                     self.accelerator.backward(weight * share)
                     self._teacher_had_grad = True
@@ -286,8 +251,8 @@ class EStepMixin:
             logps.append(part_logps.detach())
             hidden.append(part_hidden.detach() if part_hidden is not None else None)
         self._record_e_step(torch.tensor(loss_sum), sums)
-        if swap_weight:
-            self._record_swap(torch.tensor(swap_sum), gain_sum, swap_rows.sum())
+        if swap is not None:
+            swap.record()
         if key == "teacher":
             hidden = torch.cat(hidden) if with_hidden else None
             self._vpd_teacher_forward = (inputs["teacher_input_ids"], torch.cat(logps), hidden, head)
@@ -346,6 +311,50 @@ class EStepMixin:
             warmup=args.e_step_warmup_steps,
             every=args.e_step_every,
         )
+
+
+class SwappedFeedbackTerm:
+    """`e_step_swapped_feedback`'s weighted loss over one micro-batch, taken in the E-step's teacher passes (all rollouts
+    at once or a chunk at a time, each chunk its share of the mean over the micro-batch's `rows`), then logged once."""
+
+    def __init__(self, trainer, inputs, rows: torch.Tensor):
+        self.trainer, self.inputs, self.rows = trainer, inputs, rows
+        self.loss_sum, self.gain_sum = 0.0, 0.0
+
+    def has_rows(self, start: int, end: int) -> bool:
+        return bool(self.rows[start:end].any())
+
+    def loss(self, model, start: int, end: int, teacher_logps) -> torch.Tensor:
+        """The term on rollouts `start:end` from the teacher's log-probs under their own contexts. Runs the swapped
+        contexts' teacher forward with gradient on every process whatever its rows (a collective under DDP)."""
+        trainer, inputs, args = self.trainer, self.inputs, self.trainer.args
+        names = ("completion_ids", "vpd_s_teacher_input_ids", "vpd_s_teacher_attention_mask")
+        swapped = trainer._teacher_logps(model, {n: inputs[n][start:end] for n in names}, grad=True, key="vpd_s_teacher")
+        beta = trainer.trust_region.controller.beta
+        rows = self.rows[start:end]
+        loss, gain = swapped_feedback_loss(
+            teacher_logps,
+            swapped,
+            trained_tokens(inputs)[start:end],
+            rows,
+            beta,
+            length_normalize=args.e_step_length_normalize or args.e_step_normalize,
+            normalizer=self.rows.sum(),
+        )
+        loss = loss / beta if args.e_step_normalize else loss
+        self.loss_sum += float(loss.detach())
+        self.gain_sum += float(gain[rows].sum())
+        return args.e_step_swapped_feedback * loss
+
+    def record(self) -> None:
+        """Log the term's loss and the mean feedback gain (nats) across processes (one collective)."""
+        trainer = self.trainer
+        local = torch.tensor([self.loss_sum, self.gain_sum, float(self.rows.sum())], device=trainer.accelerator.device)
+        loss_sum, gain_sum, rows = trainer.accelerator.reduce(local, reduction="sum").tolist()
+        metrics = trainer._metrics["train"]
+        metrics["vpd/swap_loss"].append(loss_sum / trainer.accelerator.num_processes)
+        if rows:
+            metrics["vpd/feedback_gain"].append(gain_sum / rows)
 
 
 def trained_tokens(inputs) -> torch.Tensor:
