@@ -516,6 +516,13 @@ METHODS = {
     # Outcome (adapterinitswap13_reveal.md): held, and it is no gain — teacher repair 0.130 vs 0.126 (above on 3/5),
     # student −0.002 ± 0.005 (2/5), −0.041 ± 0.007 vs grpo_lora (0/5), at 34 s per run against 24. The reveal teacher
     # stays where the passive one is: the E-step no longer undoes its reading, and does not yet improve it.
+    # Does the passive-teacher reference help a shared teacher too? Under LoRA it can have one (the base, adapters
+    # off). Predictions, written before the run (`--family reveal --size estep2 --steps 150 --eval-every 10 --seeds
+    # 25,26,27,28,29 --methods vpd_i13_shared_lora,vpd_i13_shared_lora_init`, paired with adapter13_reveal.json):
+    #   Z13. vpd_i13_shared_lora_init's teacher repair ends above vpd_i13_shared_lora's on ≥ 4/5 seeds and its student
+    #        above vpd_i13_shared_lora's on ≥ 3/5.
+    "vpd_i13_shared_lora": ("vpd", dict(I13_NEW), True),
+    "vpd_i13_shared_lora_init": ("vpd", {**I13_NEW, "e_step_reference": "initial_teacher"}, True),
     "vpd_i13_adapter_init_swap": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
