@@ -521,6 +521,10 @@ METHODS = {
     # 25,26,27,28,29 --methods vpd_i13_shared_lora,vpd_i13_shared_lora_init`, paired with adapter13_reveal.json):
     #   Z13. vpd_i13_shared_lora_init's teacher repair ends above vpd_i13_shared_lora's on ≥ 4/5 seeds and its student
     #        above vpd_i13_shared_lora's on ≥ 3/5.
+    # Outcome (sharedlora13_reveal.md): held as written, with no student gain on average — teacher repair 0.109 vs
+    # 0.076 (above on 5/5; start 0.136), student +0.000 ± 0.008 (ahead on 4/5), both −0.077 vs grpo_lora (0/5). A shared
+    # teacher keeps the student reference by default (its initial weights exist only under PEFT or β > 0; letters not
+    # measured).
     "vpd_i13_shared_lora": ("vpd", dict(I13_NEW), True),
     "vpd_i13_shared_lora_init": ("vpd", {**I13_NEW, "e_step_reference": "initial_teacher"}, True),
     "vpd_i13_adapter_init_swap": (
