@@ -525,6 +525,17 @@ METHODS = {
     # 0.076 (above on 5/5; start 0.136), student +0.000 ± 0.008 (ahead on 4/5), both −0.077 vs grpo_lora (0/5). A shared
     # teacher keeps the student reference by default (its initial weights exist only under PEFT or β > 0; letters not
     # measured).
+    # With the reference fixed, is the reveal teacher's E-step too slow to teach reading? Prediction, written before the
+    # run (`--family reveal --size estep2 --steps 150 --eval-every 10 --seeds 25,26,27,28,29 --methods
+    # vpd_i13_adapter_init_tlr4`: the adapter default with a 4× teacher learning rate, 1.6e-3):
+    #   Z14. its teacher repair ends above vpd_i13_adapter_esol_init's (0.126) on ≥ 3/5 seeds (least certain) and its
+    #        student within ±0.02 of vpd_i13_adapter_esol_init's.
+    "vpd_i13_adapter_init_tlr4": (
+        "vpd",
+        {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
+         "teacher_learning_rate": 1.6e-3},
+        True,
+    ),
     "vpd_i13_shared_lora": ("vpd", dict(I13_NEW), True),
     "vpd_i13_shared_lora_init": ("vpd", {**I13_NEW, "e_step_reference": "initial_teacher"}, True),
     "vpd_i13_adapter_init_swap": (
