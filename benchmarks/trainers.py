@@ -530,6 +530,14 @@ METHODS = {
     # vpd_i13_adapter_init_tlr4`: the adapter default with a 4× teacher learning rate, 1.6e-3):
     #   Z14. its teacher repair ends above vpd_i13_adapter_esol_init's (0.126) on ≥ 3/5 seeds (least certain) and its
     #        student within ±0.02 of vpd_i13_adapter_esol_init's.
+    # Outcome (adaptertlr13_reveal.md): held for the teacher, far beyond the prediction — repair 0.136 → 0.287 (above
+    # vpd_i13_adapter_esol_init's on 5/5; follow rate +0.270 against p13l_passive's +0.108; its mean curve dips to 0.06
+    # at step 30, then climbs); refuted for the student (−0.031 ± 0.017, ahead on 1/5; −0.070 vs grpo_lora). On reveal
+    # the E-step can teach the teacher to read the revealed answer once h is measured against the passive teacher, but
+    # a teacher that repairs 29 % of the failures, while the student solves 53 %, does not yet lift the student.
+    # On letters, written before the run (`--size estep2 --steps 150 --eval-every 10 --seeds 25,26,27,28,29 --methods
+    # vpd_i13_adapter_init_tlr4`, paired with adapter13_letters.json and adapterinit13_letters.json):
+    #   Z15. its follow rate ends above vpd_i13_adapter_esol_init's on ≥ 3/5 seeds; its student within ±0.015 of it.
     "vpd_i13_adapter_init_tlr4": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
