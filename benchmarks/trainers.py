@@ -538,6 +538,10 @@ METHODS = {
     # On letters, written before the run (`--size estep2 --steps 150 --eval-every 10 --seeds 25,26,27,28,29 --methods
     # vpd_i13_adapter_init_tlr4`, paired with adapter13_letters.json and adapterinit13_letters.json):
     #   Z15. its follow rate ends above vpd_i13_adapter_esol_init's on ≥ 3/5 seeds; its student within ±0.015 of it.
+    # Outcome (adaptertlr13_letters.md): held — follow rate +0.406 vs +0.346 (above on 4/5; p13l_passive +0.289, below
+    # it on 5/5), student −0.005 ± 0.005 (1/5), +0.022 ± 0.009 vs grpo_lora (5/5). On both text families the faster
+    # teacher reads clearly better and the student is no better for it: what limits VPD here is no longer the E-step
+    # but what the M-step carries from a better reader to the student.
     "vpd_i13_adapter_init_tlr4": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
