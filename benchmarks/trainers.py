@@ -548,6 +548,23 @@ METHODS = {
          "teacher_learning_rate": 1.6e-3},
         True,
     ),
+    # Why does a better reader not make a better student? With sibling solutions (the default) the M-step's teacher is
+    # shown a correct answer in every group that has one, which the pretrained teacher copies (0.83): its reading of a
+    # critique matters only in all-fail groups. Without demonstrations it is all the M-step has. Predictions, written
+    # before the run (`--family reveal --size estep2 --steps 150 --eval-every 10 --seeds 25,26,27,28,29 --methods
+    # p13l_passive_nosol,vpd_i13_adapter_init_tlr4_nosol`, paired with adapter13_reveal.json):
+    #   Z16. vpd_i13_adapter_init_tlr4_nosol beats p13l_passive_nosol on ≥ 4/5 seeds (the E-step's reader is the only
+    #        source of the M-step's targets).
+    #   Z17. both end below grpo_lora on average (least certain for VPD).
+    "p13l_passive_nosol": (
+        "vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False, "use_sibling_solutions": False}, True
+    ),
+    "vpd_i13_adapter_init_tlr4_nosol": (
+        "vpd",
+        {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
+         "teacher_learning_rate": 1.6e-3, "use_sibling_solutions": False},
+        True,
+    ),
     "vpd_i13_shared_lora": ("vpd", dict(I13_NEW), True),
     "vpd_i13_shared_lora_init": ("vpd", {**I13_NEW, "e_step_reference": "initial_teacher"}, True),
     "vpd_i13_adapter_init_swap": (
