@@ -556,6 +556,12 @@ METHODS = {
     #   Z16. vpd_i13_adapter_init_tlr4_nosol beats p13l_passive_nosol on ≥ 4/5 seeds (the E-step's reader is the only
     #        source of the M-step's targets).
     #   Z17. both end below grpo_lora on average (least certain for VPD).
+    # Outcome (nosol13_reveal.md): both held. Without demonstrations the passive teacher (critiques only, which it
+    # cannot read) drags the student down, 0.48 → 0.30 (−0.302 ± 0.031 vs grpo_lora, 0/5); VPD's E-step teaches its
+    # teacher to read (repair 0.14 → 0.25, follow +0.24) and its student rises to 0.564: +0.263 ± 0.037 over the passive
+    # teacher (5/5), level with the default VPD that sees demonstrations (+0.000 ± 0.007), still −0.039 ± 0.008 vs
+    # grpo_lora (0/5). Where the critique is the M-step's only target, the E-step is the difference between passive
+    # distillation collapsing and VPD learning; where demonstrations are shown, they carry the M-step.
     "p13l_passive_nosol": (
         "vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False, "use_sibling_solutions": False}, True
     ),
