@@ -562,6 +562,11 @@ METHODS = {
     # teacher (5/5), level with the default VPD that sees demonstrations (+0.000 ± 0.007), still −0.039 ± 0.008 vs
     # grpo_lora (0/5). Where the critique is the M-step's only target, the E-step is the difference between passive
     # distillation collapsing and VPD learning; where demonstrations are shown, they carry the M-step.
+    # The same on letters (a teacher that reads critiques from the start), written before the run (`--size estep2 --steps
+    # 150 --eval-every 10 --seeds 25,26,27,28,29 --methods p13l_passive_nosol,vpd_i13_adapter_init_tlr4_nosol`, paired
+    # with adapter13_letters.json):
+    #   Z18. vpd_i13_adapter_init_tlr4_nosol beats p13l_passive_nosol on ≥ 4/5 seeds and grpo_lora on ≥ 3/5 (least
+    #        certain).
     "p13l_passive_nosol": (
         "vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False, "use_sibling_solutions": False}, True
     ),
