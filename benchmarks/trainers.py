@@ -567,6 +567,11 @@ METHODS = {
     # with adapter13_letters.json):
     #   Z18. vpd_i13_adapter_init_tlr4_nosol beats p13l_passive_nosol on ≥ 4/5 seeds and grpo_lora on ≥ 3/5 (least
     #        certain).
+    # Outcome (nosol13_letters.md): held — +0.013 ± 0.005 vs p13l_passive_nosol (4/5), +0.025 ± 0.010 vs grpo_lora (4/5);
+    # follow rate 0.30 → 0.43 (passive without demonstrations 0.30 → 0.30); grpo_lora's final (0.647) reached on 4/5
+    # seeds at a median step of 70 of 150 (grpo_lora itself on 2/5, median 105). In this configuration (critiques only,
+    # passive-teacher reference, 4× teacher lr) letters meets every criterion of issue 13 on five seeds; reveal
+    # beats passive distillation but not GRPO (Z16-Z17). Not the library's defaults yet: the demo models, fresh seeds.
     "p13l_passive_nosol": (
         "vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False, "use_sibling_solutions": False}, True
     ),
