@@ -291,7 +291,6 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         device = self.accelerator.device
         has_context = output["vpd_has_context"]
         own = self.args.e_step_drops_solutions
-        siblings = False if own else None
         if own:
             contexts = self._build_contexts(pending, completions_global, group_size, use_siblings=False)
             has_context = torch.tensor(contexts.has_context, dtype=torch.float32, device=device)
@@ -302,7 +301,7 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
             owners = self._group_owners(contexts.has_context, rewards, group_size, pending["offset"])
             index = index if owners is None else torch.tensor(owners, device=device)
         if self.args.e_step_swapped_feedback:
-            self._add_swapped_contexts(output, pending, completions_global, group_size, siblings, index)
+            self._add_swapped_contexts(output, pending, completions_global, group_size, index)
         if index is None:
             return
         prompt, mask = padded
@@ -310,10 +309,12 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         output["vpd_e_teacher_attention_mask"] = torch.cat([mask[index], output["completion_mask"]], 1)
         output["vpd_e_has_context"] = has_context[index]
 
-    def _add_swapped_contexts(self, output, pending, completions_global, group_size, siblings, index) -> None:
-        """`e_step_swapped_feedback`: the E-step's teacher contexts with another problem's critique in place of each
-        one's own (`vpd_s_*` keys; `vpd_s_has_context` marks the rollouts that have one). Gathers the feedback of the
-        whole batch: a collective that every process takes at every generation."""
+    def _add_swapped_contexts(self, output, pending, completions_global, group_size, index) -> None:
+        """`e_step_swapped_feedback`: the E-step's teacher contexts (the same demonstrations or none, the same `index`
+        of pairing) with another problem's critique in place of each one's own (`vpd_s_*` keys; `vpd_s_has_context`
+        marks the rollouts that have one). Gathers the feedback of the whole batch: a collective that every process
+        takes at every generation."""
+        siblings = False if self.args.e_step_drops_solutions else None
         feedback_global = gather_object(pending["feedback"])
         swapped = swapped_feedback(feedback_global, pending["offset"], len(pending["prompts"]), group_size)
         contexts = self._build_contexts(
