@@ -572,6 +572,10 @@ METHODS = {
     # seeds at a median step of 70 of 150 (grpo_lora itself on 2/5, median 105). In this configuration (critiques only,
     # passive-teacher reference, 4× teacher lr) letters meets every criterion of issue 13 on five seeds; reveal
     # beats passive distillation but not GRPO (Z16-Z17). Not the library's defaults yet: the demo models, fresh seeds.
+    # Fresh seeds before deciding anything, written before the run (`--size estep2 --steps 150 --eval-every 10 --seeds
+    # 30,31,32,33,34 --methods p13l_passive_nosol,vpd_i13_adapter_init_tlr4_nosol`, paired with adapter13b_letters.json):
+    #   Z19. vpd_i13_adapter_init_tlr4_nosol beats grpo_lora on ≥ 4/5 seeds and p13l_passive_nosol on ≥ 3/5 (least
+    #        certain: +0.013 ± 0.005 on seeds 25-29); its follow rate ends above p13l_passive_nosol's on 5/5.
     "p13l_passive_nosol": (
         "vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False, "use_sibling_solutions": False}, True
     ),
