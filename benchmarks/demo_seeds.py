@@ -130,6 +130,21 @@ METHODS = {
     # moves the teacher); its student within ±0.03 of vpd's on average.
     # Outcome (demo_seeds_dzero.md): held, narrowly — teacher repair 0.45 vs 0.43, above vpd's on 6/10; student −0.005
     # ± 0.022 vs vpd (3/10), +0.017 ± 0.044 vs grpo. No gain anywhere: the option was removed again.
+    # Critiques only (no sibling demonstrations) with a teacher adapter learning 4× as fast as the student
+    # (`teacher_lr_factor`, relative to the run's learning rate) and the passive teacher as the E-step's reference: on
+    # `letters` it beat GRPO+LoRA and passive distillation without demonstrations on 4/5 seeds (trainers.py, Z18).
+    # Predictions, written before the runs (`--seeds 10,...,19 --steps 100 --eval-every 10 --learning-rate 3e-3 --methods
+    # passive_adapter_nosol,vpd_adapter_init_tlr4_nosol --with demo_seeds_adapter.json`, then the larger model with
+    # `--hidden-size 96 --num-layers 4 --warm-start-steps 150 --warm-start-lr 2e-3 --learning-rate 1e-3 --with
+    # demo_seeds_large_adapter.json`):
+    #   Z20. demo: vpd_adapter_init_tlr4_nosol beats passive_adapter_nosol on ≥ 8/10 seeds and grpo_lora on ≥ 6/10
+    #        (least certain); its teacher repair ends above passive_adapter_nosol's on ≥ 8/10.
+    #   Z21. larger model: vpd_adapter_init_tlr4_nosol beats passive_adapter_nosol on ≥ 7/10 seeds and grpo_lora on
+    #        ≥ 6/10 (least certain); its teacher repair ends above passive_adapter_nosol's on ≥ 7/10.
+    "passive_adapter_nosol": {"teacher_mode": "adapter", "e_step": False, "use_sibling_solutions": False},
+    "vpd_adapter_init_tlr4_nosol": {"teacher_mode": "adapter", "e_step_solutions": False,
+                                    "e_step_reference": "initial_teacher", "use_sibling_solutions": False,
+                                    "teacher_lr_factor": 4.0},
 }
 # Every method recorded before a teacher adapter's E-step defaulted to the passive teacher as its reference measured h
 # against the student: pinned, so that their tables stay reproducible (`vpd_adapter_esol_init` is the new default).
@@ -290,6 +305,10 @@ def run(method: str, seed: int, steps: int, out_dir: Path, eval_every: int | Non
 
     overrides = dict(METHODS[method]) | ({"learning_rate": learning_rate} if learning_rate else {})
     teacher_mode = overrides.pop("teacher_mode", "shared")
+    if "teacher_lr_factor" in overrides:
+        if "learning_rate" not in overrides:
+            raise SystemExit(f"{method} sets its teacher's lr relative to the student's: pass --learning-rate")
+        overrides["teacher_learning_rate"] = overrides.pop("teacher_lr_factor") * overrides["learning_rate"]
     run_dir = out_dir / f"{method}-{seed}"
     started = time.time()
     final = run_demo(run_dir, max_steps=steps, teacher_mode=teacher_mode, plot=False, verbose=False, seed=seed,
