@@ -576,6 +576,12 @@ METHODS = {
     # 30,31,32,33,34 --methods p13l_passive_nosol,vpd_i13_adapter_init_tlr4_nosol`, paired with adapter13b_letters.json):
     #   Z19. vpd_i13_adapter_init_tlr4_nosol beats grpo_lora on ≥ 4/5 seeds and p13l_passive_nosol on ≥ 3/5 (least
     #        certain: +0.013 ± 0.005 on seeds 25-29); its follow rate ends above p13l_passive_nosol's on 5/5.
+    # Outcome (nosol13b_letters.md): held for the students, refuted for the follow rate by one seed — +0.025 ± 0.008 vs
+    # grpo_lora (4/5), +0.023 ± 0.008 vs p13l_passive_nosol (4/5), follow rate 0.30 → 0.36 (above the passive
+    # teacher's 0.28 on 4/5); grpo_lora's final (0.645) reached on 5/5 seeds at a median step of 70 (grpo_lora on 3/5,
+    # median 80). Over seeds 25-34: +0.025 vs grpo_lora (8/10), +0.018 vs p13l_passive_nosol (8/10). With demonstrations
+    # the passive adapter does better still (p13l_passive +0.011 ± 0.005 over it, 4/5): on letters, showing a correct
+    # sibling is worth more than a teacher trained to read critiques.
     "p13l_passive_nosol": (
         "vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False, "use_sibling_solutions": False}, True
     ),
