@@ -141,7 +141,18 @@ METHODS = {
     #        (least certain); its teacher repair ends above passive_adapter_nosol's on ≥ 8/10.
     #   Z21. larger model: vpd_adapter_init_tlr4_nosol beats passive_adapter_nosol on ≥ 7/10 seeds and grpo_lora on
     #        ≥ 6/10 (least certain); its teacher repair ends above passive_adapter_nosol's on ≥ 7/10.
+    # Outcome (demo_seeds_adapter_nosol.md): Z20 half held — +0.095 ± 0.040 vs passive_adapter_nosol (8/10; without
+    # demonstrations the passive student gains only 0.34 → 0.40), −0.028 ± 0.045 vs grpo_lora (4/10), teacher repair
+    # 0.19 → 0.29 (above passive_adapter_nosol's 0.19 on 6/10, rose on 7/10): a slower riser than the default E-step's
+    # 0.47 at the student's lr, with two seeds warning that the teacher prefers failures. 4× the demo's lr is 1.2e-2.
+    # Is it the factor or the missing demonstrations? The same at the student's lr, written before the run
+    # (`--seeds 10,...,19 --steps 100 --eval-every 10 --learning-rate 3e-3 --methods vpd_adapter_init_nosol --with
+    # demo_seeds_adapter.json,demo_seeds_adapter_nosol.json`):
+    #   Z22. vpd_adapter_init_nosol's teacher repair ends above vpd_adapter_init_tlr4_nosol's on ≥ 6/10 seeds; its
+    #        student beats passive_adapter_nosol on ≥ 8/10 and grpo_lora on ≥ 5/10 (least certain).
     "passive_adapter_nosol": {"teacher_mode": "adapter", "e_step": False, "use_sibling_solutions": False},
+    "vpd_adapter_init_nosol": {"teacher_mode": "adapter", "e_step_solutions": False,
+                               "e_step_reference": "initial_teacher", "use_sibling_solutions": False},
     "vpd_adapter_init_tlr4_nosol": {"teacher_mode": "adapter", "e_step_solutions": False,
                                     "e_step_reference": "initial_teacher", "use_sibling_solutions": False,
                                     "teacher_lr_factor": 4.0},

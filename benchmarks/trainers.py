@@ -582,6 +582,15 @@ METHODS = {
     # median 80). Over seeds 25-34: +0.025 vs grpo_lora (8/10), +0.018 vs p13l_passive_nosol (8/10). With demonstrations
     # the passive adapter does better still (p13l_passive +0.011 ± 0.005 over it, 4/5): on letters, showing a correct
     # sibling is worth more than a teacher trained to read critiques.
+    # Is the 4× teacher lr needed without demonstrations? The same at the student's lr, written before the runs
+    # (`--size estep2 --steps 150 --eval-every 10 --seeds 25,26,27,28,29 --methods vpd_i13_adapter_init_nosol`, letters
+    # paired with adapter13_letters.json and nosol13_letters.json, then `--family reveal` with adapter13_reveal.json and
+    # nosol13_reveal.json):
+    #   Z23. letters: vpd_i13_adapter_init_nosol beats grpo_lora on ≥ 4/5 seeds and p13l_passive_nosol on ≥ 3/5 (least
+    #        certain); its follow rate ends below vpd_i13_adapter_init_tlr4_nosol's on ≥ 3/5.
+    #   Z24. reveal: it beats p13l_passive_nosol on 5/5 seeds; its teacher repair ends below
+    #        vpd_i13_adapter_init_tlr4_nosol's on ≥ 4/5 (at the student's lr the reveal teacher did not learn to read,
+    #        Z11) and its student below vpd_i13_adapter_init_tlr4_nosol's on ≥ 3/5.
     "p13l_passive_nosol": (
         "vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False, "use_sibling_solutions": False}, True
     ),
@@ -589,6 +598,12 @@ METHODS = {
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
          "teacher_learning_rate": 1.6e-3, "use_sibling_solutions": False},
+        True,
+    ),
+    "vpd_i13_adapter_init_nosol": (
+        "vpd",
+        {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
+         "use_sibling_solutions": False},
         True,
     ),
     "vpd_i13_shared_lora": ("vpd", dict(I13_NEW), True),
