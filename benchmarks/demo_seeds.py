@@ -150,6 +150,15 @@ METHODS = {
     # demo_seeds_adapter.json,demo_seeds_adapter_nosol.json`):
     #   Z22. vpd_adapter_init_nosol's teacher repair ends above vpd_adapter_init_tlr4_nosol's on ≥ 6/10 seeds; its
     #        student beats passive_adapter_nosol on ≥ 8/10 and grpo_lora on ≥ 5/10 (least certain).
+    # Outcome (demo_seeds_adapter_nosol1.md): held — teacher repair 0.19 → 0.48 (rose on 10/10; above the 4× teacher's
+    # on 7/10), student 0.34 → 0.58: +0.064 ± 0.030 vs grpo_lora (8/10), +0.188 ± 0.029 vs passive_adapter_nosol (10/10),
+    # +0.092 ± 0.042 vs vpd_adapter_init_tlr4_nosol. The factor was the fault: at the demo's lr the 4× teacher overshoots.
+    # Z21 was not run (superseded). The larger model at the student's lr instead, written before the run (as Z21 with
+    # `--methods passive_adapter_nosol,vpd_adapter_init_nosol --with demo_seeds_large_adapter.json,
+    # demo_seeds_large_adapter_esol_init.json`):
+    #   Z25. vpd_adapter_init_nosol beats passive_adapter_nosol on ≥ 7/10 seeds and grpo_lora on ≥ 6/10 (least
+    #        certain); its teacher repair ends above passive_adapter_nosol's on ≥ 7/10; its student within ±0.03 of
+    #        vpd_adapter_esol_init's (the default, with demonstrations) on average or above.
     "passive_adapter_nosol": {"teacher_mode": "adapter", "e_step": False, "use_sibling_solutions": False},
     "vpd_adapter_init_nosol": {"teacher_mode": "adapter", "e_step_solutions": False,
                                "e_step_reference": "initial_teacher", "use_sibling_solutions": False},

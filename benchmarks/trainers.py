@@ -591,6 +591,14 @@ METHODS = {
     #   Z24. reveal: it beats p13l_passive_nosol on 5/5 seeds; its teacher repair ends below
     #        vpd_i13_adapter_init_tlr4_nosol's on ≥ 4/5 (at the student's lr the reveal teacher did not learn to read,
     #        Z11) and its student below vpd_i13_adapter_init_tlr4_nosol's on ≥ 3/5.
+    # Outcome (nosol1x13_*.md): both held. Letters: +0.023 ± 0.007 vs grpo_lora (5/5), +0.011 ± 0.003 vs
+    # p13l_passive_nosol (4/5), −0.003 ± 0.003 vs the adapter default with demonstrations (vpd_i13_adapter_esol_init);
+    # follow rate +0.32 (4× teacher: +0.43, below it on 5/5; passive +0.30); grpo_lora's final reached on 4/5 seeds at a
+    # median step of 70. Reveal: +0.225 ± 0.027 vs p13l_passive_nosol (5/5), teacher repair 0.10 (4× teacher: 0.25,
+    # below on 5/5), student −0.037 ± 0.013 vs the 4× teacher (0/5), −0.037 ± 0.015 vs the default with demonstrations
+    # (1/5), −0.077 ± 0.006 vs grpo_lora (0/5). Without demonstrations the E-step is what keeps VPD's student from
+    # passive distillation's collapse at either lr; how much it gains over that depends on the teacher's lr, which no
+    # single factor serves across families (4× wins on reveal, loses on the demo, Z20/Z22).
     "p13l_passive_nosol": (
         "vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False, "use_sibling_solutions": False}, True
     ),
