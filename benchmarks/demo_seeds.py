@@ -159,6 +159,9 @@ METHODS = {
     #   Z25. vpd_adapter_init_nosol beats passive_adapter_nosol on ≥ 7/10 seeds and grpo_lora on ≥ 6/10 (least
     #        certain); its teacher repair ends above passive_adapter_nosol's on ≥ 7/10; its student within ±0.03 of
     #        vpd_adapter_esol_init's (the default, with demonstrations) on average or above.
+    # Outcome (demo_seeds_large_adapter_nosol1.md): held for the students, refuted for the teacher and the default —
+    # +0.075 ± 0.027 vs passive_adapter_nosol (8/10), +0.050 ± 0.039 vs grpo_lora (6/10); teacher repair 0.19 → 0.27
+    # (above passive_adapter_nosol's 0.22 on 6/10, rose on 7/10); −0.037 ± 0.029 vs vpd_adapter_esol_init (4/10).
     "passive_adapter_nosol": {"teacher_mode": "adapter", "e_step": False, "use_sibling_solutions": False},
     "vpd_adapter_init_nosol": {"teacher_mode": "adapter", "e_step_solutions": False,
                                "e_step_reference": "initial_teacher", "use_sibling_solutions": False},
