@@ -599,6 +599,11 @@ METHODS = {
     # (1/5), −0.077 ± 0.006 vs grpo_lora (0/5). Without demonstrations the E-step is what keeps VPD's student from
     # passive distillation's collapse at either lr; how much it gains over that depends on the teacher's lr, which no
     # single factor serves across families (4× wins on reveal, loses on the demo, Z20/Z22).
+    # Five more letters seeds at the student's lr, written before the run (`--size estep2 --steps 150 --eval-every 10
+    # --seeds 30,31,32,33,34 --methods vpd_i13_adapter_init_nosol`, paired with adapter13b_letters.json,
+    # adapterinit13b_letters.json and nosol13b_letters.json):
+    #   Z26. it beats grpo_lora on ≥ 4/5 seeds and p13l_passive_nosol on ≥ 3/5 (least certain); it is within ±0.01 of
+    #        vpd_i13_adapter_esol_init (the default with demonstrations) on average.
     "p13l_passive_nosol": (
         "vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False, "use_sibling_solutions": False}, True
     ),
