@@ -604,6 +604,11 @@ METHODS = {
     # adapterinit13b_letters.json and nosol13b_letters.json):
     #   Z26. it beats grpo_lora on ≥ 4/5 seeds and p13l_passive_nosol on ≥ 3/5 (least certain); it is within ±0.01 of
     #        vpd_i13_adapter_esol_init (the default with demonstrations) on average.
+    # Outcome (nosol1x13b_letters.md): held for grpo_lora and the passive teacher, narrowly refuted against the default —
+    # +0.025 ± 0.009 vs grpo_lora (4/5), +0.023 ± 0.010 vs p13l_passive_nosol (3/5), −0.011 ± 0.007 vs
+    # vpd_i13_adapter_esol_init (1/5). Over seeds 25-34: +0.024 ± 0.005 vs grpo_lora (9/10), +0.017 ± 0.005 vs
+    # p13l_passive_nosol (7/10), −0.007 ± 0.004 vs the default (2/10); grpo_lora's final reached on 9/10 at a median
+    # step of 80 of 150.
     "p13l_passive_nosol": (
         "vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False, "use_sibling_solutions": False}, True
     ),
