@@ -257,8 +257,9 @@ def swapped_feedback_loss(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """−log σ(β·g_i) summed over `rows` (B,) bool and divided by `normalizer` (default: their count), with the
     feedback gain g_i = log q(y_i | c_i) − log q(y_i | c̃_i): the teacher's log-likelihood of a success under its own
-    critique c_i minus under another problem's critique c̃_i (the same prompt and template). Both sides carry the gradient, so solving the problem without the critique raises
-    them alike and earns nothing: only reading the critique does. Returns (loss, g (B,) detached)."""
+    critique c_i minus under another problem's critique c̃_i (the same prompt and template). Both sides carry the
+    gradient, so solving the problem without the critique raises them alike and earns nothing: only reading the
+    critique does. Returns (loss, g (B,) detached)."""
     own = sequence_logps(teacher_token_logps, mask, length_normalize)
     swapped = sequence_logps(swapped_token_logps, mask, length_normalize)
     gain = own - swapped
