@@ -624,6 +624,21 @@ METHODS = {
          "use_sibling_solutions": False},
         True,
     ),
+    # How fast can the E-step teach the reveal teacher to read? A perfect reader without demonstrations lifts a
+    # full-fine-tuned student +0.07 over GRPO by step 50 (pilot_reveal_read_300_nosib.md), so on reveal the teacher's
+    # reading speed is what VPD lacks: 4× the student's lr took repair 0.14 → 0.25 in 150 steps. Predictions, written
+    # before the run (`--family reveal --size estep2 --steps 150 --eval-every 10 --seeds 25,26,27,28,29 --methods
+    # vpd_i13_adapter_init_tlr10_nosol,vpd_i13_adapter_init_tlr20_nosol`, teacher lr 4e-3 / 8e-3, paired with
+    # adapter13_reveal.json and nosol13_reveal.json):
+    #   Z27. the 10× teacher's repair ends above the 4× teacher's (0.25) on ≥ 4/5 seeds and its student above the 4×
+    #        teacher's student on ≥ 3/5; both still below grpo_lora on average (least certain).
+    #   Z28. the 20× teacher overshoots: its repair ends below the 10× teacher's on ≥ 3/5 seeds.
+    **{f"vpd_i13_adapter_init_tlr{factor}_nosol": (
+        "vpd",
+        {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
+         "teacher_learning_rate": 4e-4 * factor, "use_sibling_solutions": False},
+        True,
+    ) for factor in (10, 20)},
     "vpd_i13_shared_lora": ("vpd", dict(I13_NEW), True),
     "vpd_i13_shared_lora_init": ("vpd", {**I13_NEW, "e_step_reference": "initial_teacher"}, True),
     "vpd_i13_adapter_init_swap": (
