@@ -633,6 +633,25 @@ METHODS = {
     #   Z27. the 10× teacher's repair ends above the 4× teacher's (0.25) on ≥ 4/5 seeds and its student above the 4×
     #        teacher's student on ≥ 3/5; both still below grpo_lora on average (least certain).
     #   Z28. the 20× teacher overshoots: its repair ends below the 10× teacher's on ≥ 3/5 seeds.
+    # Outcome (tlr10_13_reveal.md): Z27 half held — the 10× teacher's repair 0.29 (4×: 0.25), its student level with the
+    # 4× teacher's (+0.000 ± 0.010, 2/5), both −0.039 vs grpo_lora (0/5); Z28 held (20×: repair 0.18, student −0.019).
+    # Past 4× the lr no longer limits the reader: h₊ − h₋ ends at ≈ 2 whatever the lr. The sigmoid E-loss β_E·σ(−β_E·h)
+    # vanishes once β_E·h ≈ 3, and with the passive teacher as reference h is the teacher's whole distance from where
+    # it started: at β_E = 1 the trust region stops the teacher ≈ 3 nats per success above the initial teacher. A
+    # teacher adapter has its own Adam, which normalises the gradient's scale, so in adapter mode β_E sets only the
+    # width of that region (under shared weights it also set the E-loss's share of one gradient, why 1.0 was chosen).
+    # Predictions, written before the run (`--family reveal --size estep2 --steps 150 --eval-every 10 --seeds
+    # 25,26,27,28,29 --methods vpd_i13_adapter_init_b01_nosol,vpd_i13_adapter_init_b01_tlr4_nosol`: β_E 0.1, the
+    # paper's, at 1× and 4× teacher lr; paired with nosol13_reveal.json, nosol1x13_reveal.json, adapter13_reveal.json):
+    #   Z29. at 4×, β_E 0.1's teacher repair ends above β_E 1's (0.25) on ≥ 4/5 seeds, and its student above β_E 1's on
+    #        ≥ 3/5; at 1×, β_E 0.1's repair ends above β_E 1's (0.10) on ≥ 4/5.
+    #   Z30. β_E 0.1 at 4× beats grpo_lora on ≥ 3/5 seeds (least certain).
+    **{f"vpd_i13_adapter_init_b01{tag}_nosol": (
+        "vpd",
+        {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
+         "e_step_beta": 0.1, "use_sibling_solutions": False, **over},
+        True,
+    ) for tag, over in {"": {}, "_tlr4": {"teacher_learning_rate": 1.6e-3}}.items()},
     **{f"vpd_i13_adapter_init_tlr{factor}_nosol": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
