@@ -646,6 +646,10 @@ METHODS = {
     #   Z29. at 4×, β_E 0.1's teacher repair ends above β_E 1's (0.25) on ≥ 4/5 seeds, and its student above β_E 1's on
     #        ≥ 3/5; at 1×, β_E 0.1's repair ends above β_E 1's (0.10) on ≥ 4/5.
     #   Z30. β_E 0.1 at 4× beats grpo_lora on ≥ 3/5 seeds (least certain).
+    # Outcome (b01_13_reveal.md): both refuted — at 4× β_E 0.1's repair 0.26 (β_E 1: 0.25; above on 2/5), student
+    # −0.036 ± 0.004 (0/5); at 1× repair 0.06 (β_E 1: 0.10), student +0.011 ± 0.005 (4/5); vs grpo_lora −0.075 / −0.066
+    # (0/5). h₊ − h₋ again ends at ≈ 2.6: neither the lr nor the trust region's width caps the reveal reader at ≈ 0.29
+    # in 150 steps; what the E-step sees of the revealed sentence does.
     **{f"vpd_i13_adapter_init_b01{tag}_nosol": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
