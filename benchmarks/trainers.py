@@ -650,6 +650,16 @@ METHODS = {
     # −0.036 ± 0.004 (0/5); at 1× repair 0.06 (β_E 1: 0.10), student +0.011 ± 0.005 (4/5); vs grpo_lora −0.075 / −0.066
     # (0/5). h₊ − h₋ again ends at ≈ 2.6: neither the lr nor the trust region's width caps the reveal reader at ≈ 0.29
     # in 150 steps; what the E-step sees of the revealed sentence does.
+    # Is the trained reader a better *target* than the student? `benchmarks/target_gap.py` measures what the M-step
+    # needs: log q(y*) − log π(y*), the teacher's minus the student's log-probability of the right token at the student's
+    # first wrong token of a sampled failure (a diagnostic on 200 training problems put the pretrained reveal teacher at
+    # −1.8 nats there, letters' at +0.5). Predictions, written before the runs (`python -m benchmarks.target_gap
+    # --family reveal|letters --seeds 25,26,27,28,29 --methods grpo_lora,p13l_passive_nosol,
+    # vpd_i13_adapter_init_tlr4_nosol,vpd_i13_adapter_esol_init`):
+    #   Z31. reveal: the pretrained teacher's gap at the first error is below 0 on every seed; letters': above 0.
+    #   Z32. reveal: vpd_i13_adapter_init_tlr4_nosol's gap ends above its start on ≥ 4/5 seeds but below 0 on average
+    #        (why a 29 % reader does not lift a 53 % student), and above p13l_passive_nosol's on ≥ 4/5.
+    #   Z33. letters: vpd_i13_adapter_init_tlr4_nosol's gap ends above p13l_passive_nosol's on ≥ 4/5 seeds.
     **{f"vpd_i13_adapter_init_b01{tag}_nosol": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
