@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 from pathlib import Path
 
@@ -108,7 +109,7 @@ def main(argv=None):
     size["steps"] = args.steps
     eval_problems = fam.make_problems(size["n_eval"], seed=999)
     cfg = tinylm.PretrainConfig(**pretrain)
-    model, tok, info = tinylm.pretrain(cfg, eval_problems, log=lambda *a: None)
+    model, tok, _ = tinylm.pretrain(cfg, eval_problems, log=lambda *a: None)
     model_path = tinylm.CACHE_DIR / f"pretrained-{cfg.key()}"
     if not (model_path / "config.json").exists():
         model.save_pretrained(model_path)
@@ -144,7 +145,7 @@ def main(argv=None):
 
 
 def _ms(xs):
-    xs = [x for x in xs if x == x]
+    xs = [x for x in xs if not math.isnan(x)]
     if not xs:
         return "—"
     if len(xs) == 1:
@@ -153,7 +154,7 @@ def _ms(xs):
 
 
 def _share(xs):
-    xs = [x for x in xs if x == x]
+    xs = [x for x in xs if not math.isnan(x)]
     return f"{statistics.mean(xs):.2f}" if xs else "—"
 
 
@@ -172,7 +173,10 @@ def report(results, args) -> str:
         "|---|---|---|---|---|",
     ]
     for method, runs in results.items():
-        f = lambda when, part, key: [r[when][part][key] for r in runs]  # noqa: E731
+
+        def f(when, part, key, runs=runs):
+            return [r[when][part][key] for r in runs]
+
         lines.append(
             f"| {method} | {_ms(f('start', 'first_error', 'mean'))} → {_ms(f('end', 'first_error', 'mean'))} | "
             f"{_share(f('start', 'first_error', 'ahead'))} → {_share(f('end', 'first_error', 'ahead'))} | "

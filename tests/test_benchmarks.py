@@ -239,3 +239,51 @@ def test_paired_differences_pair_runs_by_seed_across_files(tmp_path):
     assert (n, ahead) == (3, 2) and mean == pytest.approx((0.2 - 0.1 + 0.2) / 3)
     assert paired.paired(results["extra"], results["grpo"])[2:] == (1, 2)  # seeds 1 and 2 only
     assert "(1/2)" in paired.table(results, ["grpo"])
+
+
+def test_target_gap_measures_the_right_token_at_the_first_error(monkeypatch):
+    """Teacher puts 0.5 on the answer's tokens, the student is uniform: the gap is log 0.5 − log(1/V) at every token
+    up to and including the first wrong one, and nothing after it."""
+    import math
+
+    import torch
+
+    from benchmarks import target_gap, task, tinylm
+
+    tok = tinylm.build_tokenizer()
+    vocab = len(tok)
+    problem = {"question": "reverse: a b c", "answer": "c b a"}
+    target = tok(problem["answer"], add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+    wrong = next(t for t in range(vocab) if t not in target)
+    completion = target[:2] + [wrong, target[3 % len(target)]]  # right, right, wrong at position 2, then anything
+    student, teacher = object(), object()
+
+    def token_logps(model, prompt_ids, comp):
+        uniform = torch.full((len(comp), vocab), -math.log(vocab))
+        if model is student:
+            return uniform
+        rows = torch.full((len(comp), vocab), math.log(0.5 / (vocab - 1)))
+        for t in range(min(len(comp), len(target))):
+            rows[t, target[t]] = math.log(0.5)
+        return rows
+
+    monkeypatch.setattr(target_gap, "_token_logps", token_logps)
+    out = target_gap.gap(student, teacher, tok, [(problem, completion)], task)
+    expected = math.log(0.5) + math.log(vocab)
+    assert out["first_error"]["n"] == 1 and out["before_error"]["n"] == 2
+    assert out["first_error"]["mean"] == pytest.approx(expected, abs=1e-5)
+    assert out["before_error"]["mean"] == pytest.approx(expected, abs=1e-5)
+    assert out["first_error"]["ahead"] == 1.0
+    same = target_gap.gap(student, student, tok, [(problem, completion)], task)  # the student as its own teacher
+    assert same["first_error"]["mean"] == 0.0 and same["first_error"]["ahead"] == 0.0
+
+
+def test_target_gap_benchmark_tiny(tmp_path, monkeypatch):
+    from benchmarks import target_gap, tinylm
+
+    monkeypatch.setattr(tinylm, "CACHE_DIR", tmp_path / "cache")
+    stem = tmp_path / "gap"
+    target_gap.main(["--size", "tiny", "--methods", "grpo,vpd_adapter", "--steps", "1", "--samples", "1", "--out", str(stem)])
+    assert "| vpd_adapter |" in stem.with_suffix(".md").read_text()
+    runs = json.loads(stem.with_suffix(".json").read_text())["results"]["vpd_adapter"]
+    assert {"start", "end"} <= runs[0].keys() and runs[0]["start"]["failures"] > 0
