@@ -660,6 +660,14 @@ METHODS = {
     #   Z32. reveal: vpd_i13_adapter_init_tlr4_nosol's gap ends above its start on ≥ 4/5 seeds but below 0 on average
     #        (why a 29 % reader does not lift a 53 % student), and above p13l_passive_nosol's on ≥ 4/5.
     #   Z33. letters: vpd_i13_adapter_init_tlr4_nosol's gap ends above p13l_passive_nosol's on ≥ 4/5 seeds.
+    # Outcome (target_gap_*.md): all held. Reveal, first error: −1.74 ± 0.04 for the pretrained teacher (5/5 below 0);
+    # after 150 steps VPD's −0.19 ± 0.08 (above its start on 5/5, below 0 on 5/5), the passive teacher's −3.03 (it
+    # falls as the student learns), the adapter default's (demonstrations, 1× lr) −1.12, GRPO's weights −1.75; at the
+    # tokens before the error VPD's teacher is still 0.83 nats below the student (start −1.67), so its reverse KL
+    # lowers right tokens the student already holds. Letters, first error: +0.66 at the start; VPD +1.00 ± 0.04
+    # (above the passive teacher's +0.60 on 5/5), the default +0.91; before the error VPD's turns positive (−0.15 →
+    # +0.05). The E-step makes the teacher a better target on both families while the passive one stays or falls; on
+    # reveal it does not yet reach the student, which is where VPD loses to GRPO.
     **{f"vpd_i13_adapter_init_b01{tag}_nosol": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
