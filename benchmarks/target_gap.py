@@ -1,6 +1,6 @@
 """Is the teacher a better target than the student where the student goes wrong?
 
-    python -m benchmarks.target_gap --family reveal --methods grpo_lora,vpd_i13_adapter_init_tlr4_nosol --seeds 25,26
+    python -m benchmarks.target_gap --family reveal --methods grpo_lora,vpd_i13_adapter_init_tlr4_nosol
 
 The M-step pulls the student toward the teacher's next-token distribution on the student's own rollouts; it can only
 help where the teacher puts more probability than the student on the right token. This measures that directly, on
@@ -98,7 +98,7 @@ def main(argv=None):
     ap.add_argument("--seeds", default="25")
     ap.add_argument("--steps", type=int, default=150)
     ap.add_argument("--samples", type=int, default=4, help="sampled completions per held-out problem")
-    ap.add_argument("--out", required=True, help="output stem (.json and .md)")
+    ap.add_argument("--out", default=None, help="output stem (default benchmarks/results/target_gap_<family>)")
     args = ap.parse_args(argv)
     size = dict(learning.SIZES[args.size])
     fam = task.family(args.family)
@@ -115,7 +115,8 @@ def main(argv=None):
         model.save_pretrained(model_path)
     exclude = {p["question"] for p in eval_problems}
     train_ds = fam.to_dataset(fam.make_problems(size["n_train"], seed=7, exclude=exclude))
-    out = Path(args.out)
+    out = Path(args.out) if args.out else Path(__file__).parent / "results" / f"target_gap_{args.family}"
+    args.out = args.out or f"benchmarks/results/target_gap_{args.family}"
     results = {}
     from transformers import AutoModelForCausalLM
 
