@@ -333,13 +333,3 @@ def test_output_head_under_fsdp2_gathers_the_sharded_head_with_its_gradient(tiny
     logps_ref = torch.log_softmax(reference.lm_head(hidden_ref), -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
     (2 * logps_ref.sum()).backward()
     torch.testing.assert_close(model.lm_head.weight.grad.full_tensor(), reference.lm_head.weight.grad)
-
-
-def test_head_argmax_in_chunks_is_the_argmax_of_the_whole_logits():
-    from trl_vpd.losses import head_argmax
-
-    torch.manual_seed(0)
-    head = OutputHead(torch.randn(50, 8), torch.randn(50), logit_scale=0.5, softcap=3.0)
-    hidden = torch.randn(11, 8)
-    assert torch.equal(head_argmax(hidden, head, chunk_tokens=4), head.logits(hidden, 1.0).argmax(-1))
-    assert head_argmax(hidden[:0], head).shape == (0,)

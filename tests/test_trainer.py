@@ -89,7 +89,7 @@ def grads(model, loss):
     return out
 
 
-def reference_distillation(trainer, inputs, has_context, alpha, topk=None, keep=None):
+def reference_distillation(trainer, inputs, has_context, alpha, topk=None):
     """An independent computation of the M-step from the model's materialized logits: KL(student‖teacher) (alpha=1)
     or KL(teacher‖student) (alpha=0) per completion token — over the whole vocabulary, or with `topk` on the student's
     top-k tokens plus one tail bucket — summed over samples with context, divided by the completion tokens."""
@@ -119,8 +119,7 @@ def reference_distillation(trainer, inputs, has_context, alpha, topk=None, keep=
         per_token = (student.exp() * (student - teacher)).sum(-1)
     else:
         per_token = (teacher.exp() * (teacher - student)).sum(-1)
-    keep = 1.0 if keep is None else keep
-    return (per_token * mask * has_context.unsqueeze(1) * keep).sum() / mask.sum()
+    return (per_token * mask * has_context.unsqueeze(1)).sum() / mask.sum()
 
 
 @pytest.mark.parametrize(
@@ -174,63 +173,6 @@ def test_student_loss_is_grpo_plus_weighted_distillation(tmp_path, tiny_tokenize
     assert set(vpd_grads) == set(expected_grads)
     for name, grad in vpd_grads.items():
         torch.testing.assert_close(grad, expected_grads[name], rtol=1e-3, atol=1e-6, msg=name)
-
-
-def test_skip_agreed_leaves_out_the_tokens_the_teacher_would_not_change(tmp_path, tiny_tokenizer):
-    """`distillation_skip_agreed`: the divergence is summed only where the teacher's most likely token is not the one
-    the student sampled, or the teacher gives that token at least the student's probability (hand-computed mask)."""
-    trainer = make_trainer(
-        tmp_path, tiny_tokenizer, teacher_mode="shared", e_step=False, distillation_weight=0.5, distillation_mode="full",
-        distillation_skip_agreed=True, temperature=0.5,
-    )  # fmt: skip
-    inputs = prepared_batch(trainer)
-    model = trainer.model
-    ids, t = inputs["completion_ids"], inputs["completion_ids"].size(1)
-    with torch.no_grad():  # every other token made the teacher's most likely one (the completion ends both inputs)
-        for position in range(0, t, 2):
-            logits = model(input_ids=inputs["teacher_input_ids"], attention_mask=inputs["teacher_attention_mask"]).logits
-            ids[:, position] = logits[:, position - t - 1].argmax(-1)
-            inputs["teacher_input_ids"][:, -t:] = ids
-        teacher = model(input_ids=inputs["teacher_input_ids"], attention_mask=inputs["teacher_attention_mask"]).logits
-        student = model(
-            input_ids=torch.cat([inputs["prompt_ids"], ids], 1),
-            attention_mask=torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1),
-        ).logits
-    teacher = torch.log_softmax(teacher[:, -t - 1 : -1].float() / 0.5, -1)
-    student = torch.log_softmax(student[:, -t - 1 : -1].float() / 0.5, -1)
-    sampled = ids.unsqueeze(-1)
-    agreed = (teacher.argmax(-1) == ids) & (teacher.gather(-1, sampled) < student.gather(-1, sampled)).squeeze(-1)
-    valid = inputs["completion_mask"].bool() & inputs["vpd_has_context"].bool().unsqueeze(1)
-    share = (agreed & valid).sum() / valid.sum()
-    assert 0 < share < 1  # the batch has tokens of both kinds
-
-    trainer._compute_loss(model, inputs)
-    (distill,) = trainer._metrics["train"]["vpd/distill_loss"]
-    (skipped,) = trainer._metrics["train"]["vpd/distill_agreed_skipped"]
-    assert skipped == pytest.approx(share.item())
-    reference = reference_distillation(trainer, inputs, inputs["vpd_has_context"], 1.0, None, keep=(~agreed).float())
-    everything = reference_distillation(trainer, inputs, inputs["vpd_has_context"], 1.0, None)
-    assert distill == pytest.approx(reference.item(), rel=1e-4)
-    assert reference < everything
-
-
-@pytest.mark.parametrize(
-    "mode, teacher_mode, chunk",
-    [("sampled", "shared", 0), ("topk", "adapter", None), ("sampled", "adapter", 2), ("topk", "shared", None)],
-)
-def test_skip_agreed_trains_with_every_teacher_and_e_step_path(tmp_path, tiny_tokenizer, mode, teacher_mode, chunk):
-    """The teacher's argmax needs its hidden states, which the sampled M-step otherwise never reads: with the E-step's
-    cached forward (one-pass, chunked) and without it, the option trains and logs the share it left out."""
-    trainer = make_trainer(
-        tmp_path, tiny_tokenizer, peft=teacher_mode == "adapter", teacher_mode=teacher_mode, distillation_mode=mode,
-        distillation_skip_agreed=True, e_step_chunk_size=chunk, max_steps=2,
-    )  # fmt: skip
-    before = snapshot(trainer.model.named_parameters())
-    trainer.train()
-    assert changed(before, trainer.model.named_parameters())
-    skipped = logged(trainer, "vpd/distill_agreed_skipped")
-    assert len(skipped) == 2 and all(0.0 <= x <= 1.0 for x in skipped)
-    assert all(math.isfinite(x) for x in logged(trainer, "vpd/distill_loss"))
 
 
 @pytest.mark.parametrize(

@@ -175,17 +175,6 @@ class VPDConfig(GRPOConfig):
         default=True, metadata={"help": "`topk` mode: add a bucket for the probability mass outside the top-k."}
     )
 
-    distillation_skip_agreed: bool = field(
-        default=False,
-        metadata={
-            "help": "Leave out of the M-step the tokens where the teacher's most likely token is the one the student "
-            "sampled and the teacher is less sure of it than the student: there the teacher would change nothing, and "
-            "distilling it only lowers the student's confidence in a token both pick (a teacher that reads the "
-            "feedback worse than the student solves the task does this on the right tokens before an error; "
-            "benchmarks/results/target_gap_reveal.md). Costs one argmax over the vocabulary per distilled token."
-        },
-    )
-
     # E-step
     e_step: bool = field(
         default=True,

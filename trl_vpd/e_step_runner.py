@@ -31,7 +31,7 @@ class EStepMixin:
         reference = self._reference_logps(inputs)
         if reference is None:  # the current student, read off the M-step's forward when there is one
             reference = student_logps.detach() if student_logps is not None else self._completion_logps(model, inputs)
-        with_hidden = key == "teacher" and self._m_step_needs_teacher_hidden
+        with_hidden = key == "teacher" and self.args.distillation_mode != "sampled"
         teacher_logps, hidden, head = self._teacher_forward(model, inputs, grad=grad, key=key, with_hidden=with_hidden)
         if not grad:
             teacher_logps = teacher_logps.detach().requires_grad_(True)
@@ -220,7 +220,7 @@ class EStepMixin:
         reference = self._reference_logps(inputs)
         if reference is None:
             reference = self._completion_logps(model, inputs)
-        with_hidden = key == "teacher" and self._m_step_needs_teacher_hidden
+        with_hidden = key == "teacher" and self.args.distillation_mode != "sampled"
         sums, loss_sum, logps, hidden, head = dict.fromkeys(SUMMED_STATS, 0.0), 0.0, [], [], None
         for start in range(0, inputs["completion_ids"].size(0), chunk):
             end = start + chunk

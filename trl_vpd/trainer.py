@@ -21,7 +21,7 @@ from .e_step_runner import EStepMixin, trained_tokens
 from .e_step_plan import EStepPlan, served_steps
 from .feedback import call_feedback_funcs
 from .hidden_states import capture_final_hidden, completion_hidden, output_head
-from .losses import agreed_tokens, head_argmax, head_divergence, masked_mean, per_token_distillation
+from .losses import head_divergence, masked_mean, per_token_distillation
 from .teacher import build_teacher, disabled_adapters, load_full_teacher, save_full_teacher
 from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing, swapped_feedback
 from .no_signal import NoSignalCallback
@@ -539,11 +539,7 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
             _, teacher_logps, teacher_hidden, teacher_head = cached
         else:
             teacher_logps, teacher_hidden, teacher_head = self._teacher_forward(
-                model, inputs, grad=False, with_hidden=self._m_step_needs_teacher_hidden
-            )
-        if args.distillation_skip_agreed:
-            distill_mask = self._without_agreed_tokens(
-                inputs, distill_mask, teacher_logps, student, teacher_hidden, teacher_head
+                model, inputs, grad=False, with_hidden=args.distillation_mode != "sampled"
             )
         if args.distillation_mode == "sampled":
             per_token = per_token_distillation(
@@ -569,24 +565,6 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         log_ratio = teacher_logps.detach() - student["logps"].detach()
         kl = masked_mean(torch.expm1(log_ratio) - log_ratio, distill_mask)
         return distill, kl
-
-    @property
-    def _m_step_needs_teacher_hidden(self) -> bool:
-        """Whether the M-step reads the teacher's final hidden states: top-k / full divergences, and the teacher's
-        most likely token for `distillation_skip_agreed`."""
-        return self.args.distillation_mode != "sampled" or self.args.distillation_skip_agreed
-
-    def _without_agreed_tokens(self, inputs, distill_mask, teacher_logps, student, teacher_hidden, teacher_head):
-        """`distill_mask` without the `agreed_tokens` (logged: the share of distilled tokens left out)."""
-        valid = distill_mask != 0
-        top = head_argmax(teacher_hidden[valid], teacher_head, self.args.distillation_chunk_tokens)
-        agreed = torch.zeros_like(valid)
-        sampled, student_logps = inputs["completion_ids"][valid], student["logps"][valid]
-        agreed[valid] = agreed_tokens(sampled, top, teacher_logps[valid], student_logps)
-        mode = "train" if self.model.training else "eval"
-        counts = self.accelerator.reduce(torch.stack([agreed.sum(), valid.sum()]).float(), reduction="sum")
-        self._metrics[mode]["vpd/distill_agreed_skipped"].append((counts[0] / counts[1].clamp(min=1)).item())
-        return distill_mask * ~agreed
 
     def _sampling_correction(self, inputs, student_logps) -> torch.Tensor | float:
         """Per-token importance weight (detached, capped at `SAMPLED_IS_CAP`) for the sampled M-step, whose score-function

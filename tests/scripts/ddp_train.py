@@ -26,14 +26,11 @@ RANK = int(os.environ.get("RANK", "0"))
 # have teacher context for the M-step (a sibling's solution) and none for the E-step; `lengths_detached`: `lengths`
 # with `e_step_detach_context=True` (each rank's context cache as long as its own padded teacher prompt);
 # `failed_rank1_swapped`: `failed_rank1` with `e_step_swapped_feedback` and critiques that name their prompt, so rank 0
-# trains the swapped-feedback term (its critiques swapped for rank 1's) and rank 1, without successes, does not;
-# `feedback_rank0_agreed`: `feedback_rank0` with `distillation_skip_agreed` (the teacher's argmax and the share left
-# out, gathered, on a rank that distils and one that does not).
+# trains the swapped-feedback term (its critiques swapped for rank 1's) and rank 1, without successes, does not.
 SCENARIO = os.environ.get("VPD_DDP_SCENARIO", "")
 E_WITHOUT_SOLUTIONS = SCENARIO == "feedback_rank0_e_without_solutions"
 DETACHED = SCENARIO.endswith("_detached")
 SWAPPED = SCENARIO.endswith("_swapped")
-AGREED = SCENARIO.endswith("_agreed")
 
 
 def reward(completion_ids, **kwargs):
@@ -60,8 +57,7 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         teacher_mode=teacher_mode,
         em_schedule=em_schedule,
         e_step_chunk_size=int(chunk) if chunk else None,
-        use_sibling_solutions=SCENARIO not in ("feedback_rank0", "feedback_rank0_agreed"),
-        distillation_skip_agreed=AGREED,
+        use_sibling_solutions=SCENARIO != "feedback_rank0",
         e_step_solutions=not E_WITHOUT_SOLUTIONS,
         e_step_detach_context=DETACHED,
         e_step_swapped_feedback=1.0 if SWAPPED else 0.0,

@@ -223,24 +223,6 @@ def sampled_token_divergence(student_logps: torch.Tensor, teacher_logps: torch.T
     return log_ratio * student_logps
 
 
-def head_argmax(hidden: torch.Tensor, head: OutputHead, chunk_tokens: int = 256) -> torch.Tensor:
-    """The head's most likely token for each row of `hidden` (N, H) -> (N,), `chunk_tokens` rows at a time, so no
-    (N, V) logits are held."""
-    with torch.no_grad():
-        starts = range(0, hidden.size(0), chunk_tokens)
-        tops = [head.logits(hidden[i : i + chunk_tokens], 1.0).argmax(-1) for i in starts]
-    return torch.cat(tops) if tops else torch.zeros(0, dtype=torch.long, device=hidden.device)
-
-
-def agreed_tokens(
-    sampled_ids: torch.Tensor, teacher_top: torch.Tensor, teacher_logps: torch.Tensor, student_logps: torch.Tensor
-) -> torch.Tensor:
-    """Tokens where the teacher's most likely token is the one the student sampled and the teacher gives it less
-    probability than the student: the teacher would change nothing the student did there, and a divergence to it
-    would only lower the student's confidence in a token both pick."""
-    return (teacher_top == sampled_ids) & (teacher_logps.detach() < student_logps.detach())
-
-
 def sampled_token_kl(student_logps: torch.Tensor, teacher_logps: torch.Tensor) -> torch.Tensor:
     """Detached per-token log-ratio s - t on student samples: an unbiased estimate of reverse KL, for logging."""
     return (student_logps.float() - teacher_logps.float()).detach()
