@@ -59,8 +59,10 @@ def sample_failures(model, tok, problems, fam=task, samples: int = 4, max_new_to
 
 def gap(student, teacher, tok, failures, fam=task) -> dict:
     """Mean log q(y*) − log π(y*) over failures (teacher: the teacher template with the verifier's feedback), at the
-    first wrong token and at the tokens before it, with the share of tokens where the teacher is ahead."""
-    first, before = [], []
+    first wrong token and at the tokens before it, with the share of tokens where the teacher is ahead; and `located`,
+    the share of failures whose sampled token the teacher objects to most (lowest log q(y_t) − log π(y_t)) is the
+    first wrong one: whether the teacher could tell the M-step where the error is without the answer."""
+    first, before, located = [], [], []
     for p, completion in failures:
         target = tok(p["answer"], add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
         feedback = fam.diagnose(tok.decode(completion, skip_special_tokens=True), p["answer"])
@@ -72,6 +74,9 @@ def gap(student, teacher, tok, failures, fam=task) -> dict:
             d = (lp_t[t, target[t]] - lp_s[t, target[t]]).item()
             if completion[t] != target[t]:
                 first.append(d)
+                sampled = torch.tensor(completion).unsqueeze(1)
+                objection = (lp_t.gather(1, sampled) - lp_s.gather(1, sampled)).squeeze(1)
+                located.append(float(objection.argmin().item() == t))
                 break
             before.append(d)
 
@@ -80,7 +85,12 @@ def gap(student, teacher, tok, failures, fam=task) -> dict:
             return {"mean": float("nan"), "ahead": float("nan"), "n": 0}
         return {"mean": statistics.mean(xs), "ahead": sum(x > 0 for x in xs) / len(xs), "n": len(xs)}
 
-    return {"first_error": stats(first), "before_error": stats(before), "failures": len(failures)}
+    return {
+        "first_error": stats(first),
+        "before_error": stats(before),
+        "located": statistics.mean(located) if located else float("nan"),
+        "failures": len(failures),
+    }
 
 
 def measure(trainer, tok, problems, fam, samples: int, seed: int) -> dict:
@@ -167,11 +177,13 @@ def report(results, args) -> str:
         f"--seeds {args.seeds} --steps {args.steps} --samples {args.samples} --out {args.out}`  ",
         f"On the student's sampled failures ({args.samples} samples per held-out problem): log q(y*) − log π(y*) at the student's first "
         "wrong token, and at the tokens before it (mean ± s.e. over seeds; \"ahead\": share of tokens where the teacher "
-        "gives the right token more probability than the student). Start = before training, end = after.",
+        "gives the right token more probability than the student; \"error located\": share of failures whose sampled "
+        "token the teacher objects to most, log q(y_t) − log π(y_t) lowest, is the first wrong one). Start = before "
+        "training, end = after.",
         "",
         "| method | first error, start → end | teacher ahead, start → end | before the error, start → end | "
-        "failures, end |",
-        "|---|---|---|---|---|",
+        "error located, start → end | failures, end |",
+        "|---|---|---|---|---|---|",
     ]
     for method, runs in results.items():
 
@@ -182,6 +194,8 @@ def report(results, args) -> str:
             f"| {method} | {_ms(f('start', 'first_error', 'mean'))} → {_ms(f('end', 'first_error', 'mean'))} | "
             f"{_share(f('start', 'first_error', 'ahead'))} → {_share(f('end', 'first_error', 'ahead'))} | "
             f"{_ms(f('start', 'before_error', 'mean'))} → {_ms(f('end', 'before_error', 'mean'))} | "
+            f"{_share([r['start'].get('located', math.nan) for r in runs])} → "
+            f"{_share([r['end'].get('located', math.nan) for r in runs])} | "
             f"{statistics.mean(r['end']['failures'] for r in runs):.0f} |"
         )
     return "\n".join(lines) + "\n"

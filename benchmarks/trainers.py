@@ -698,6 +698,15 @@ METHODS = {
     # agrees with the student's token its reverse-KL gradient is small; the cost on reveal comes from right tokens
     # whose teacher prefers another one, which no label-free rule tells from the first error. The option was removed
     # (commit ea6c3b7 has it; its methods were `<name>_skip` for the four above, with `distillation_skip_agreed=True`).
+    # Can the teacher tell *where* a failure went wrong without the answer? `target_gap` now also reports "error
+    # located": the share of failures whose sampled token the teacher objects to most (lowest log q(y_t) − log π(y_t))
+    # is the first wrong one. If it is high, an M-step that distils a failure only from that token on would drop the
+    # right tokens before it, where Z32 found the cost. Predictions, written before the runs (`python -m
+    # benchmarks.target_gap --family reveal|letters --seeds 25,26,27,28,29 --methods
+    # p13l_passive_nosol,vpd_i13_adapter_init_tlr4_nosol --out benchmarks/results/target_gap_located_<family>`):
+    #   Z37. letters: the pretrained teacher locates the error on ≥ 60 % of failures (it reads position hints).
+    #   Z38. reveal: the pretrained teacher locates it on ≤ 40 %; VPD's trained teacher on more than the passive one on
+    #        ≥ 4/5 seeds. Decision rule: if VPD's reveal teacher ends ≥ 60 %, the M-step gate is built and measured.
     "vpd_i13_shared_lora": ("vpd", dict(I13_NEW), True),
     "vpd_i13_shared_lora_init": ("vpd", {**I13_NEW, "e_step_reference": "initial_teacher"}, True),
     "vpd_i13_adapter_init_swap": (

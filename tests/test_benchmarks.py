@@ -274,8 +274,10 @@ def test_target_gap_measures_the_right_token_at_the_first_error(monkeypatch):
     assert out["first_error"]["mean"] == pytest.approx(expected, abs=1e-5)
     assert out["before_error"]["mean"] == pytest.approx(expected, abs=1e-5)
     assert out["first_error"]["ahead"] == 1.0
+    assert out["located"] == 1.0  # the wrong token is the only one the teacher gives less than the student
     same = target_gap.gap(student, student, tok, [(problem, completion)], task)  # the student as its own teacher
     assert same["first_error"]["mean"] == 0.0 and same["first_error"]["ahead"] == 0.0
+    assert same["located"] == 0.0  # no objection anywhere: the first token (right) counts as the lowest
 
 
 def test_target_gap_benchmark_tiny(tmp_path, monkeypatch):
