@@ -707,6 +707,11 @@ METHODS = {
     #   Z37. letters: the pretrained teacher locates the error on ≥ 60 % of failures (it reads position hints).
     #   Z38. reveal: the pretrained teacher locates it on ≤ 40 %; VPD's trained teacher on more than the passive one on
     #        ≥ 4/5 seeds. Decision rule: if VPD's reveal teacher ends ≥ 60 %, the M-step gate is built and measured.
+    # Outcome (target_gap_located_*.md): Z37 refuted (letters' pretrained teacher locates 0.53), Z38 held (reveal 0.22 at
+    # the start; after 150 steps VPD's 0.40, the passive teacher's 0.24, above on 5/5; letters VPD 0.55, passive 0.47).
+    # Below the 60 % of the decision rule: the gate was not built. The teacher's strongest objection lands on the
+    # error in about half the failures, so cutting the tokens before it would drop a correction as often as it spared
+    # a right token.
     "vpd_i13_shared_lora": ("vpd", dict(I13_NEW), True),
     "vpd_i13_shared_lora_init": ("vpd", {**I13_NEW, "e_step_reference": "initial_teacher"}, True),
     "vpd_i13_adapter_init_swap": (
