@@ -712,6 +712,13 @@ METHODS = {
     # Below the 60 % of the decision rule: the gate was not built. The teacher's strongest objection lands on the
     # error in about half the failures, so cutting the tokens before it would drop a correction as often as it spared
     # a right token.
+    # Given time? On reveal the critique-only VPD student was still rising at step 150 (0.555 → 0.564 over the last 30
+    # steps) while grpo_lora had flattened (0.597 → 0.603). Predictions, written before the run (`--family reveal --size
+    # estep2 --steps 300 --eval-every 20 --seeds 25,26,27,28,29 --methods
+    # grpo_lora,vpd_i13_adapter_init_tlr4_nosol,vpd_i13_adapter_esol_init --out benchmarks/results/long300_13_reveal`):
+    #   Z39. VPD (critiques only, 4× teacher) narrows the gap to grpo_lora from 150 to 300 steps (−0.039 at 150) but
+    #        still trails on average (least certain); its teacher repair ends above 0.35.
+    #   Z40. the adapter default (demonstrations, 1× teacher) trails grpo_lora at 300 by at least as much as at 150.
     "vpd_i13_shared_lora": ("vpd", dict(I13_NEW), True),
     "vpd_i13_shared_lora_init": ("vpd", {**I13_NEW, "e_step_reference": "initial_teacher"}, True),
     "vpd_i13_adapter_init_swap": (
