@@ -719,6 +719,13 @@ METHODS = {
     #   Z39. VPD (critiques only, 4× teacher) narrows the gap to grpo_lora from 150 to 300 steps (−0.039 at 150) but
     #        still trails on average (least certain); its teacher repair ends above 0.35.
     #   Z40. the adapter default (demonstrations, 1× teacher) trails grpo_lora at 300 by at least as much as at 150.
+    # The same target measurement at the library's default (shared weights, demonstrations in the M-step, the E-step
+    # scoring under them) against passive distillation with a frozen teacher (SDPO's `base`), written before the runs
+    # (`python -m benchmarks.target_gap --family reveal|letters --seeds 25,26,27,28,29 --methods passive_i13,vpd_i13_new
+    # --out benchmarks/results/target_gap_default_<family>`; the gap is measured with the critique alone):
+    #   Z41. on both families vpd_i13_new's gap at the first error ends below passive_i13's on ≥ 3/5 seeds (its E-step
+    #        trains the teacher on contexts that show a correct sibling, so it learns to copy rather than to read;
+    #        teacher repair with the critique alone 0.07 vs 0.13 on reveal, 0.24 vs 0.28 on letters).
     "vpd_i13_shared_lora": ("vpd", dict(I13_NEW), True),
     "vpd_i13_shared_lora_init": ("vpd", {**I13_NEW, "e_step_reference": "initial_teacher"}, True),
     "vpd_i13_adapter_init_swap": (
