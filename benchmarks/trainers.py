@@ -719,6 +719,10 @@ METHODS = {
     #   Z39. VPD (critiques only, 4× teacher) narrows the gap to grpo_lora from 150 to 300 steps (−0.039 at 150) but
     #        still trails on average (least certain); its teacher repair ends above 0.35.
     #   Z40. the adapter default (demonstrations, 1× teacher) trails grpo_lora at 300 by at least as much as at 150.
+    # Outcome (long300_13_reveal.md): Z39 held for the student, refuted for the teacher — VPD −0.019 ± 0.016 vs grpo_lora
+    # (ahead on 2/5; −0.039 at 150 steps), teacher repair 0.32 (grpo_lora's weights 0.19); Z40 held (the adapter
+    # default −0.064 ± 0.012, 0/5; −0.039 at 150). Steps to grpo_lora's final (0.644): VPD on 1/5 seeds (step 240).
+    # With twice the steps the critique-reading teacher brings VPD within noise of GRPO+LoRA on reveal, not past it.
     # The same target measurement at the library's default (shared weights, demonstrations in the M-step, the E-step
     # scoring under them) against passive distillation with a frozen teacher (SDPO's `base`), written before the runs
     # (`python -m benchmarks.target_gap --family reveal|letters --seeds 25,26,27,28,29 --methods passive_i13,vpd_i13_new
