@@ -730,6 +730,10 @@ METHODS = {
     #   Z41. on both families vpd_i13_new's gap at the first error ends below passive_i13's on ≥ 3/5 seeds (its E-step
     #        trains the teacher on contexts that show a correct sibling, so it learns to copy rather than to read;
     #        teacher repair with the critique alone 0.07 vs 0.13 on reveal, 0.24 vs 0.28 on letters).
+    # Outcome (target_gap_default_*.md): refuted — the shared default's teacher ends the better target of the two:
+    # reveal −1.68 ± 0.07 vs −1.92 (above on 4/5; start −1.74), letters +0.47 vs +0.40 (5/5; start +0.66). Neither
+    # rises: as the shared weights (or, for the frozen teacher, the student alone) learn the task, the critique adds
+    # less over the bare prompt. Only the teacher adapter's E-step raises the gap (Z32-Z33: reveal −0.19, letters +1.00).
     "vpd_i13_shared_lora": ("vpd", dict(I13_NEW), True),
     "vpd_i13_shared_lora_init": ("vpd", {**I13_NEW, "e_step_reference": "initial_teacher"}, True),
     "vpd_i13_adapter_init_swap": (
