@@ -734,6 +734,12 @@ METHODS = {
     # reveal −1.68 ± 0.07 vs −1.92 (above on 4/5; start −1.74), letters +0.47 vs +0.40 (5/5; start +0.66). Neither
     # rises: as the shared weights (or, for the frozen teacher, the student alone) learn the task, the critique adds
     # less over the bare prompt. Only the teacher adapter's E-step raises the gap (Z32-Z33: reveal −0.19, letters +1.00).
+    # Under PEFT, should the default teacher be the adapter? On reveal the shared-weights default under LoRA ended −0.077
+    # vs grpo_lora, the adapter default −0.039 (sharedlora13_reveal.md, adapterinit13_reveal.md). Letters, written
+    # before the run (`--size estep2 --steps 150 --eval-every 10 --seeds 25,26,27,28,29 --methods vpd_i13_shared_lora
+    # --out benchmarks/results/sharedlora13_letters`, paired with adapter13_letters.json, adapterinit13_letters.json):
+    #   Z42. the adapter default (vpd_i13_adapter_esol_init) beats vpd_i13_shared_lora on ≥ 3/5 seeds; both beat
+    #        grpo_lora on average.
     "vpd_i13_shared_lora": ("vpd", dict(I13_NEW), True),
     "vpd_i13_shared_lora_init": ("vpd", {**I13_NEW, "e_step_reference": "initial_teacher"}, True),
     "vpd_i13_adapter_init_swap": (
