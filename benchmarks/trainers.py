@@ -740,6 +740,9 @@ METHODS = {
     # --out benchmarks/results/sharedlora13_letters`, paired with adapter13_letters.json, adapterinit13_letters.json):
     #   Z42. the adapter default (vpd_i13_adapter_esol_init) beats vpd_i13_shared_lora on ≥ 3/5 seeds; both beat
     #        grpo_lora on average.
+    # Outcome (sharedlora13_letters.md): held — the adapter default +0.009 ± 0.006 vs vpd_i13_shared_lora (3/5), follow
+    # rate +0.35 vs +0.24; vs grpo_lora +0.027 ± 0.009 (4/5) and +0.017 ± 0.008 (4/5). With reveal (+0.038) the adapter
+    # is the better PEFT teacher on both text families; the demo's shared-under-LoRA run does not exist yet.
     "vpd_i13_shared_lora": ("vpd", dict(I13_NEW), True),
     "vpd_i13_shared_lora_init": ("vpd", {**I13_NEW, "e_step_reference": "initial_teacher"}, True),
     "vpd_i13_adapter_init_swap": (
