@@ -168,6 +168,13 @@ METHODS = {
     "vpd_adapter_init_tlr4_nosol": {"teacher_mode": "adapter", "e_step_solutions": False,
                                     "e_step_reference": "initial_teacher", "use_sibling_solutions": False,
                                     "teacher_lr_factor": 4.0},
+    # The library's default shared teacher under LoRA (`run_demo(lora=True)`), the PEFT user's default today, against
+    # the teacher adapter's default: on the text families the adapter was the better PEFT teacher (trainers.py Z42).
+    # Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --learning-rate 3e-3 --methods
+    # vpd_shared_lora --with demo_seeds_adapter.json,demo_seeds_adapter_esol_init.json`):
+    #   Z43. vpd_adapter_esol_init's student beats vpd_shared_lora's on ≥ 6/10 seeds, and its teacher repair ends above
+    #        vpd_shared_lora's on ≥ 6/10.
+    "vpd_shared_lora": {"lora": True},
 }
 # Every method recorded before a teacher adapter's E-step defaulted to the passive teacher as its reference measured h
 # against the student: pinned, so that their tables stay reproducible (`vpd_adapter_esol_init` is the new default).

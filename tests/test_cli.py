@@ -248,3 +248,22 @@ def test_demo_model_size_and_warm_start_reach_their_builders(tmp_path, monkeypat
                   num_layers=1, warm_start_steps=3, warm_start_learning_rate=1e-3)
     assert seen["model"] == {"hidden_size": 16, "num_layers": 1, "intermediate_size": 32}
     assert seen["warm_start"] == (3, 1e-3)
+
+
+@pytest.mark.parametrize("teacher_mode, lora, peft", [("shared", None, False), ("shared", True, True), ("adapter", None, True)])
+def test_demo_trains_a_lora_student_with_any_teacher_on_request(tmp_path, monkeypatch, teacher_mode, lora, peft):
+    """`run_demo(lora=True)` hands the trainer a LoRA config whatever the teacher mode (a shared teacher under PEFT, as
+    a QLoRA user runs it); by default only the adapter teacher, which needs one, gets it."""
+    from trl_vpd import demo, trainer
+
+    seen = {}
+    original = trainer.VPDTrainer.__init__
+
+    def recording_init(self, *args, **kwargs):
+        seen["peft_config"] = kwargs.get("peft_config")
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(trainer.VPDTrainer, "__init__", recording_init)
+    demo.run_demo(tmp_path, max_steps=1, plot=False, verbose=False, teacher_eval_prompts=0, hidden_size=16,
+                  num_layers=1, warm_start_steps=0, teacher_mode=teacher_mode, lora=lora)
+    assert (seen["peft_config"] is not None) == peft

@@ -203,6 +203,7 @@ def run_demo(
     reward_func=addition_reward,
     hidden_size: int = 48,
     num_layers: int = 2,
+    lora: bool | None = None,
     **config_overrides,
 ) -> dict[str, float]:
     """Train VPD for `max_steps` on the addition task with a tiny local model; returns the final metrics.
@@ -216,8 +217,9 @@ def run_demo(
     sums make the training set (64 cover 44 of the 100 sums, and 45 % of the evaluation's: the held-out success of a
     student that learns only its training sums levels off near 0.6; 400 cover ~98 %). `reward_func`: the training
     reward (`addition_reward`, with partial credit, or `exact_addition_reward`, 0/1); success is measured as reward 1
-    either way. `hidden_size` and `num_layers` size the model (its MLP twice as wide as its hidden states).
-    `config_overrides` go to `VPDConfig`.
+    either way. `hidden_size` and `num_layers` size the model (its MLP twice as wide as its hidden states). `lora`:
+    train the student as a LoRA adapter (None: only with `teacher_mode="adapter"`, which needs one; True with another
+    mode runs that teacher under PEFT, as a QLoRA user's shared teacher). `config_overrides` go to `VPDConfig`.
     """
     import torch
 
@@ -231,7 +233,7 @@ def run_demo(
     tokenizer = build_tiny_tokenizer()
     model = build_tiny_model(tokenizer, hidden_size=hidden_size, num_layers=num_layers, intermediate_size=2 * hidden_size)
     peft_config = None
-    if teacher_mode == "adapter":
+    if lora or (lora is None and teacher_mode == "adapter"):
         from peft import LoraConfig
 
         peft_config = LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", task_type="CAUSAL_LM")
