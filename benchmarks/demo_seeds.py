@@ -174,6 +174,9 @@ METHODS = {
     # vpd_shared_lora --with demo_seeds_adapter.json,demo_seeds_adapter_esol_init.json`):
     #   Z43. vpd_adapter_esol_init's student beats vpd_shared_lora's on ≥ 6/10 seeds, and its teacher repair ends above
     #        vpd_shared_lora's on ≥ 6/10.
+    # Outcome (demo_seeds_shared_lora.md): refuted for the student, held for the teacher — the adapter default +0.014 ±
+    # 0.045 over vpd_shared_lora (ahead on 5/10; shared-LoRA +0.005 vs grpo_lora, 5/10), teacher repair 0.47 vs 0.35
+    # (above on 6/10; shared-LoRA's rose on 8/10). On the demo the two PEFT teachers give the same student.
     "vpd_shared_lora": {"lora": True},
 }
 # Every method recorded before a teacher adapter's E-step defaulted to the passive teacher as its reference measured h
