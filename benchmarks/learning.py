@@ -128,20 +128,45 @@ def evaluate(trainer, tok, problems, fam=task) -> dict:
     }
 
 
-def run_method(method, seed, size, model_path, tok, train_ds, eval_problems, device, out_dir, log, fam=task):
-    from transformers import AutoModelForCausalLM, TrainerCallback
+def family_pretraining(size: dict, family: str) -> dict:
+    """The size's pretraining fields with the family's own over them (e.g. no feedback examples), then the size's
+    `pretrain_over_family`."""
+    pretrain = dict(size["pretrain"])
+    if family != "letters":
+        pretrain = {**pretrain, **task.family(family).PRETRAIN, "family": family}
+    return {**pretrain, **size.get("pretrain_over_family", {})}
+
+
+def pretrained(cfg: tinylm.PretrainConfig, eval_problems, log=print):
+    """The pretrained model for `cfg` (from the cache, else trained and cached): (model path, tokenizer, info)."""
+    model, tok, info = tinylm.pretrain(cfg, eval_problems, log=log)
+    model_path = tinylm.CACHE_DIR / f"pretrained-{cfg.key()}"
+    if not (model_path / "config.json").exists():
+        model.save_pretrained(model_path)
+    return model_path, tok, info
+
+
+def method_trainer(method, seed, size, model_path, tok, train_ds, device, run_dir, fam=task):
+    """`method`'s trainer on a fresh copy of the pretrained model, with the benchmark's budget and learning rate."""
+    from transformers import AutoModelForCausalLM
 
     family, extra, lora = METHODS[method]
     model = AutoModelForCausalLM.from_pretrained(model_path)
     common = dict(
-        output_dir=str(out_dir / f"{method}-{seed}"), per_device_train_batch_size=size["prompts"] * size["gens"],
+        output_dir=str(run_dir), per_device_train_batch_size=size["prompts"] * size["gens"],
         num_generations=size["gens"], max_completion_length=size["completion"], max_steps=size["steps"],
         learning_rate=LR["lora" if lora else "full"], temperature=1.0, report_to="none", save_strategy="no",
         logging_steps=1, seed=seed, use_cpu=device == "cpu", bf16=False, disable_tqdm=True, log_level="error",
     )
-    trainer = build_trainer(
-        family, model, tok, train_ds, common, extra, lora_config(r=8) if lora else None, task_module=fam
-    )
+    peft_config = lora_config(r=8) if lora else None
+    return build_trainer(family, model, tok, train_ds, common, extra, peft_config, task_module=fam)
+
+
+def run_method(method, seed, size, model_path, tok, train_ds, eval_problems, device, out_dir, log, fam=task):
+    from transformers import TrainerCallback
+
+    family = METHODS[method][0]
+    trainer = method_trainer(method, seed, size, model_path, tok, train_ds, device, out_dir / f"{method}-{seed}", fam)
     curve = []
 
     class Eval(TrainerCallback):
@@ -352,9 +377,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     size = dict(SIZES[args.size])
     fam = task.family(args.family)
-    if args.family != "letters":  # the family's own pretraining fields (e.g. no feedback examples) over the size's
-        size["pretrain"] = {**size["pretrain"], **fam.PRETRAIN, "family": args.family}
-    size["pretrain"] = {**size["pretrain"], **size.pop("pretrain_over_family", {})}
+    size["pretrain"] = family_pretraining(size, args.family)
+    size.pop("pretrain_over_family", None)
     if args.pretrain_seed is not None:
         size["pretrain"] = {**size["pretrain"], "seed": args.pretrain_seed}
     for item in args.pretrain_set:
@@ -384,10 +408,7 @@ def main(argv=None):
     eval_problems = fam.make_problems(size["n_eval"], seed=999)
     cfg = tinylm.PretrainConfig(**size["pretrain"])
     log(f"pretraining (cache key {cfg.key()}) ...")
-    model, tok, info = tinylm.pretrain(cfg, eval_problems, log=log)
-    model_path = tinylm.CACHE_DIR / f"pretrained-{cfg.key()}"
-    if not (model_path / "config.json").exists():
-        model.save_pretrained(model_path)
+    model_path, tok, info = pretrained(cfg, eval_problems, log=log)
     log(f"pretrained: {info}")
     exclude = {p["question"] for p in eval_problems}
     train_ds = fam.to_dataset(fam.make_problems(size["n_train"], seed=7, exclude=exclude))

@@ -22,7 +22,6 @@ from pathlib import Path
 import torch
 
 from . import learning, task, tinylm
-from .trainers import METHODS, build_trainer, lora_config
 
 
 @torch.no_grad()
@@ -110,42 +109,21 @@ def main(argv=None):
     ap.add_argument("--samples", type=int, default=4, help="sampled completions per held-out problem")
     ap.add_argument("--out", default=None, help="output stem (default benchmarks/results/target_gap_<family>)")
     args = ap.parse_args(argv)
-    size = dict(learning.SIZES[args.size])
+    size = {**learning.SIZES[args.size], "steps": args.steps}
     fam = task.family(args.family)
-    pretrain = dict(size["pretrain"])
-    if args.family != "letters":
-        pretrain = {**pretrain, **fam.PRETRAIN, "family": args.family}
-    pretrain = {**pretrain, **size.get("pretrain_over_family", {})}
-    size["steps"] = args.steps
     eval_problems = fam.make_problems(size["n_eval"], seed=999)
-    cfg = tinylm.PretrainConfig(**pretrain)
-    model, tok, _ = tinylm.pretrain(cfg, eval_problems, log=lambda *a: None)
-    model_path = tinylm.CACHE_DIR / f"pretrained-{cfg.key()}"
-    if not (model_path / "config.json").exists():
-        model.save_pretrained(model_path)
+    cfg = tinylm.PretrainConfig(**learning.family_pretraining(size, args.family))
+    model_path, tok, _ = learning.pretrained(cfg, eval_problems, log=lambda *a: None)
     exclude = {p["question"] for p in eval_problems}
     train_ds = fam.to_dataset(fam.make_problems(size["n_train"], seed=7, exclude=exclude))
     out = Path(args.out) if args.out else Path(__file__).parent / "results" / f"target_gap_{args.family}"
     args.out = args.out or f"benchmarks/results/target_gap_{args.family}"
     results = {}
-    from transformers import AutoModelForCausalLM
-
     for method in args.methods.split(","):
         results[method] = []
         for seed in [int(s) for s in args.seeds.split(",")]:
-            kind, extra, lora = METHODS[method]
-            common = dict(
-                output_dir=str(out.parent / ".runs" / f"gap-{method}-{seed}"),
-                per_device_train_batch_size=size["prompts"] * size["gens"], num_generations=size["gens"],
-                max_completion_length=size["completion"], max_steps=size["steps"],
-                learning_rate=learning.LR["lora" if lora else "full"], temperature=1.0, report_to="none",
-                save_strategy="no", logging_steps=1, seed=seed, use_cpu=True, bf16=False, disable_tqdm=True,
-                log_level="error",
-            )
-            trainer = build_trainer(
-                kind, AutoModelForCausalLM.from_pretrained(model_path), tok, train_ds, common, extra,
-                lora_config(r=8) if lora else None, task_module=fam,
-            )
+            run_dir = out.parent / ".runs" / f"gap-{method}-{seed}"
+            trainer = learning.method_trainer(method, seed, size, model_path, tok, train_ds, "cpu", run_dir, fam)
             start = measure(trainer, tok, eval_problems, fam, args.samples, seed)
             trainer.train()
             end = measure(trainer, tok, eval_problems, fam, args.samples, seed)
