@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from . import learning, task, tinylm
+from .paired import summary
 
 
 @torch.no_grad()
@@ -137,9 +138,8 @@ def _ms(xs):
     xs = [x for x in xs if not math.isnan(x)]
     if not xs:
         return "—"
-    if len(xs) == 1:
-        return f"{xs[0]:+.2f}"
-    return f"{statistics.mean(xs):+.2f} ± {statistics.stdev(xs) / len(xs) ** 0.5:.2f}"
+    mean, se, _, n = summary(xs)
+    return f"{mean:+.2f}" if n == 1 else f"{mean:+.2f} ± {se:.2f}"
 
 
 def _share(xs):
@@ -165,15 +165,17 @@ def report(results, args) -> str:
     ]
     for method, runs in results.items():
 
-        def f(when, part, key, runs=runs):
-            return [r[when][part][key] for r in runs]
+        def f(when, *keys, runs=runs):
+            values = [r[when] for r in runs]
+            for key in keys:
+                values = [v[key] for v in values]
+            return values
 
         lines.append(
             f"| {method} | {_ms(f('start', 'first_error', 'mean'))} → {_ms(f('end', 'first_error', 'mean'))} | "
             f"{_share(f('start', 'first_error', 'ahead'))} → {_share(f('end', 'first_error', 'ahead'))} | "
             f"{_ms(f('start', 'before_error', 'mean'))} → {_ms(f('end', 'before_error', 'mean'))} | "
-            f"{_share([r['start'].get('located', math.nan) for r in runs])} → "
-            f"{_share([r['end'].get('located', math.nan) for r in runs])} | "
+            f"{_share(f('start', 'located'))} → {_share(f('end', 'located'))} | "
             f"{statistics.mean(r['end']['failures'] for r in runs):.0f} |"
         )
     return "\n".join(lines) + "\n"
