@@ -117,3 +117,22 @@ def test_adapter_teacher_is_refused_under_deepspeed(tiny_model):
     trainer = SimpleNamespace(args=args, model=model, is_deepspeed_enabled=True, is_fsdp_enabled=False)
     with pytest.raises(NotImplementedError, match=r"teacher_mode='adapter'.*DeepSpeed.*use DDP"):
         build_teacher(trainer)
+
+
+@pytest.mark.parametrize("deepspeed", [True, False])
+def test_default_teacher_under_peft_is_the_shared_one_on_a_sharded_engine(tiny_model, deepspeed):
+    """`teacher_mode=None` with a PEFT student: the shared teacher under DeepSpeed (which does not take the adapter's
+    own optimizer), a teacher adapter otherwise."""
+    from types import SimpleNamespace
+
+    from peft import LoraConfig, get_peft_model
+
+    from trl_vpd import VPDConfig
+    from trl_vpd.teacher import AdapterTeacher, Teacher, build_teacher
+
+    model = get_peft_model(tiny_model, LoraConfig(r=4, target_modules=["q_proj"], task_type="CAUSAL_LM"))
+    args = VPDConfig(output_dir="unused", report_to="none")
+    trainer = SimpleNamespace(args=args, model=model, is_deepspeed_enabled=deepspeed, is_fsdp_enabled=False)
+    teacher = build_teacher(trainer)
+    assert args.teacher_mode == ("shared" if deepspeed else "adapter")
+    assert type(teacher) is (Teacher if deepspeed else AdapterTeacher)

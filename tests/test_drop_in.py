@@ -8,7 +8,7 @@ import math
 
 import pytest
 import torch
-from helpers import changed, logged, make_dataset, make_trainer, prepared_batch, snapshot
+from helpers import changed, logged, make_dataset, make_trainer, optimizer_param_ids, prepared_batch, snapshot
 
 from trl_vpd import VPDConfig, e_step_runner
 from trl_vpd.dropout import dropout_disabled
@@ -334,6 +334,56 @@ def test_e_step_solutions_default_follows_the_teacher_mode(tmp_path, tiny_tokeni
     assert failed and len(failed) < len(inputs["vpd_rewards"])
     assert all("A correct solution" in decode(inputs["teacher_input_ids"][i]) for i in failed)
     assert not any("A correct solution" in decode(ids) for ids in inputs["vpd_e_teacher_input_ids"])
+
+
+def test_teacher_mode_default_resolves_from_the_model(tmp_path):
+    """`teacher_mode=None` waits for the trainer: a teacher adapter for a PEFT student on one process or DDP, the
+    shared weights for full weights or a sharded engine; the fields derived from the mode follow it, explicit values
+    win, and a reused config is resolved again from its original Nones."""
+    args = VPDConfig(output_dir=str(tmp_path))
+    assert (args.teacher_mode, args.e_step_solutions, args.e_step_reference) == (None, None, None)
+    args.resolve_teacher_mode(peft=True, sharded=False)
+    assert (args.teacher_mode, args.e_step_solutions, args.e_step_reference) == ("adapter", False, "initial_teacher")
+    args.resolve_teacher_mode(peft=False, sharded=False)
+    assert (args.teacher_mode, args.e_step_solutions, args.e_step_reference) == ("shared", True, "student")
+    args.resolve_teacher_mode(peft=True, sharded=True)
+    assert args.teacher_mode == "shared"
+    explicit = VPDConfig(output_dir=str(tmp_path), teacher_mode="shared")
+    explicit.resolve_teacher_mode(peft=True, sharded=False)
+    assert (explicit.teacher_mode, explicit.e_step_reference) == ("shared", "student")
+    kept = VPDConfig(output_dir=str(tmp_path), e_step_reference="student", e_step_solutions=True)
+    kept.resolve_teacher_mode(peft=True, sharded=False)
+    assert (kept.teacher_mode, kept.e_step_solutions, kept.e_step_reference) == ("adapter", True, "student")
+    passive = VPDConfig(output_dir=str(tmp_path))
+    passive.teacher_mode, passive.e_step = "ema", False  # as `trl-vpd train --trainer sdpo-passive` does
+    passive.resolve_teacher_mode(peft=True, sharded=False)
+    assert (passive.teacher_mode, passive.e_step_reference) == ("ema", "student")
+    switched = VPDConfig(output_dir=str(tmp_path), teacher_mode="adapter")
+    switched.teacher_mode = "shared"
+    switched.resolve_teacher_mode(peft=True, sharded=False)
+    assert (switched.teacher_mode, switched.e_step_solutions, switched.e_step_reference) == ("shared", True, "student")
+    sequential = VPDConfig(output_dir=str(tmp_path), em_schedule="sequential")
+    sequential.resolve_teacher_mode(peft=True, sharded=False)
+    with pytest.raises(ValueError, match="sequential.*with PEFT"):
+        sequential.resolve_teacher_mode(peft=False, sharded=False)
+    with pytest.raises(ValueError, match="sequential"):
+        VPDConfig(output_dir=str(tmp_path), em_schedule="sequential", teacher_mode="shared")
+
+
+@pytest.mark.parametrize("peft", [True, False])
+def test_trainer_resolves_the_default_teacher(tmp_path, tiny_tokenizer, peft):
+    """Without `teacher_mode` a PEFT student gets a trained teacher adapter (its own weights, its own optimizer) and
+    a full-weights student the shared teacher; the first E-step trains what the mode says."""
+    trainer = make_trainer(tmp_path, tiny_tokenizer, peft=peft, max_steps=1)
+    assert trainer.args.teacher_mode == ("adapter" if peft else "shared")
+    teacher = {n: p for n, p in trainer.model.named_parameters() if ".vpd_teacher." in n}
+    assert bool(teacher) == peft
+    before = snapshot(teacher.items())
+    trainer.train()
+    assert _steps_with(trainer, "vpd/e_loss") == [True]
+    if peft:
+        assert changed(before, teacher.items()), "the teacher adapter did not train"
+        assert optimizer_param_ids(trainer.teacher_optimizer) == {id(p) for p in teacher.values()}
 
 
 def test_e_step_with_solutions_adds_no_keys_under_self_pairing(tmp_path, tiny_tokenizer):

@@ -231,7 +231,7 @@ def make_passive(training_args, announce: bool = False) -> None:
     if training_args.teacher_mode not in PASSIVE_TEACHERS:
         if announce:
             _note(
-                f"--trainer sdpo-passive: teacher_mode {training_args.teacher_mode} -> ema (a passive teacher; pass "
+                f"--trainer sdpo-passive: teacher_mode {training_args.teacher_mode or 'default'} -> ema (a passive teacher; pass "
                 "--teacher_mode frozen for the initial weights instead), e_step -> false."
             )
         training_args.teacher_mode = "ema"

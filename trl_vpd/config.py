@@ -107,14 +107,17 @@ class VPDConfig(GRPOConfig):
     )
 
     # Teacher
-    teacher_mode: str = field(
-        default="shared",
+    teacher_mode: str | None = field(
+        default=None,
         metadata={
             "help": "How the teacher is parameterised. `shared`: the student's own weights, told apart by the "
             "prompt (the paper's design, no extra memory). `frozen`: the initial weights (PEFT: adapters disabled), "
             "a passive SDPO-style baseline. `ema`: an exponential moving average of the student (PEFT: an EMA "
             "adapter). `adapter`: a second LoRA adapter on the same (optionally 4-bit) base, trained by the E-step "
-            "with its own learning rate (needs `peft_config`)."
+            "with its own learning rate (needs `peft_config`). None (default): resolved by the trainer, `adapter` "
+            "when the student is a PEFT model trained on one process or with DDP (on three benchmark families the "
+            "better reader of feedback, the student level or ahead of `shared`), `shared` otherwise (full weights, or "
+            "DeepSpeed/FSDP, which do not shard the teacher's own optimizer)."
         },
     )
     teacher_ema_rate: float = field(
@@ -344,17 +347,16 @@ class VPDConfig(GRPOConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        _check_choice("teacher_mode", self.teacher_mode, TEACHER_MODES)
         _check_choice("distillation_mode", self.distillation_mode, DISTILLATION_MODES)
         _check_choice("e_step_loss", self.e_step_loss, E_STEP_LOSSES)
         _check_choice("e_step_pairing", self.e_step_pairing, E_STEP_PAIRINGS)
         _check_choice("e_step_labels", self.e_step_labels, ("advantage", "threshold"))
         _check_choice("em_schedule", self.em_schedule, EM_SCHEDULES)
-        if self.e_step_solutions is None:
-            self.e_step_solutions = self.teacher_mode != "adapter"
-        if self.e_step_reference is None:
-            self.e_step_reference = "initial_teacher" if self.teacher_mode == "adapter" else "student"
-        _check_choice("e_step_reference", self.e_step_reference, E_STEP_REFERENCES)
+        self._teacher_auto: dict = {}  # the values chosen for fields left at None, chosen again if still in place
+        if self.teacher_mode is not None:
+            self._resolve_teacher_fields()
+        elif self.e_step_reference is not None:
+            _check_choice("e_step_reference", self.e_step_reference, E_STEP_REFERENCES)
         if self.distillation_mixing not in ("interpolate", "add"):
             raise ValueError(f"distillation_mixing must be 'interpolate' or 'add', got {self.distillation_mixing!r}.")
         if not 0.0 <= self.distillation_weight <= 1.0:
@@ -372,30 +374,12 @@ class VPDConfig(GRPOConfig):
                 "e_step_detach_context=True needs the key/value cache, which gradient checkpointing drops in the "
                 "forward with gradient: set one of them to False."
             )
-        if self.e_step_chunk_size is not None:
-            if self.e_step_chunk_size < 0:
-                raise ValueError(
-                    f"e_step_chunk_size must be ≥ 0 (0: one pass) or None (auto), got {self.e_step_chunk_size}."
-                )
-            if self.e_step_chunk_size > 0 and self.teacher_mode not in ("shared", "adapter"):
-                raise ValueError(
-                    "e_step_chunk_size applies to the teachers an E-step trains (teacher_mode='shared' or 'adapter'), "
-                    f"not to teacher_mode={self.teacher_mode!r}."
-                )
+        if self.e_step_chunk_size is not None and self.e_step_chunk_size < 0:
+            raise ValueError(f"e_step_chunk_size must be ≥ 0 (0: one pass) or None (auto), got {self.e_step_chunk_size}.")
         if self.e_step_swapped_feedback < 0:
             raise ValueError(f"e_step_swapped_feedback must be ≥ 0, got {self.e_step_swapped_feedback}.")
         if self.e_step_every < 1 or self.e_step_warmup_steps < 0:
             raise ValueError("e_step_every must be ≥ 1 and e_step_warmup_steps ≥ 0.")
-        if self.e_step and self.teacher_mode in ("frozen", "ema"):
-            raise ValueError(
-                f"teacher_mode={self.teacher_mode!r} is a passive teacher: it cannot be trained by the E-step. Set "
-                "e_step=False (passive self-distillation) or use teacher_mode='shared' or 'adapter'."
-            )
-        if self.e_step and self.em_schedule == "sequential" and self.teacher_mode != "adapter":
-            raise ValueError(
-                "em_schedule='sequential' updates the teacher before the student on each batch, which needs a "
-                "teacher with its own parameters: use teacher_mode='adapter', or em_schedule='joint'."
-            )
         if self.trust_region_skip_factor is not None and self.trust_region_target_kl is None:
             raise ValueError("trust_region_skip_factor needs trust_region_target_kl (the skip threshold is κ·ε).")
         if self.trust_region_target_kl is not None and self.trust_region_target_kl <= 0:
@@ -408,6 +392,43 @@ class VPDConfig(GRPOConfig):
             raise ValueError("sibling_contrast=True needs a `{contrast}` placeholder in teacher_template.")
         if self.max_teacher_prompt_length < 16:
             raise ValueError("max_teacher_prompt_length must be at least 16 tokens.")
+
+    def resolve_teacher_mode(self, peft: bool, sharded: bool) -> None:
+        """Fill the fields left at None from the model the trainer holds: a teacher adapter for a PEFT student on one
+        process or DDP, the shared weights otherwise (`sharded`: DeepSpeed or FSDP). Called by `VPDTrainer`; a
+        config reused for another model, or whose `teacher_mode` was set after construction, is resolved again."""
+        self._resolve_teacher_fields(default_mode="adapter" if peft and not sharded else "shared")
+
+    def _resolve_teacher_fields(self, default_mode: str | None = None) -> None:
+        """The defaults and checks that depend on the teacher mode."""
+        for name, value in getattr(self, "_teacher_auto", {}).items():
+            if getattr(self, name) == value:
+                setattr(self, name, None)
+        chosen = [name for name in ("teacher_mode", "e_step_solutions", "e_step_reference") if getattr(self, name) is None]
+        if self.teacher_mode is None:
+            self.teacher_mode = default_mode
+        _check_choice("teacher_mode", self.teacher_mode, TEACHER_MODES)
+        if self.e_step_solutions is None:
+            self.e_step_solutions = self.teacher_mode != "adapter"
+        if self.e_step_reference is None:
+            self.e_step_reference = "initial_teacher" if self.teacher_mode == "adapter" else "student"
+        self._teacher_auto = {name: getattr(self, name) for name in chosen}
+        _check_choice("e_step_reference", self.e_step_reference, E_STEP_REFERENCES)
+        if self.e_step_chunk_size and self.teacher_mode not in ("shared", "adapter"):
+            raise ValueError(
+                "e_step_chunk_size applies to the teachers an E-step trains (teacher_mode='shared' or 'adapter'), "
+                f"not to teacher_mode={self.teacher_mode!r}."
+            )
+        if self.e_step and self.teacher_mode in ("frozen", "ema"):
+            raise ValueError(
+                f"teacher_mode={self.teacher_mode!r} is a passive teacher: it cannot be trained by the E-step. Set "
+                "e_step=False (passive self-distillation) or use teacher_mode='shared' or 'adapter'."
+            )
+        if self.e_step and self.em_schedule == "sequential" and self.teacher_mode != "adapter":
+            raise ValueError(
+                "em_schedule='sequential' updates the teacher before the student on each batch, which needs a "
+                "teacher with its own parameters: use teacher_mode='adapter' (with PEFT), or em_schedule='joint'."
+            )
 
     @property
     def e_step_drops_solutions(self) -> bool:

@@ -12,6 +12,7 @@ student's. Routing, the teacher optimizer, the EMA and the vLLM sync all treat t
 from __future__ import annotations
 
 import copy
+import logging
 import os
 from contextlib import contextmanager, nullcontext
 
@@ -22,6 +23,8 @@ from trl.trainer.callbacks import SyncRefModelCallback
 from trl.trainer.utils import add_fused_lm_head, disable_dropout_in_model
 
 from .utils import unwrap_ddp
+
+logger = logging.getLogger(__name__)
 
 TEACHER_ADAPTER = "vpd_teacher"
 EMA_ADAPTER = "vpd_ema"
@@ -196,8 +199,15 @@ def hide_teacher_from_vllm_sync(generation, teacher: Teacher) -> None:
 
 
 def build_teacher(trainer, model_copy=None) -> Teacher:
-    """The teacher for `trainer.args.teacher_mode`. `model_copy` is an untouched copy of the initial full model, used
-    by `frozen`/`ema` without PEFT."""
+    """The teacher for `trainer.args.teacher_mode`, resolved first if left at None (a teacher adapter for a PEFT
+    student on one process or DDP, else the shared weights). `model_copy` is an untouched copy of the initial full
+    model, used by `frozen`/`ema` without PEFT."""
+    args = trainer.args
+    args.resolve_teacher_mode(
+        peft=is_peft_model(trainer.model), sharded=trainer.is_deepspeed_enabled or trainer.is_fsdp_enabled
+    )
+    if "teacher_mode" in args._teacher_auto:
+        logger.info("teacher_mode=None resolved to %r.", args.teacher_mode)
     teacher = _build_teacher(trainer, model_copy)
     if teacher.adapter_name is not None and getattr(trainer, "vllm_generation", None) is not None:
         hide_teacher_from_vllm_sync(trainer.vllm_generation, teacher)

@@ -123,7 +123,7 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
             environment_factory=environment_factory,
         )
 
-        # (a teacher adapter without PEFT is refused with its own message, naming `peft_config`)
+        self.teacher = build_teacher(self, model_copy)  # resolves `teacher_mode=None` from the model
         initial = args.e_step_reference in ("frozen", "initial_teacher") and args.teacher_mode != "adapter"
         if args.e_step and initial and not is_peft_model(self.model) and self.ref_model is None:
             raise ValueError(
@@ -137,7 +137,6 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
             )
         if args.distillation_mode != "sampled":
             output_head(self.model)  # an LM head the chunked M-step cannot reproduce fails here, not at step 1
-        self.teacher = build_teacher(self, model_copy)
         if self._is_vlm:
             raise NotImplementedError(
                 "VPDTrainer does not support vision-language models yet: the teacher and reference forwards pass only "
