@@ -178,6 +178,13 @@ METHODS = {
     # 0.045 over vpd_shared_lora (ahead on 5/10; shared-LoRA +0.005 vs grpo_lora, 5/10), teacher repair 0.47 vs 0.35
     # (above on 6/10; shared-LoRA's rose on 8/10). On the demo the two PEFT teachers give the same student.
     "vpd_shared_lora": {"lora": True},
+    # The residual teacher (student + Δ, trainers.py Z44-Z46). Prediction, written before its run (`--seeds 10,...,19
+    # --steps 100 --eval-every 10 --learning-rate 3e-3 --methods vpd_residual --with demo_seeds_adapter.json,
+    # demo_seeds_adapter_esol_init.json,demo_seeds_shared_lora.json`):
+    #   Z44. vpd_residual's student ahead of vpd_adapter_esol_init's on ≥ 5/10 seeds (the demo's students share one
+    #        plateau, so no more than level), and its teacher repair ends ≥ 0.40 on average (the adapter default 0.47,
+    #        the shared teacher under LoRA 0.35).
+    "vpd_residual": {"teacher_mode": "residual", "e_step_solutions": False, "e_step_reference": "student_context"},
 }
 # Every method recorded before a teacher adapter's E-step defaulted to the passive teacher as its reference measured h
 # against the student: pinned, so that their tables stay reproducible (`vpd_adapter_esol_init` is the new default).

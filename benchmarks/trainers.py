@@ -764,6 +764,24 @@ METHODS = {
     "vpd_i13_adapter_esol_swap": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_swapped_feedback": 1.0}, True
     ),
+    # The residual teacher (`teacher_mode="residual"`: teacher = student + Δ, Δ = 0 at the start and trained by the
+    # E-step on critiques alone, h measured against the student reading the same context). Why: the teacher adapter's
+    # target stays below the student on the right tokens before the first error on `reveal` (−0.83 nats at best,
+    # target_gap_reveal.md) because it never sees what GRPO teaches the student; a residual teacher keeps all of it
+    # and learns only what reading the feedback adds. Predictions, written before the runs (seeds 25-29, 150 steps,
+    # `--size estep2 --eval-every 10 --methods vpd_i13_residual --out benchmarks/results/residual13_{reveal,letters}`,
+    # paired with adapterinit13_*.json, adapter13_*.json; `python -m benchmarks.target_gap --methods vpd_i13_residual
+    # --out benchmarks/results/target_gap_residual_{reveal,letters}`, paired with target_gap_{reveal,letters}.json):
+    #   Z44. target gap: on `reveal` vpd_i13_residual's gap on the right tokens before the first error ends above the
+    #        adapter default's (vpd_i13_adapter_esol_init, −1.37) on ≥ 4/5 seeds, and at the first error above it
+    #        (−1.12) on ≥ 3/5; on `letters` before the error above the adapter default's (−0.01) on ≥ 3/5.
+    #   Z45. `reveal`: its student ends above the adapter default's on ≥ 3/5 seeds (mean +0.01 to +0.03) and still
+    #        below grpo_lora's on average; teacher repair ≥ 0.10.
+    #   Z46. `letters`: its student within ±0.01 of the adapter default's on average and above grpo_lora's on ≥ 3/5.
+    "vpd_i13_residual": (
+        "vpd", {**I13_NEW, "teacher_mode": "residual", "e_step_solutions": False, "e_step_reference": "student_context"},
+        True,
+    ),
 }
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
 # pinned, like `SAMPLED`, so that their tables stay reproducible. The *_posonly methods set it themselves.
