@@ -184,7 +184,10 @@ METHODS = {
     #   Z44. vpd_residual's student ahead of vpd_adapter_esol_init's on ≥ 5/10 seeds (the demo's students share one
     #        plateau, so no more than level), and its teacher repair ends ≥ 0.40 on average (the adapter default 0.47,
     #        the shared teacher under LoRA 0.35).
-    "vpd_residual": {"teacher_mode": "residual", "e_step_solutions": False, "e_step_reference": "student_context"},
+    # Outcome (demo_seeds_residual.md): refuted — student −0.031 ± 0.063 vs vpd_adapter_esol_init (ahead on 4/10;
+    # −0.013 vs grpo_lora, 3/10), teacher repair 0.39 (rose on 9/10; −0.09 vs the adapter default, above on 4/10).
+    # The mode was removed again (commit eaefb16; the method was `vpd_residual`: `teacher_mode="residual"`,
+    # `e_step_solutions=False`, `e_step_reference="student_context"`).
 }
 # Every method recorded before a teacher adapter's E-step defaulted to the passive teacher as its reference measured h
 # against the student: pinned, so that their tables stay reproducible (`vpd_adapter_esol_init` is the new default).

@@ -778,10 +778,17 @@ METHODS = {
     #   Z45. `reveal`: its student ends above the adapter default's on ≥ 3/5 seeds (mean +0.01 to +0.03) and still
     #        below grpo_lora's on average; teacher repair ≥ 0.10.
     #   Z46. `letters`: its student within ±0.01 of the adapter default's on average and above grpo_lora's on ≥ 3/5.
-    "vpd_i13_residual": (
-        "vpd", {**I13_NEW, "teacher_mode": "residual", "e_step_solutions": False, "e_step_reference": "student_context"},
-        True,
-    ),
+    # Outcome (target_gap_residual_*.md, residual13_*.md): Z44 refuted — the residual teacher ends the *worse* target on
+    # every measure, 0/5 seeds each: `reveal` first error −1.39 vs −1.12 (−0.26 ± 0.07), before it −1.49 vs −1.37
+    # (−0.12 ± 0.02); `letters` first error +0.73 vs +0.91 (−0.18 ± 0.01), before it −0.06 vs −0.01. Keeping what GRPO
+    # taught the student does not make the feedback-reading teacher a better target: the student reading the teacher
+    # context is what is weak (the shared default's −1.75 before the error), and Δ repairs less of it than a teacher
+    # adapter of its own does. Z45 refuted for the student (+0.006 ± 0.014 vs the adapter default, 2/5; −0.033 ± 0.007
+    # vs grpo_lora, 0/5), held for the teacher (repair 0.143 vs 0.126, follow +0.125 vs +0.104). Z46 held (−0.008 ±
+    # 0.006 vs the adapter default, 1/5; +0.019 ± 0.010 vs grpo_lora, 3/5; follow +0.31 vs +0.35). With the demo
+    # (demo_seeds.py Z44, refuted) it is nowhere better than the teacher adapter, so the mode was removed again
+    # (commit eaefb16 has it: `teacher_mode="residual"`, `e_step_reference="student_context"`; the method was
+    # `vpd_i13_residual` = I13_NEW with those two and `e_step_solutions=False`).
 }
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
 # pinned, like `SAMPLED`, so that their tables stay reproducible. The *_posonly methods set it themselves.

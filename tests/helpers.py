@@ -70,7 +70,7 @@ def make_trainer(
     **config_overrides,
 ) -> VPDTrainer:
     if "teacher_mode" in config_overrides and "e_step" not in config_overrides:
-        config_overrides["e_step"] = config_overrides["teacher_mode"] not in ("frozen", "ema")
+        config_overrides["e_step"] = config_overrides["teacher_mode"] in ("shared", "adapter")
     args = make_config(tmp_path, **config_overrides)
     return VPDTrainer(
         model=model if model is not None else build_tiny_model(tokenizer),

@@ -22,13 +22,13 @@ def _free_port() -> int:
 @pytest.mark.parametrize(
     "teacher_mode, em_schedule, chunk",
     [("adapter", "joint", ""), ("adapter", "sequential", ""), ("shared", "joint", ""), ("shared", "joint", "0"),
-     ("adapter", "joint", "2"), ("residual", "joint", "")],
+     ("adapter", "joint", "2")],
 )
 def test_two_process_ddp(tmp_path, teacher_mode, em_schedule, chunk):
     _launch(tmp_path, teacher_mode, em_schedule, chunk)
     outcome = json.loads((tmp_path / "ddp_result.json").read_text())
     assert {"vpd/distill_loss", "vpd/e_loss", "vpd/beta_e", "vpd/kl_e"} <= set(outcome["metrics"])
-    if teacher_mode in ("adapter", "residual"):
+    if teacher_mode == "adapter":
         assert outcome["teacher_changed"]
 
 
@@ -37,7 +37,7 @@ def test_two_process_ddp(tmp_path, teacher_mode, em_schedule, chunk):
     "scenario, teacher_mode",
     [("feedback_rank0", "shared"), ("failed_rank1", "shared"), ("lengths", "shared"), ("feedback_rank0", "adapter"),
      ("feedback_rank0_e_without_solutions", "shared"), ("lengths_detached", "shared"), ("lengths_detached", "adapter"),
-     ("failed_rank1_swapped", "shared"), ("failed_rank1_swapped", "adapter"), ("lengths", "residual")],
+     ("failed_rank1_swapped", "shared"), ("failed_rank1_swapped", "adapter")],
 )
 def test_ranks_with_different_data_take_the_same_collectives(tmp_path, scenario, teacher_mode):
     """Teacher context on one rank only, every rollout failed on one rank, different padded teacher lengths, the

@@ -58,11 +58,11 @@ def test_hub_ids_and_local_paths(tmp_path):
     assert not is_hub_id(str(data)) and not is_hub_id("./data/x.jsonl") and not is_hub_id(None)
 
 
-@pytest.mark.parametrize("teacher_mode", ["shared", "adapter", "residual", "frozen", "ema"])
+@pytest.mark.parametrize("teacher_mode", ["shared", "adapter", "frozen", "ema"])
 def test_layout_and_snippet_for_every_teacher_mode(teacher_mode):
     for peft in (True, False):
         layout = " ".join(saved_layout(teacher_mode, peft))
         assert "root folder is the **student**" in layout and "**teacher**" in layout
         snippet = loading_snippet("out", teacher_mode, peft)
         compile(snippet, "snippet", "exec")
-        assert ('subfolder="vpd_teacher"' in snippet) == (peft and teacher_mode in ("adapter", "residual"))
+        assert ('subfolder="vpd_teacher"' in snippet) == (peft and teacher_mode == "adapter")

@@ -15,7 +15,6 @@ from helpers import (
     make_dataset,
     make_trainer,
     optimizer_param_ids,
-    prepared_batch,
     snapshot,
 )
 from transformers import TrainerCallback
@@ -103,7 +102,6 @@ MODES = [
     ("ema", False, True),
     ("ema", True, False),
     ("adapter", True, True),
-    ("residual", True, False),
 ]
 
 
@@ -177,7 +175,7 @@ def test_teacher_mode_trains(tmp_path, tiny_tokenizer, monkeypatch, mode, peft, 
             assert not any(p.requires_grad for p in teacher_module.parameters())
         else:
             assert not any(after[n].requires_grad for n in lora_names(model, EMA_ADAPTER))
-    elif mode in ("adapter", "residual"):
+    elif mode == "adapter":
         teacher_names = lora_names(model, TEACHER_ADAPTER)
         assert teacher_names & moved, "the E-step must train the teacher adapter"
         assert {id(p) for p in trainer.teacher.parameters()} == {id(after[n]) for n in teacher_names}
@@ -196,7 +194,6 @@ def test_teacher_mode_trains(tmp_path, tiny_tokenizer, monkeypatch, mode, peft, 
             "frozen": (("default",), True),  # adapters disabled: the base model
             "ema": ((EMA_ADAPTER,), False),
             "adapter": ((TEACHER_ADAPTER,), False),
-            "residual": (("default", TEACHER_ADAPTER), False),  # student + Δ
         }[mode]
         assert expected_teacher in scoring
         assert tuple(spy.layer.active_adapters) == ("default",) and not spy.layer.disable_adapters
@@ -475,75 +472,3 @@ def test_adapter_teacher_with_trainable_token_indices_has_and_trains_its_own_tok
     assert torch.equal(student_delta, student_start), "an E-step-only step changed the student's token delta"
     assert not torch.equal(teacher_delta, teacher_start), "the teacher's token delta must train"
     assert id(teacher_delta) not in optimizer_param_ids(trainer.optimizer)
-
-
-# ------------------------------------------------------------------ the residual teacher (student + Δ)
-
-
-def residual_trainer(tmp_path, tokenizer, peft_config=None, **overrides):
-    args = make_config(tmp_path, teacher_mode="residual", **overrides)
-    return VPDTrainer(
-        model=build_tiny_model(tokenizer), reward_funcs=id_reward, args=args, train_dataset=make_dataset(),
-        processing_class=tokenizer, peft_config=peft_config or lora_config(),
-    )  # fmt: skip
-
-
-def context_logps(trainer, inputs, teacher: bool):
-    """log-probs of the completions under the E-step's teacher contexts: the teacher's, or the student's own."""
-    key = trainer._e_key(inputs)
-    if not teacher:
-        return trainer._completion_logps(trainer.model, inputs, key)
-    with torch.no_grad():
-        return trainer._teacher_logps(trainer.model, inputs, grad=False, key=key)
-
-
-@pytest.mark.parametrize("modules", [None, ["lm_head"]])
-def test_residual_teacher_is_the_student_plus_a_delta_that_starts_at_zero(tmp_path, tiny_tokenizer, modules):
-    """teacher = student + Δ: equal to the student reading the same context at the start and after the student
-    moves (it keeps what the student learns, a `modules_to_save` copy included), different once Δ moves; the
-    E-step's reference is that passive self, so its first implicit reward and KL_E are exactly 0."""
-    from peft import LoraConfig
-
-    peft_config = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q_proj", "v_proj"],
-                             modules_to_save=modules, task_type="CAUSAL_LM")  # fmt: skip
-    trainer = residual_trainer(tmp_path, tiny_tokenizer, peft_config)
-    assert (trainer.args.e_step_reference, trainer.args.e_step_solutions) == ("student_context", False)
-    model = trainer.model
-    assert not copies(model, TEACHER_ADAPTER)  # Δ has no copy of its own: the teacher reads the student's
-    inputs = prepared_batch(trainer)
-    torch.testing.assert_close(context_logps(trainer, inputs, True), context_logps(trainer, inputs, False), rtol=0, atol=0)
-    with torch.no_grad():  # the student learns something
-        for name, param in model.named_parameters():
-            if (".lora_B.default." in name or ".modules_to_save.default." in name) and param.requires_grad:
-                param.add_(0.05 * torch.randn_like(param))
-    student = context_logps(trainer, inputs, False)
-    torch.testing.assert_close(context_logps(trainer, inputs, True), student, rtol=0, atol=0)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if f".lora_B.{TEACHER_ADAPTER}." in name:
-                param.add_(0.05 * torch.randn_like(param))
-    assert (context_logps(trainer, inputs, True) - student).abs().max() > 1e-3
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if f".lora_B.{TEACHER_ADAPTER}." in name:
-                param.zero_()
-    trainer.train()
-    assert logged(trainer, "vpd/kl_e")[0] == 0.0 and logged(trainer, "vpd/teacher_reward_pos")[0] == 0.0
-    assert logged(trainer, "vpd/kl_e")[1] > 0.0  # Δ moved on the first E-step
-
-
-def test_residual_e_step_gradient_reaches_only_delta(tmp_path, tiny_tokenizer):
-    """The E-loss's graph runs through the student's adapter (part of the teacher), but its backward leaves the
-    student's gradients exactly as they were: only Δ learns from the E-step."""
-    trainer = residual_trainer(tmp_path, tiny_tokenizer)
-    inputs = prepared_batch(trainer)
-    delta = trainer.teacher.parameters()
-    student = [p for n, p in trainer.model.named_parameters() if ".lora_" in n and ".default." in n]
-    e_loss, _ = trainer._e_step(trainer.model, inputs)
-    reach = torch.autograd.grad(e_loss, student + delta, allow_unused=True, retain_graph=False)
-    assert any(g is not None and g.abs().sum() > 0 for g in reach[: len(student)]), "the test needs a graph through"
-    for i, param in enumerate(student):
-        param.grad = torch.full_like(param, float(i))  # gradients accumulated by earlier micro-batches
-    trainer._e_backward(trainer.model, inputs, chunk=inputs["completion_ids"].size(0))
-    assert all(torch.equal(p.grad, torch.full_like(p, float(i))) for i, p in enumerate(student))
-    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in delta)

@@ -490,7 +490,7 @@ def demo_command(argv: list[str]) -> int:
     )
     parser.add_argument("--output_dir", default="outputs/vpd-demo")
     parser.add_argument("--max_steps", type=int, default=100)
-    parser.add_argument("--teacher_mode", default="shared", choices=["shared", "adapter", "residual", "frozen", "ema"])
+    parser.add_argument("--teacher_mode", default="shared", choices=["shared", "adapter", "frozen", "ema"])
     parser.add_argument("--warm_start_steps", type=int, default=250,
                         help="Supervised steps before VPD (0: start from random weights).")
     parser.add_argument("--no_plot", action="store_true", help="Skip the PNG plot.")

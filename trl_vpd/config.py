@@ -8,9 +8,9 @@ from trl import GRPOConfig
 
 from .losses import DISTILLATION_MODES, E_STEP_LOSSES
 
-TEACHER_MODES = ("shared", "frozen", "ema", "adapter", "residual")
+TEACHER_MODES = ("shared", "frozen", "ema", "adapter")
 E_STEP_PAIRINGS = ("self", "group")
-E_STEP_REFERENCES = ("student", "frozen", "teacher_snapshot", "initial_teacher", "student_context")
+E_STEP_REFERENCES = ("student", "frozen", "teacher_snapshot", "initial_teacher")
 EM_SCHEDULES = ("joint", "sequential", "alternate")
 
 DEFAULT_TEACHER_TEMPLATE = (
@@ -114,9 +114,7 @@ class VPDConfig(GRPOConfig):
             "prompt (the paper's design, no extra memory). `frozen`: the initial weights (PEFT: adapters disabled), "
             "a passive SDPO-style baseline. `ema`: an exponential moving average of the student (PEFT: an EMA "
             "adapter). `adapter`: a second LoRA adapter on the same (optionally 4-bit) base, trained by the E-step "
-            "with its own learning rate (needs `peft_config`). `residual`: a LoRA adapter Δ stacked on the student's "
-            "(teacher = student + Δ, Δ = 0 at the start), trained by the E-step with its own learning rate: the "
-            "teacher keeps what the student learns and Δ learns what reading the feedback adds. None (default): resolved by the trainer, `adapter` "
+            "with its own learning rate (needs `peft_config`). None (default): resolved by the trainer, `adapter` "
             "when the student is a PEFT model trained on one process or with DDP (on three benchmark families the "
             "better reader of feedback, the student level or ahead of `shared`), `shared` otherwise (full weights, or "
             "DeepSpeed/FSDP, which do not shard the teacher's own optimizer)."
@@ -219,7 +217,7 @@ class VPDConfig(GRPOConfig):
             "the teacher is trained to read critiques rather than to copy a shown answer (with group pairing and "
             "successes only, every context the E-step trains on would otherwise show a correct answer); the M-step "
             "keeps the demonstrations. Costs one more tokenization of the contexts, no extra forward. None (default): "
-            "False for `teacher_mode='adapter'` and `residual` (a better reader of critiques, the student level or ahead), True "
+            "False for `teacher_mode='adapter'` (a better reader of critiques, the student level or ahead), True "
             "otherwise (under shared weights the critique-only E-step cost the student on two of four benchmarks)."
         },
     )
@@ -240,9 +238,7 @@ class VPDConfig(GRPOConfig):
             "current student reading the bare prompt: the paper's dynamic prior), `initial_teacher` (the initial "
             "weights reading the same teacher context: the passive teacher, so h is the gain over it and KL_E the "
             "drift from it), `frozen` (the initial weights on the bare prompt), `teacher_snapshot` (the teacher before "
-            "this E-step), `student_context` (the current student reading the same teacher context: a residual "
-            "teacher's passive self, so h is what Δ adds). None (default): `initial_teacher` for "
-            "`teacher_mode='adapter'`, `student_context` for `residual`, `student` otherwise. "
+            "this E-step). None (default): `initial_teacher` for `teacher_mode='adapter'`, `student` otherwise. "
             "Against the student, h starts far below 0 on the successes wherever the student solves what the teacher "
             "cannot yet read, and closing that gap taught the teacher the successes' length rather than the critique "
             "(benchmarks/trainers.py, Z5-Z10); the other teachers keep the paper's prior (a shared teacher needs PEFT "
@@ -413,17 +409,14 @@ class VPDConfig(GRPOConfig):
             self.teacher_mode = default_mode
         _check_choice("teacher_mode", self.teacher_mode, TEACHER_MODES)
         if self.e_step_solutions is None:
-            self.e_step_solutions = self.teacher_mode not in ("adapter", "residual")
+            self.e_step_solutions = self.teacher_mode != "adapter"
         if self.e_step_reference is None:
-            self.e_step_reference = {"adapter": "initial_teacher", "residual": "student_context"}.get(
-                self.teacher_mode, "student"
-            )
+            self.e_step_reference = "initial_teacher" if self.teacher_mode == "adapter" else "student"
         self._teacher_auto = {name: getattr(self, name) for name in chosen}
         _check_choice("e_step_reference", self.e_step_reference, E_STEP_REFERENCES)
-        if self.e_step_chunk_size and self.teacher_mode not in ("shared", "adapter", "residual"):
+        if self.e_step_chunk_size and self.teacher_mode not in ("shared", "adapter"):
             raise ValueError(
-                "e_step_chunk_size applies to the teachers an E-step trains (teacher_mode 'shared', 'adapter' or "
-                "'residual'), "
+                "e_step_chunk_size applies to the teachers an E-step trains (teacher_mode='shared' or 'adapter'), "
                 f"not to teacher_mode={self.teacher_mode!r}."
             )
         if self.e_step and self.teacher_mode in ("frozen", "ema"):
@@ -431,11 +424,10 @@ class VPDConfig(GRPOConfig):
                 f"teacher_mode={self.teacher_mode!r} is a passive teacher: it cannot be trained by the E-step. Set "
                 "e_step=False (passive self-distillation) or use teacher_mode='shared' or 'adapter'."
             )
-        if self.e_step and self.em_schedule == "sequential" and self.teacher_mode not in ("adapter", "residual"):
+        if self.e_step and self.em_schedule == "sequential" and self.teacher_mode != "adapter":
             raise ValueError(
                 "em_schedule='sequential' updates the teacher before the student on each batch, which needs a "
-                "teacher with its own parameters: use teacher_mode='adapter' or 'residual' (with PEFT), or "
-                "em_schedule='joint'."
+                "teacher with its own parameters: use teacher_mode='adapter' (with PEFT), or em_schedule='joint'."
             )
 
     @property

@@ -208,7 +208,7 @@ def run_demo(
 ) -> dict[str, float]:
     """Train VPD for `max_steps` on the addition task with a tiny local model; returns the final metrics.
 
-    `teacher_mode` is any of VPDConfig's (`adapter` and `residual` add LoRA adapters; `frozen` and `ema` run passive
+    `teacher_mode` is any of VPDConfig's (`adapter` adds LoRA adapters; `frozen` and `ema` run passive
     self-distillation without an E-step). `warm_start_steps` of supervised fine-tuning at `warm_start_learning_rate`
     come first (0: start from random weights); the teacher's repair rate on `teacher_eval_prompts` sums (a fixed set)
     is measured before and after training (0: not measured), and every `teacher_eval_every` steps if given (the
@@ -218,9 +218,8 @@ def run_demo(
     student that learns only its training sums levels off near 0.6; 400 cover ~98 %). `reward_func`: the training
     reward (`addition_reward`, with partial credit, or `exact_addition_reward`, 0/1); success is measured as reward 1
     either way. `hidden_size` and `num_layers` size the model (its MLP twice as wide as its hidden states). `lora`:
-    train the student as a LoRA adapter (None: only with `teacher_mode` `adapter` or `residual`, which need one; True
-    with another mode runs that teacher under PEFT, e.g. `shared` as a QLoRA user who asks for it). `config_overrides`
-    go to `VPDConfig`.
+    train the student as a LoRA adapter (None: only with `teacher_mode="adapter"`, which needs one; True with another
+    mode runs that teacher under PEFT, e.g. the shared teacher as `teacher_mode="shared"` gives a QLoRA user). `config_overrides` go to `VPDConfig`.
     """
     import torch
 
@@ -234,7 +233,7 @@ def run_demo(
     tokenizer = build_tiny_tokenizer()
     model = build_tiny_model(tokenizer, hidden_size=hidden_size, num_layers=num_layers, intermediate_size=2 * hidden_size)
     peft_config = None
-    if lora or (lora is None and teacher_mode in ("adapter", "residual")):
+    if lora or (lora is None and teacher_mode == "adapter"):
         from peft import LoraConfig
 
         peft_config = LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", task_type="CAUSAL_LM")

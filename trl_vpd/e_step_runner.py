@@ -143,7 +143,7 @@ class EStepMixin:
         synchronised by the student's backward (gradient accumulation's pattern)."""
         ga = scale or self.current_gradient_accumulation_steps
         chunk = self._e_chunk_rows(inputs) if chunk is None else chunk
-        with self.accelerator.no_sync(model), self.teacher.e_step_gradients_only(model):
+        with self.accelerator.no_sync(model):
             if chunk < inputs["completion_ids"].size(0):
                 self._chunked_e_backward(model, inputs, chunk, self.args.e_step_weight / ga)
                 return

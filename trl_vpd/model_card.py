@@ -45,8 +45,6 @@ def saved_layout(teacher_mode: str, peft: bool) -> list[str]:
     )
     teacher = {
         "adapter": "`vpd_teacher/` is the **teacher**: a second LoRA adapter on the same base, trained by the E-step",
-        "residual": "`vpd_teacher/` is what the E-step added to make the **teacher**: a LoRA adapter Δ that runs on top "
-        "of the student's (teacher = student + Δ)",
         "ema": "`vpd_ema/` is the **teacher**: an EMA adapter of the student"
         if peft
         else "the **teacher** is an EMA copy of the student, kept in checkpoints (`vpd_ema_teacher.safetensors`)",
@@ -74,13 +72,6 @@ def loading_snippet(path: str, teacher_mode: str, peft: bool) -> str:
                 "",
                 f"# The teacher: a second adapter on the same base; switch with model.set_adapter(\"{name}\") / (\"default\")",
                 f'model.load_adapter("{path}", adapter_name="{name}", subfolder="{name}")',
-            ]
-        elif teacher_mode == "residual":
-            lines += [
-                "",
-                "# The teacher is the student plus Δ: model.base_model.set_adapter([\"default\", \"vpd_teacher\"]); back to the",
-                "# student with model.set_adapter(\"default\")",
-                f'model.load_adapter("{path}", adapter_name="vpd_teacher", subfolder="vpd_teacher")',
             ]
     else:
         lines = [

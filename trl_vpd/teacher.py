@@ -31,10 +31,9 @@ EMA_ADAPTER = "vpd_ema"
 
 
 @contextmanager
-def active_adapter(peft_model, name: str | list[str], wrapper_name: str | None = None):
-    """Route `peft_model` through adapter `name` (or the sum of several LoRA adapters) for the duration, without
-    touching `requires_grad`: its LoRA layers and its `modules_to_save` / trainable-token wrappers (each then calls
-    adapter `wrapper_name`'s own copy of the module; default: `name`, which must then be one adapter).
+def active_adapter(peft_model, name: str):
+    """Route `peft_model` through adapter `name` for the duration, without touching `requires_grad`: its LoRA layers
+    and its `modules_to_save` / trainable-token wrappers (each then calls adapter `name`'s own copy of the module).
 
     PEFT's `set_adapter` also flips `requires_grad` (trainable active adapter, frozen others); flipping it on a model
     that DDP/FSDP has already wrapped breaks their gradient bookkeeping, so only the routing is switched here.
@@ -42,12 +41,10 @@ def active_adapter(peft_model, name: str | list[str], wrapper_name: str | None =
     from peft.tuners.tuners_utils import BaseTunerLayer
     from peft.utils.other import AuxiliaryTrainingWrapper
 
-    names = [name] if isinstance(name, str) else list(name)
-    wrapper_names = [wrapper_name] if wrapper_name is not None else names
     layers = [m for m in peft_model.modules() if isinstance(m, (BaseTunerLayer, AuxiliaryTrainingWrapper))]
     previous = [m._active_adapter for m in layers]
     for layer in layers:
-        layer._active_adapter = wrapper_names if isinstance(layer, AuxiliaryTrainingWrapper) else names
+        layer._active_adapter = [name]
     try:
         yield
     finally:
@@ -97,11 +94,6 @@ class Teacher:
     def parameters(self) -> list[torch.nn.Parameter]:
         """Parameters the E-step trains with its own optimizer (none: the student's optimizer covers them)."""
         return []
-
-    def e_step_gradients_only(self, model):
-        """Context for the E-step's backward: keeps it from changing gradients the teacher does not own (a no-op
-        where the E-step's graph reaches only the teacher's parameters, or is meant to train the shared weights)."""
-        return nullcontext()
 
     def callbacks(self) -> list[TrainerCallback]:
         return []
@@ -182,65 +174,6 @@ class AdapterTeacher(Teacher):
         return self.params
 
 
-class ResidualTeacher(Teacher):
-    """A LoRA adapter stacked on the student's (`teacher_mode="residual"`): the teacher is student + Δ, Δ started at
-    zero and trained by the E-step with its own optimizer. It keeps whatever the student learns from GRPO and the
-    M-step, and Δ learns only what reading the feedback adds; a `modules_to_save` module is the student's copy."""
-
-    adapter_name = TEACHER_ADAPTER
-
-    def __init__(self, peft_model, student_adapter: str, seed: int = 0):
-        self.peft_model = peft_model
-        self.student_adapter = student_adapter
-        config = copy.deepcopy(peft_model.peft_config[student_adapter])
-        if getattr(config, "use_dora", False) or type(config).__name__ != "LoraConfig":
-            raise NotImplementedError(
-                "teacher_mode='residual' stacks a LoRA adapter on a LoRA student; use teacher_mode='adapter' for "
-                "DoRA or other PEFT methods."
-            )
-        # Δ = 0 at the start (LoRA's B = 0), and no init that rewrites the base weights (PiSSA, OLoRA, LoftQ)
-        config.init_lora_weights = True
-        config.modules_to_save = None
-        if hasattr(config, "trainable_token_indices"):
-            config.trainable_token_indices = None
-        # LoRA's A is drawn at random: from the same seed on every process (GRPO seeds each process differently, and
-        # DDP does not broadcast parameters it ignores)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            peft_model.add_adapter(TEACHER_ADAPTER, config)
-        self.params = [p for n, p in peft_model.named_parameters() if is_adapter_parameter(n, TEACHER_ADAPTER)]
-        for param in self.params:
-            param.requires_grad_(True)
-        names = [n for n, _ in peft_model.named_parameters() if is_adapter_parameter(n, TEACHER_ADAPTER)]
-        existing = list(getattr(peft_model, "_ddp_params_and_buffers_to_ignore", []))
-        torch.nn.parallel.DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
-            peft_model, existing + names
-        )
-
-    def activate(self, model):
-        for param in self.params:  # see AdapterTeacher.activate
-            param.requires_grad_(True)
-        return _with_adapter(model, [self.student_adapter, TEACHER_ADAPTER], wrapper_name=self.student_adapter)
-
-    def parameters(self):
-        return self.params
-
-    @contextmanager
-    def e_step_gradients_only(self, model):
-        """The E-step's backward reaches the student's weights too (they are part of the teacher): keep their
-        gradients as they were, so that only Δ learns from the E-loss."""
-        teacher = {id(p) for p in self.params}
-        student = [p for p in unwrap_ddp(model).parameters() if p.requires_grad and id(p) not in teacher]
-        saved = [p.grad for p in student]
-        for param in student:
-            param.grad = None
-        try:
-            yield
-        finally:
-            for param, grad in zip(student, saved, strict=True):
-                param.grad = grad
-
-
 class _EMAUpdateCallback(TrainerCallback):
     def __init__(self, teacher: EMATeacher):
         self.teacher = teacher
@@ -288,20 +221,18 @@ def _build_teacher(trainer, model_copy=None) -> Teacher:
     mode = args.teacher_mode
     if mode == "shared":
         return Teacher()
-    if mode in ("adapter", "residual"):
+    if mode == "adapter":
         if not peft:
             raise ValueError(
-                f"teacher_mode={mode!r} trains the teacher as a second LoRA adapter: pass `peft_config` (or a "
+                "teacher_mode='adapter' trains the teacher as a second LoRA adapter: pass `peft_config` (or a "
                 "PeftModel) to VPDTrainer."
             )
         if trainer.is_deepspeed_enabled or trainer.is_fsdp_enabled:
             raise NotImplementedError(
-                f"teacher_mode={mode!r} has its own optimizer, which DeepSpeed and FSDP do not shard yet; use DDP, or "
+                "teacher_mode='adapter' has its own optimizer, which DeepSpeed and FSDP do not shard yet; use DDP, or "
                 "teacher_mode='shared' (the E-step then trains the shared weights through the main optimizer)."
             )
-        if mode == "adapter":
-            return AdapterTeacher(model, model.active_adapter)
-        return ResidualTeacher(model, model.active_adapter, seed=args.seed)
+        return AdapterTeacher(model, model.active_adapter)
     if peft:
         if mode == "frozen":
             return FrozenTeacher()
@@ -355,8 +286,8 @@ def _yield(module):
 
 
 @contextmanager
-def _with_adapter(model, name, wrapper_name=None):
-    with active_adapter(unwrap_ddp(model), name, wrapper_name):
+def _with_adapter(model, name):
+    with active_adapter(unwrap_ddp(model), name):
         yield model
 
 

@@ -124,8 +124,7 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         )
 
         self.teacher = build_teacher(self, model_copy)  # resolves `teacher_mode=None` from the model
-        own_adapter = args.teacher_mode in ("adapter", "residual")
-        initial = args.e_step_reference in ("frozen", "initial_teacher") and not own_adapter
+        initial = args.e_step_reference in ("frozen", "initial_teacher") and args.teacher_mode != "adapter"
         if args.e_step and initial and not is_peft_model(self.model) and self.ref_model is None:
             raise ValueError(
                 f"e_step_reference={args.e_step_reference!r} needs the initial weights: train with PEFT (adapters "
@@ -456,8 +455,6 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         reference = self.args.e_step_reference
         if reference == "teacher_snapshot":
             return self._teacher_logps(self.model, batch, grad=False)
-        if reference == "student_context":
-            return self._completion_logps(self.model, batch, self._e_key(batch))
         if reference == "student":
             if not self.teacher.parameters():
                 return None

@@ -71,7 +71,7 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
-        peft_config=peft_config if teacher_mode in ("adapter", "residual") else None,
+        peft_config=peft_config if teacher_mode == "adapter" else None,
         feedback_funcs=feedback,
     )
     teacher_before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "vpd_teacher" in n}
