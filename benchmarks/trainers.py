@@ -789,6 +789,21 @@ METHODS = {
     # (demo_seeds.py Z44, refuted) it is nowhere better than the teacher adapter, so the mode was removed again
     # (commit eaefb16 has it: `teacher_mode="residual"`, `e_step_reference="student_context"`; the method was
     # `vpd_i13_residual` = I13_NEW with those two and `e_step_solutions=False`).
+    # Where does distillation cost on `reveal`? The teacher's target is weakest on critique-only contexts (the groups
+    # where every rollout failed: target_gap measures exactly those, −1.37 before the error for the adapter default),
+    # while a shown correct sibling is read well (pretrained teacher 0.83 with a solution). `p13l_passive_demos` is
+    # p13l_passive (frozen teacher under LoRA, demonstrations and critiques) with the critiques removed (`critiques`:
+    # no verifier feedback, so the teacher sees only successful siblings and all-failed groups keep GRPO's term alone).
+    # Predictions, written before the runs (seeds 25-29, 150 steps, `--size estep2 --eval-every 10 --methods
+    # p13l_passive_demos --out benchmarks/results/demos13_{reveal,letters}`, paired with adapter13_*.json, which holds
+    # grpo_lora and p13l_passive):
+    #   Z47. `reveal`: p13l_passive_demos beats p13l_passive on ≥ 4/5 seeds and ends within ±0.02 of grpo_lora on
+    #        average: the critique-only contexts are what costs there.
+    #   Z48. `letters`: p13l_passive_demos ends below p13l_passive on average (the critiques help there) and above
+    #        grpo_lora on ≥ 3/5 seeds.
+    "p13l_passive_demos": (
+        "vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False, "critiques": False}, True
+    ),
 }
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
 # pinned, like `SAMPLED`, so that their tables stay reproducible. The *_posonly methods set it themselves.
@@ -837,10 +852,12 @@ def build_trainer(
     if family == "vpd":
         from trl_vpd import VPDConfig, VPDTrainer
 
+        critiques = extra.pop("critiques", True)  # False: no verifier feedback (demonstrations only)
         args = VPDConfig(**common, **extra)
         return VPDTrainer(
             model=model, reward_funcs=reward_func, args=args, train_dataset=train_dataset,
-            processing_class=tok, peft_config=peft_config, feedback_funcs=[task_module.verifier_feedback],
+            processing_class=tok, peft_config=peft_config,
+            feedback_funcs=[task_module.verifier_feedback] if critiques else [],
         )
     if family == "sdpo":
         from trl.experimental.sdpo import SDPOConfig
