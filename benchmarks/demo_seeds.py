@@ -188,6 +188,15 @@ METHODS = {
     # −0.013 vs grpo_lora, 3/10), teacher repair 0.39 (rose on 9/10; −0.09 vs the adapter default, above on 4/10).
     # The mode was removed again (commit eaefb16; the method was `vpd_residual`: `teacher_mode="residual"`,
     # `e_step_solutions=False`, `e_step_reference="student_context"`).
+    # The adapter default with critique-only contexts left out of the M-step (`distillation_critique_weight=0`,
+    # trainers.py Z49-Z50). Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10
+    # --learning-rate 3e-3 --methods vpd_adapter_esol_init_cw0 --with demo_seeds_adapter.json,
+    # demo_seeds_adapter_esol_init.json`):
+    #   Z45. its student ends below vpd_adapter_esol_init's on average, ahead on ≤ 4/10 seeds (the demo's critique,
+    #        "You answered 9, but the sum is 7.", is directly usable: distilling it is the demo's strongest signal), and
+    #        its teacher repair within ±0.05 of the adapter default's (the E-step is the same).
+    "vpd_adapter_esol_init_cw0": {"teacher_mode": "adapter", "e_step_solutions": False,
+                                  "e_step_reference": "initial_teacher", "distillation_critique_weight": 0.0},
 }
 # Every method recorded before a teacher adapter's E-step defaulted to the passive teacher as its reference measured h
 # against the student: pinned, so that their tables stay reproducible (`vpd_adapter_esol_init` is the new default).

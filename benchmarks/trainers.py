@@ -804,6 +804,25 @@ METHODS = {
     "p13l_passive_demos": (
         "vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False, "critiques": False}, True
     ),
+    # Outcome (demos13_*.md): Z47 held — on `reveal` the demonstrations alone beat demonstrations and critiques,
+    # +0.037 ± 0.015 (4/5), and end −0.017 ± 0.011 below grpo_lora (1/5; p13l_passive −0.055); they also beat the
+    # VPD adapter default, +0.022 ± 0.014 (4/5). Z48 held, barely — on `letters` −0.003 ± 0.008 against p13l_passive
+    # (2/5) and +0.017 ± 0.008 above grpo_lora (4/5): the critiques add nothing measurable to passive distillation
+    # there. On both families the student's gain over GRPO comes from the demonstrations; distilling a critique alone
+    # costs on `reveal`. `distillation_critique_weight` (the share of the M-step for critique-only contexts) tests
+    # whether VPD keeps its E-step's reading and drops that cost. Predictions, written before the runs (seeds 25-29,
+    # 150 steps, `--size estep2 --eval-every 10 --methods vpd_i13_adapter_esol_init_cw0 --out
+    # benchmarks/results/critique13_{reveal,letters}`, paired with adapter13_*.json, adapterinit13_*.json,
+    # demos13_*.json):
+    #   Z49. `reveal`: vpd_i13_adapter_esol_init_cw0 beats the adapter default on ≥ 4/5 seeds (+0.01 to +0.03) and
+    #        ends within ±0.02 of grpo_lora (below it on average).
+    #   Z50. `letters`: within ±0.01 of the adapter default on average, above grpo_lora on ≥ 3/5 seeds.
+    "vpd_i13_adapter_esol_init_cw0": (
+        "vpd",
+        {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
+         "distillation_critique_weight": 0.0},
+        True,
+    ),
 }
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
 # pinned, like `SAMPLED`, so that their tables stay reproducible. The *_posonly methods set it themselves.
