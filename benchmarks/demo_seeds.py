@@ -195,8 +195,9 @@ METHODS = {
     #   Z45. its student ends below vpd_adapter_esol_init's on average, ahead on ≤ 4/10 seeds (the demo's critique,
     #        "You answered 9, but the sum is 7.", is directly usable: distilling it is the demo's strongest signal), and
     #        its teacher repair within ±0.05 of the adapter default's (the E-step is the same).
-    "vpd_adapter_esol_init_cw0": {"teacher_mode": "adapter", "e_step_solutions": False,
-                                  "e_step_reference": "initial_teacher", "distillation_critique_weight": 0.0},
+    # Outcome (demo_seeds_critique.md): refuted for the student — +0.008 ± 0.037 over vpd_adapter_esol_init (ahead on
+    # 6/10), held for the teacher (repair 0.49 vs 0.47, +0.018 ± 0.061). The option was removed again (commit 7d00ef7;
+    # the method was `vpd_adapter_esol_init_cw0`: the adapter default with `distillation_critique_weight=0`).
 }
 # Every method recorded before a teacher adapter's E-step defaulted to the passive teacher as its reference measured h
 # against the student: pinned, so that their tables stay reproducible (`vpd_adapter_esol_init` is the new default).

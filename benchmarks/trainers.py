@@ -817,12 +817,14 @@ METHODS = {
     #   Z49. `reveal`: vpd_i13_adapter_esol_init_cw0 beats the adapter default on ≥ 4/5 seeds (+0.01 to +0.03) and
     #        ends within ±0.02 of grpo_lora (below it on average).
     #   Z50. `letters`: within ±0.01 of the adapter default on average, above grpo_lora on ≥ 3/5 seeds.
-    "vpd_i13_adapter_esol_init_cw0": (
-        "vpd",
-        {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
-         "distillation_critique_weight": 0.0},
-        True,
-    ),
+    # Outcome (critique13_*.md): Z49 refuted — on `reveal` +0.008 ± 0.008 over the adapter default (3/5), −0.031 ±
+    # 0.006 below grpo_lora (0/5) and −0.014 ± 0.014 below p13l_passive_demos (2/5): leaving the critique-only contexts
+    # out recovers little, and the demonstrations next to a critique (the trained teacher's mixed contexts) still
+    # trail the frozen teacher's demonstrations alone. Z50 refuted the other way — on `letters` −0.016 ± 0.006 (0/5):
+    # the critique-only contexts of the *trained* teacher help there (+0.016), where those of a passive teacher added
+    # nothing (Z48, −0.003): the E-step is what makes critiques worth distilling on `letters`. On the demo +0.008 ±
+    # 0.037 (6/10; demo_seeds.py Z45). No default change; the option (commit 7d00ef7, `distillation_critique_weight`,
+    # the method `vpd_i13_adapter_esol_init_cw0` = the adapter default with it at 0) was removed again.
 }
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
 # pinned, like `SAMPLED`, so that their tables stay reproducible. The *_posonly methods set it themselves.

@@ -8,7 +8,7 @@ import math
 
 import pytest
 import torch
-from helpers import changed, id_reward, logged, make_dataset, make_trainer, optimizer_param_ids, prepared_batch, snapshot
+from helpers import changed, logged, make_dataset, make_trainer, optimizer_param_ids, prepared_batch, snapshot
 
 from trl_vpd import VPDConfig, e_step_runner
 from trl_vpd.dropout import dropout_disabled
@@ -223,9 +223,6 @@ MATRIX = [
                           gradient_checkpointing=False), [True, False, True]),
     ("adapter", True, dict(steps_per_generation=2, loss_type="dr_grpo", e_step_detach_context=True,
                            gradient_checkpointing=False, e_step_chunk_size=2), [True, False, True]),
-    # critique-only contexts at a reduced share of the M-step, crossed with reused rollouts and β > 0
-    ("adapter", True, dict(num_iterations=2, loss_type="grpo", beta=0.04, distillation_critique_weight=0.0),
-     [True, False, True]),
     ("frozen", True, dict(num_iterations=2, beta=0.04, loss_type="grpo"), [False, False, False]),
     ("frozen", False, dict(steps_per_generation=2, loss_type="dapo"), [False, False, False]),
 ]
@@ -316,30 +313,6 @@ def test_e_step_without_solutions_scores_under_feedback_alone(tmp_path, tiny_tok
     else:
         assert inputs["vpd_e_has_context"].tolist() == expected
     assert inputs["vpd_has_context"].tolist() == [1.0] * len(rewards)  # the M-step: demonstration or feedback
-
-
-@pytest.mark.parametrize("critique_weight", [0.0, 0.25, 1.0])
-def test_critique_only_contexts_get_their_configured_share_of_the_distillation(tmp_path, tiny_tokenizer, critique_weight):
-    """`distillation_critique_weight`: a rollout whose teacher context shows a correct sibling is distilled at the full
-    `distillation_weight`, one with a critique alone at that share of it, one without context not at all."""
-
-    def feedback_on_failures(completions, rewards=None, **kwargs):
-        return [None if r >= 0.5 else "wrong, try again" for r in rewards]
-
-    def odd_prompts_fail(completion_ids, idx, **kwargs):  # groups of odd prompts fail whole: critiques alone
-        return [0.0 if i % 2 else r for i, r in zip(idx, id_reward(completion_ids), strict=True)]
-
-    trainer = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="shared", feedback_column=None,
-                           reward_funcs=odd_prompts_fail, feedback_funcs=[feedback_on_failures],
-                           distillation_critique_weight=critique_weight, per_device_train_batch_size=16)  # fmt: skip
-    inputs = prepared_batch(trainer)
-    texts = [tiny_tokenizer.decode(ids, skip_special_tokens=True) for ids in inputs["teacher_input_ids"]]
-    demonstration = ["A correct solution" in text for text in texts]
-    critique = ["wrong, try again" in text for text in texts]
-    expected = [1.0 if d else critique_weight if c else 0.0 for d, c in zip(demonstration, critique, strict=True)]
-    assert any(demonstration) and any(c and not d for d, c in zip(demonstration, critique, strict=True)), texts
-    assert inputs["vpd_distill_share"].tolist() == pytest.approx(expected)
-    assert inputs["vpd_has_context"].tolist() == [float(d or c) for d, c in zip(demonstration, critique, strict=True)]
 
 
 def test_e_step_solutions_default_follows_the_teacher_mode(tmp_path, tiny_tokenizer):

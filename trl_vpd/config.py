@@ -177,16 +177,6 @@ class VPDConfig(GRPOConfig):
     distillation_add_tail: bool = field(
         default=True, metadata={"help": "`topk` mode: add a bucket for the probability mass outside the top-k."}
     )
-    distillation_critique_weight: float = field(
-        default=1.0,
-        metadata={
-            "help": "Share of `distillation_weight` for rollouts whose teacher context holds feedback but no "
-            "demonstration (a critique alone, e.g. a group where every rollout failed); GRPO's term takes the rest. "
-            "1.0 (default): every context alike. 0: the student distils only contexts that show a correct sibling, "
-            "while the E-step still teaches the teacher to read the critiques. On `reveal` (critiques the pretrained "
-            "teacher cannot read) distilling them cost the student; see README."
-        },
-    )
 
     # E-step
     e_step: bool = field(
@@ -371,8 +361,6 @@ class VPDConfig(GRPOConfig):
             raise ValueError(f"distillation_mixing must be 'interpolate' or 'add', got {self.distillation_mixing!r}.")
         if not 0.0 <= self.distillation_weight <= 1.0:
             raise ValueError(f"distillation_weight must be in [0, 1], got {self.distillation_weight}.")
-        if not 0.0 <= self.distillation_critique_weight <= 1.0:
-            raise ValueError(f"distillation_critique_weight must be in [0, 1], got {self.distillation_critique_weight}.")
         if not 0.0 <= self.distillation_alpha <= 1.0:
             raise ValueError(f"distillation_alpha must be in [0, 1], got {self.distillation_alpha}.")
         if self.distillation_mode == "sampled" and self.distillation_alpha != 1.0:

@@ -260,12 +260,6 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         output["teacher_input_ids"] = torch.cat([teacher_prompt, output["completion_ids"]], dim=1)
         output["teacher_attention_mask"] = torch.cat([teacher_mask, output["completion_mask"]], dim=1)
         output["vpd_has_context"] = torch.tensor(contexts.has_context, dtype=torch.float32, device=device)
-        critique = self.args.distillation_critique_weight
-        output["vpd_distill_share"] = torch.tensor(
-            [float(ctx) if solution is not None else ctx * critique
-             for ctx, solution in zip(contexts.has_context, contexts.solution, strict=True)],
-            dtype=torch.float32, device=device,
-        )  # fmt: skip
         local = pending["rewards"][pending["offset"] : pending["offset"] + len(pending["prompts"])]
         output["vpd_rewards"] = local.to(device)
         self._log_context_metrics(mode, contexts.stats)
@@ -500,12 +494,12 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
     def _compute_loss(self, model, inputs):
         mode = "train" if self.model.training else "eval"
         args = self.args
-        share = inputs["vpd_distill_share"]  # 1 where a context exists (a critique alone: its configured share)
+        has_context = inputs["vpd_has_context"]
         weight = args.distillation_weight
         # (1 − w)·L_GRPO on rollouts with context, through the advantages: it scales the policy term of every
         # loss_type; GRPO's β·KL to its reference, entropy bonus and aux loss stay at full strength (regularisers the
         # user set, which distillation does not replace).
-        scale = torch.ones_like(share) if args.distillation_mixing == "add" else 1.0 - weight * share
+        scale = torch.ones_like(has_context) if args.distillation_mixing == "add" else 1.0 - weight * has_context
         advantages = inputs["advantages"]
         scaled = advantages * (scale if advantages.dim() == 1 else scale.unsqueeze(1))
         e_only = mode == "train" and args.em_schedule == "alternate" and self._is_e_step(self.state.global_step)
@@ -516,7 +510,7 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         ga = self.current_gradient_accumulation_steps if mode == "train" else 1.0
 
         mask = trained_tokens(inputs)
-        distill_mask = mask * share.unsqueeze(1)
+        distill_mask = mask * has_context.unsqueeze(1)
         e_loss = None
         if self._plan.run and not self.teacher.parameters() and not self._plan.chunked:
             e_loss, _ = self._e_step(model, inputs, student_logps=student.get("logps"))
