@@ -198,6 +198,12 @@ METHODS = {
     # Outcome (demo_seeds_critique.md): refuted for the student — +0.008 ± 0.037 over vpd_adapter_esol_init (ahead on
     # 6/10), held for the teacher (repair 0.49 vs 0.47, +0.018 ± 0.061). The option was removed again (commit 7d00ef7;
     # the method was `vpd_adapter_esol_init_cw0`: the adapter default with `distillation_critique_weight=0`).
+    # The adapter default with the critique shown only where no sibling succeeded (trainers.py Z51-Z52). Prediction,
+    # written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --learning-rate 3e-3 --methods
+    # vpd_adapter_esol_init_fows --with demo_seeds_adapter.json,demo_seeds_adapter_esol_init.json`):
+    #   Z46. its student within ±0.03 of vpd_adapter_esol_init's on average, ahead on ≥ 4/10 seeds.
+    "vpd_adapter_esol_init_fows": {"teacher_mode": "adapter", "e_step_solutions": False,
+                                   "e_step_reference": "initial_teacher", "feedback_only_without_solution": True},
 }
 # Every method recorded before a teacher adapter's E-step defaulted to the passive teacher as its reference measured h
 # against the student: pinned, so that their tables stay reproducible (`vpd_adapter_esol_init` is the new default).

@@ -825,6 +825,19 @@ METHODS = {
     # nothing (Z48, −0.003): the E-step is what makes critiques worth distilling on `letters`. On the demo +0.008 ±
     # 0.037 (6/10; demo_seeds.py Z45). No default change; the option (commit 7d00ef7, `distillation_critique_weight`,
     # the method `vpd_i13_adapter_esol_init_cw0` = the adapter default with it at 0) was removed again.
+    # The other half: on `reveal` the trained teacher's mixed contexts (a critique next to a correct sibling) trailed
+    # the frozen teacher's demonstrations alone. `feedback_only_without_solution=True` (SDPO's option) shows the
+    # critique only where no sibling succeeded; the E-step (critiques alone) is unchanged. Predictions, written before
+    # the runs (seeds 25-29, 150 steps, `--size estep2 --eval-every 10 --methods vpd_i13_adapter_esol_init_fows --out
+    # benchmarks/results/fows13_{reveal,letters}`, paired with adapterinit13_*.json, adapter13_*.json, demos13_*.json):
+    #   Z51. `reveal`: above the adapter default on ≥ 3/5 seeds (+0.005 to +0.02), below grpo_lora on average.
+    #   Z52. `letters`: within ±0.01 of the adapter default on average.
+    "vpd_i13_adapter_esol_init_fows": (
+        "vpd",
+        {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
+         "feedback_only_without_solution": True},
+        True,
+    ),
 }
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
 # pinned, like `SAMPLED`, so that their tables stay reproducible. The *_posonly methods set it themselves.
