@@ -832,12 +832,26 @@ METHODS = {
     # benchmarks/results/fows13_{reveal,letters}`, paired with adapterinit13_*.json, adapter13_*.json, demos13_*.json):
     #   Z51. `reveal`: above the adapter default on ≥ 3/5 seeds (+0.005 to +0.02), below grpo_lora on average.
     #   Z52. `letters`: within ±0.01 of the adapter default on average.
+    # Outcome (fows13_*.md): Z51 refuted as written — `reveal` +0.011 ± 0.013 over the adapter default but ahead on
+    # only 2/5 seeds (−0.028 ± 0.007 below grpo_lora, 0/5; −0.011 ± 0.010 below p13l_passive_demos); Z52 held —
+    # `letters` +0.000 ± 0.002. With the demo (demo_seeds.py Z46: +0.037 ± 0.024, 6/10, teacher repair 0.56 vs 0.47)
+    # it is never behind on average: a candidate default, selected on these seeds, so confirmed on fresh ones before
+    # any change. Predictions, written before the runs (seeds 30-34, 150 steps, `--size estep2 --eval-every 10
+    # --methods vpd_i13_adapter_esol_init,vpd_i13_adapter_esol_init_fows,vpd_i13_new,vpd_i13_new_fows --out
+    # benchmarks/results/fowsconfirm13_{reveal,letters}`; vpd_i13_new is the full-weights default, shared teacher):
+    #   Z53. for the teacher adapter, fows ≥ the adapter default on average on both families, ahead on ≥ 5 of the 10
+    #        (family, seed) pairs that are not ties.
+    #   Z54. for the shared teacher, fows within ±0.01 of vpd_i13_new on average on both families (its E-step trains
+    #        on demonstrations, which fows does not change).
+    # Decision rule, fixed now: `feedback_only_without_solution` becomes the default for a teacher mode only if its
+    # prediction holds here and on the demo's fresh seeds (demo_seeds.py Z47).
     "vpd_i13_adapter_esol_init_fows": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
          "feedback_only_without_solution": True},
         True,
     ),
+    "vpd_i13_new_fows": ("vpd", {**I13_NEW, "feedback_only_without_solution": True}, False),
 }
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
 # pinned, like `SAMPLED`, so that their tables stay reproducible. The *_posonly methods set it themselves.
