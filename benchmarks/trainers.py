@@ -845,6 +845,9 @@ METHODS = {
     #        on demonstrations, which fows does not change).
     # Decision rule, fixed now: `feedback_only_without_solution` becomes the default for a teacher mode only if its
     # prediction holds here and on the demo's fresh seeds (demo_seeds.py Z47).
+    # GRPO on the same fresh seeds (`--methods grpo,grpo_lora --out benchmarks/results/fowsconfirm13_grpo_{reveal,
+    # letters}`), added after the `reveal` table above was seen (vpd_i13_new_fows +0.056 ± 0.013 over vpd_i13_new,
+    # 5/5), so that VPD can be compared with GRPO there; no prediction is attached to it.
     "vpd_i13_adapter_esol_init_fows": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
