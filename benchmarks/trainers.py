@@ -848,6 +848,14 @@ METHODS = {
     # GRPO on the same fresh seeds (`--methods grpo,grpo_lora --out benchmarks/results/fowsconfirm13_grpo_{reveal,
     # letters}`), added after the `reveal` table above was seen (vpd_i13_new_fows +0.056 ± 0.013 over vpd_i13_new,
     # 5/5), so that VPD can be compared with GRPO there; no prediction is attached to it.
+    # Z54 is refuted on `reveal` the good way (vpd_i13_new_fows +0.056 ± 0.013, 5/5; level with grpo, +0.000 ± 0.010),
+    # an effect predicted for neither teacher, so seen once: a second set of fresh seeds before any default changes
+    # for the shared teacher. Prediction, written before the runs (seeds 35-39, `--methods vpd_i13_new,vpd_i13_new_fows,
+    # grpo --out benchmarks/results/fowsconfirm13b_{reveal,letters}`):
+    #   Z55. `reveal`: vpd_i13_new_fows above vpd_i13_new on ≥ 4/5 seeds, by ≥ +0.03 on average; `letters`: not below
+    #        it by more than 0.01 on average. Decision rule: the shared teacher's default becomes
+    #        `feedback_only_without_solution=True` if Z55 holds and, on the demo (demo_seeds.py Z47), vpd_fows is within
+    #        ±0.03 of vpd or above.
     "vpd_i13_adapter_esol_init_fows": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
