@@ -210,6 +210,9 @@ METHODS = {
     # weights, `--out benchmarks/results/demo_seeds_fowsconfirm`):
     #   Z47. vpd_adapter_esol_init_fows's student ≥ vpd_adapter_esol_init's on average and ahead on ≥ 5/10; vpd_fows
     #        within ±0.03 of vpd on average (the shared teacher's E-step trains on the demonstrations).
+    # Outcome (demo_seeds_fowsconfirm_adapter.md, demo_seeds_fowsconfirm.md, seeds 20-29): refuted for the adapter —
+    # −0.013 ± 0.040 (ahead on 5/10; teacher repair 0.55 vs 0.46, above on 8/10), so its default stays; held for the
+    # shared teacher — vpd_fows +0.025 ± 0.025 over vpd (7/10; teacher repair 0.46 vs 0.42, 6/10).
     "vpd_adapter_esol_init_fows": {"teacher_mode": "adapter", "e_step_solutions": False,
                                    "e_step_reference": "initial_teacher", "feedback_only_without_solution": True},
     "vpd_fows": {"feedback_only_without_solution": True},
@@ -218,6 +221,10 @@ METHODS = {
 # against the student: pinned, so that their tables stay reproducible (`vpd_adapter_esol_init` is the new default).
 for _settings in METHODS.values():
     _settings.setdefault("e_step_reference", "student")
+# Likewise every method recorded before the shared teacher's default became `feedback_only_without_solution=True`
+# showed the critique beside the demonstrations (`vpd_fows` and `vpd_adapter_esol_init_fows` set it themselves).
+for _settings in METHODS.values():
+    _settings.setdefault("feedback_only_without_solution", False)
 # Outcome of G3 (results/demo_seeds_add.md, former target KL): refuted — vpd_add −0.050 ± 0.025 vs grpo (1/5), +0.016
 # ± 0.032 vs vpd (2/5); its teacher repair 0.35 (vpd 0.31). Rerun of vpd and vpd_add at the library's fixed β_E
 # (the demo's configuration since), written before the run: E1-E3 and G3 as above. Outcome (demo_seeds_fixedbeta.md):

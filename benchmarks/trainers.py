@@ -848,6 +848,13 @@ METHODS = {
     # GRPO on the same fresh seeds (`--methods grpo,grpo_lora --out benchmarks/results/fowsconfirm13_grpo_{reveal,
     # letters}`), added after the `reveal` table above was seen (vpd_i13_new_fows +0.056 ± 0.013 over vpd_i13_new,
     # 5/5), so that VPD can be compared with GRPO there; no prediction is attached to it.
+    # Outcome (fowsconfirm13_*.md, seeds 30-34): Z53 held — teacher adapter with fows +0.008 ± 0.010 on `reveal`
+    # (ahead 3, behind 1, tied 1) and +0.002 ± 0.003 on `letters` (ahead 2, behind 1, tied 2): ≥ on average on both,
+    # ahead on 5 of the 7 pairs that are not ties; but on the demo's fresh seeds it ended −0.013 ± 0.040 (demo_seeds.py
+    # Z47, refuted for the adapter), so by the rule the adapter keeps `feedback_only_without_solution=False`. Z54
+    # refuted: the shared teacher with fows +0.056 ± 0.013 on `reveal` (5/5; level with grpo, +0.000 ± 0.010, 1/5,
+    # fowsconfirm13_grpo_reveal.json; vpd_i13_new −0.056 ± 0.017 below grpo, 0/5) and −0.011 ± 0.006 on `letters`
+    # (1/5); the demo +0.025 ± 0.025 (7/10).
     # Z54 is refuted on `reveal` the good way (vpd_i13_new_fows +0.056 ± 0.013, 5/5; level with grpo, +0.000 ± 0.010),
     # an effect predicted for neither teacher, so seen once: a second set of fresh seeds before any default changes
     # for the shared teacher. Prediction, written before the runs (seeds 35-39, `--methods vpd_i13_new,vpd_i13_new_fows,
@@ -856,6 +863,10 @@ METHODS = {
     #        it by more than 0.01 on average. Decision rule: the shared teacher's default becomes
     #        `feedback_only_without_solution=True` if Z55 holds and, on the demo (demo_seeds.py Z47), vpd_fows is within
     #        ±0.03 of vpd or above.
+    # Outcome (fowsconfirm13b_*.md, seeds 35-39): held — `reveal` +0.091 ± 0.005 over vpd_i13_new (5/5), level with
+    # grpo (+0.002 ± 0.011, 3/5; vpd_i13_new −0.089 ± 0.014, 0/5); `letters` −0.008 ± 0.007 (1/5), still +0.039 ±
+    # 0.010 above grpo (5/5). With the demo (+0.025 ± 0.025, 7/10) the rule is met: the shared teacher's default is now
+    # `feedback_only_without_solution=True` (the teacher adapter keeps False). Every method above pins its own value.
     "vpd_i13_adapter_esol_init_fows": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
@@ -884,6 +895,11 @@ for _family, _extra, _lora in METHODS.values():
     if _family == "vpd":
         _extra.setdefault("e_step_solutions", True)
         _extra.setdefault("e_step_reference", "student")
+# And every method recorded before the shared teacher's default became `feedback_only_without_solution=True` showed
+# the critique beside the demonstrations (the *_fows methods set it themselves).
+for _family, _extra, _lora in METHODS.values():
+    if _family == "vpd":
+        _extra.setdefault("feedback_only_without_solution", False)
 
 
 def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")):

@@ -8,7 +8,7 @@ import math
 
 import pytest
 import torch
-from helpers import changed, logged, make_dataset, make_trainer, optimizer_param_ids, prepared_batch, snapshot
+from helpers import changed, id_reward, logged, make_dataset, make_trainer, optimizer_param_ids, prepared_batch, snapshot
 
 from trl_vpd import VPDConfig, e_step_runner
 from trl_vpd.dropout import dropout_disabled
@@ -315,6 +315,29 @@ def test_e_step_without_solutions_scores_under_feedback_alone(tmp_path, tiny_tok
     assert inputs["vpd_has_context"].tolist() == [1.0] * len(rewards)  # the M-step: demonstration or feedback
 
 
+@pytest.mark.parametrize("peft", [False, True])
+def test_default_teacher_context_shows_a_critique_only_where_no_sibling_succeeded(tmp_path, tiny_tokenizer, peft):
+    """Under the shared teacher's default a failed rollout with a successful sibling is shown the sibling's solution
+    without its critique, and one whose whole group failed its critique; the teacher adapter's default shows both."""
+
+    def feedback_on_failures(completions, rewards=None, **kwargs):
+        return [None if r >= 0.5 else "wrong, try again" for r in rewards]
+
+    def odd_prompts_fail(completion_ids, idx, **kwargs):  # groups of odd prompts fail whole
+        return [0.0 if i % 2 else r for i, r in zip(idx, id_reward(completion_ids), strict=True)]
+
+    trainer = make_trainer(tmp_path, tiny_tokenizer, peft=peft, feedback_column=None, reward_funcs=odd_prompts_fail,
+                           feedback_funcs=[feedback_on_failures], per_device_train_batch_size=16)  # fmt: skip
+    inputs = prepared_batch(trainer)
+    texts = [tiny_tokenizer.decode(ids, skip_special_tokens=True) for ids in inputs["teacher_input_ids"]]
+    failed = [r < 0.5 for r in inputs["vpd_rewards"].tolist()]
+    shown = [("A correct solution" in t, "wrong, try again" in t) for t in texts]
+    assert any(f and s for f, (s, _) in zip(failed, shown, strict=True))  # a failure beside a success
+    assert any(f and not s for f, (s, _) in zip(failed, shown, strict=True))  # a failure in a failed group
+    for fail, (solution, critique) in zip(failed, shown, strict=True):
+        assert critique == (fail and (peft or not solution)), (fail, solution, critique)
+
+
 def test_e_step_solutions_default_follows_the_teacher_mode(tmp_path, tiny_tokenizer):
     """`e_step_solutions=None` resolves to False for a teacher adapter (its E-step scores critiques alone while the
     M-step keeps the demonstrations) and True for the other teachers; an explicit value wins."""
@@ -342,10 +365,16 @@ def test_teacher_mode_default_resolves_from_the_model(tmp_path):
     win, and a reused config is resolved again from its original Nones."""
     args = VPDConfig(output_dir=str(tmp_path))
     assert (args.teacher_mode, args.e_step_solutions, args.e_step_reference) == (None, None, None)
+    assert args.feedback_only_without_solution is None
     args.resolve_teacher_mode(peft=True, sharded=False)
     assert (args.teacher_mode, args.e_step_solutions, args.e_step_reference) == ("adapter", False, "initial_teacher")
+    assert args.feedback_only_without_solution is False
     args.resolve_teacher_mode(peft=False, sharded=False)
     assert (args.teacher_mode, args.e_step_solutions, args.e_step_reference) == ("shared", True, "student")
+    assert args.feedback_only_without_solution is True
+    both = VPDConfig(output_dir=str(tmp_path), feedback_only_without_solution=False)
+    both.resolve_teacher_mode(peft=False, sharded=False)
+    assert both.feedback_only_without_solution is False
     args.resolve_teacher_mode(peft=True, sharded=True)
     assert args.teacher_mode == "shared"
     explicit = VPDConfig(output_dir=str(tmp_path), teacher_mode="shared")
@@ -368,6 +397,19 @@ def test_teacher_mode_default_resolves_from_the_model(tmp_path):
         sequential.resolve_teacher_mode(peft=False, sharded=False)
     with pytest.raises(ValueError, match="sequential"):
         VPDConfig(output_dir=str(tmp_path), em_schedule="sequential", teacher_mode="shared")
+
+
+def test_swapped_feedback_without_critiques_in_the_e_step_is_warned(tmp_path, caplog):
+    """Under the shared teacher's default contexts the E-step's successes see a solution and no critique, so the
+    swapped-feedback term would be inert: said once the mode is known, and not when critiques are shown."""
+    with caplog.at_level("WARNING", logger="trl_vpd.config"):
+        VPDConfig(output_dir=str(tmp_path), teacher_mode="shared", e_step_swapped_feedback=1.0)
+        assert len([r for r in caplog.records if "nothing to swap" in r.getMessage()]) == 1
+        caplog.clear()
+        VPDConfig(output_dir=str(tmp_path), teacher_mode="shared", e_step_swapped_feedback=1.0,
+                  feedback_only_without_solution=False)  # fmt: skip
+        VPDConfig(output_dir=str(tmp_path), teacher_mode="adapter", e_step_swapped_feedback=1.0)
+    assert not [r for r in caplog.records if "nothing to swap" in r.getMessage()]
 
 
 @pytest.mark.parametrize("peft", [True, False])

@@ -207,7 +207,8 @@ def test_feedback_column_and_functions_are_combined_in_training(tmp_path, tiny_t
         )
         return ["too small" if k % 2 == 0 else " " for k in range(len(prompts))]  # " " counts as empty
 
-    trainer = make_trainer(tmp_path, tiny_tokenizer, feedback_funcs=critique, max_steps=1, e_step=False)
+    trainer = make_trainer(tmp_path, tiny_tokenizer, feedback_funcs=critique, max_steps=1, e_step=False,
+                           feedback_only_without_solution=False)  # fmt: skip
     built = []
     original_build = trainer.context_builder.build
 

@@ -117,6 +117,7 @@ def test_teacher_mode_trains(tmp_path, tiny_tokenizer, monkeypatch, mode, peft, 
         peft=peft,
         conversational=conversational,
         teacher_ema_rate=EMA_RATE,
+        feedback_only_without_solution=False,  # every row keeps its hint (the coverage checked below)
     )
     model = trainer.model
     before = snapshot(model.named_parameters())

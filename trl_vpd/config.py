@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from trl import GRPOConfig
@@ -55,11 +56,14 @@ class VPDConfig(GRPOConfig):
         default=1.0,
         metadata={"help": "A rollout whose total (weighted) reward is at least this counts as a success."},
     )
-    feedback_only_without_solution: bool = field(
-        default=False,
+    feedback_only_without_solution: bool | None = field(
+        default=None,
         metadata={
             "help": "Use environment/column feedback only for samples that have no successful sibling (SDPO's "
-            "`environment_feedback_only_without_solution`). Default False: show both."
+            "`environment_feedback_only_without_solution`; the SDPO reference code's default); False: show both. "
+            "None (default): True for `teacher_mode='shared'` (on `reveal` the critique next to a correct sibling "
+            "cost the student, and without it the shared teacher's student drew level with GRPO; README), False "
+            "otherwise."
         },
     )
     sibling_contrast: bool = field(
@@ -404,7 +408,7 @@ class VPDConfig(GRPOConfig):
         for name, value in getattr(self, "_teacher_auto", {}).items():
             if getattr(self, name) == value:
                 setattr(self, name, None)
-        chosen = [name for name in ("teacher_mode", "e_step_solutions", "e_step_reference") if getattr(self, name) is None]
+        chosen = [name for name in _TEACHER_DEFAULTS if getattr(self, name) is None]
         if self.teacher_mode is None:
             self.teacher_mode = default_mode
         _check_choice("teacher_mode", self.teacher_mode, TEACHER_MODES)
@@ -412,7 +416,15 @@ class VPDConfig(GRPOConfig):
             self.e_step_solutions = self.teacher_mode != "adapter"
         if self.e_step_reference is None:
             self.e_step_reference = "initial_teacher" if self.teacher_mode == "adapter" else "student"
+        if self.feedback_only_without_solution is None:
+            self.feedback_only_without_solution = self.teacher_mode == "shared"
         self._teacher_auto = {name: getattr(self, name) for name in chosen}
+        if self.e_step_swapped_feedback and self.feedback_only_without_solution and not self.e_step_drops_solutions:
+            logging.getLogger(__name__).warning(
+                "e_step_swapped_feedback > 0 with feedback_only_without_solution=True and e_step_solutions=True: the "
+                "E-step's successes are shown a sibling's solution and no critique, so the swapped-feedback term "
+                "has nothing to swap. Set feedback_only_without_solution=False or e_step_solutions=False."
+            )
         _check_choice("e_step_reference", self.e_step_reference, E_STEP_REFERENCES)
         if self.e_step_chunk_size and self.teacher_mode not in ("shared", "adapter"):
             raise ValueError(
@@ -454,6 +466,10 @@ class VPDConfig(GRPOConfig):
         )
         preset.update(overrides)
         return cls(**preset)
+
+
+# The fields whose default depends on the teacher mode, `teacher_mode` itself first (`_resolve_teacher_fields`).
+_TEACHER_DEFAULTS = ("teacher_mode", "e_step_solutions", "e_step_reference", "feedback_only_without_solution")
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -61,6 +61,7 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         e_step_solutions=not E_WITHOUT_SOLUTIONS,
         e_step_detach_context=DETACHED,
         e_step_swapped_feedback=1.0 if SWAPPED else 0.0,
+        feedback_only_without_solution=False,  # the critiques beside the demonstrations, which the scenarios vary
         gradient_checkpointing=not DETACHED,  # TRL's default, which the detached context's cache cannot take
         ddp_timeout=180,  # a collective taken in a different order fails the test in minutes, not half an hour
     )
