@@ -230,9 +230,10 @@ def make_passive(training_args, announce: bool = False) -> None:
     training_args.e_step = False
     if training_args.teacher_mode not in PASSIVE_TEACHERS:
         if announce:
+            mode = training_args.teacher_mode or "default"
             _note(
-                f"--trainer sdpo-passive: teacher_mode {training_args.teacher_mode or 'default'} -> ema (a passive teacher; pass "
-                "--teacher_mode frozen for the initial weights instead), e_step -> false."
+                f"--trainer sdpo-passive: teacher_mode {mode} -> ema (a passive teacher; pass --teacher_mode frozen "
+                "for the initial weights instead), e_step -> false."
             )
         training_args.teacher_mode = "ema"
 

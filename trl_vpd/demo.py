@@ -219,7 +219,8 @@ def run_demo(
     reward (`addition_reward`, with partial credit, or `exact_addition_reward`, 0/1); success is measured as reward 1
     either way. `hidden_size` and `num_layers` size the model (its MLP twice as wide as its hidden states). `lora`:
     train the student as a LoRA adapter (None: only with `teacher_mode="adapter"`, which needs one; True with another
-    mode runs that teacher under PEFT, e.g. the shared teacher as `teacher_mode="shared"` gives a QLoRA user). `config_overrides` go to `VPDConfig`.
+    mode runs that teacher under PEFT, e.g. `shared` for a QLoRA user who asks for it). `config_overrides` go to
+    `VPDConfig`.
     """
     import torch
 
