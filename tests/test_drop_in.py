@@ -403,7 +403,9 @@ def test_swapped_feedback_without_critiques_in_the_e_step_is_warned(tmp_path, ca
     """Under the shared teacher's default contexts the E-step's successes see a solution and no critique, so the
     swapped-feedback term would be inert: said once the mode is known, and not when critiques are shown."""
     with caplog.at_level("WARNING", logger="trl_vpd.config"):
-        VPDConfig(output_dir=str(tmp_path), teacher_mode="shared", e_step_swapped_feedback=1.0)
+        args = VPDConfig(output_dir=str(tmp_path), teacher_mode="shared", e_step_swapped_feedback=1.0)
+        assert len([r for r in caplog.records if "nothing to swap" in r.getMessage()]) == 1
+        args.resolve_teacher_mode(peft=False, sharded=False)  # as the trainer does: not said again
         assert len([r for r in caplog.records if "nothing to swap" in r.getMessage()]) == 1
         caplog.clear()
         VPDConfig(output_dir=str(tmp_path), teacher_mode="shared", e_step_swapped_feedback=1.0,

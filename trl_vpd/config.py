@@ -419,7 +419,11 @@ class VPDConfig(GRPOConfig):
         if self.feedback_only_without_solution is None:
             self.feedback_only_without_solution = self.teacher_mode == "shared"
         self._teacher_auto = {name: getattr(self, name) for name in chosen}
-        if self.e_step_swapped_feedback and self.feedback_only_without_solution and not self.e_step_drops_solutions:
+        # said once per config: the trainer resolves a config again that its construction resolved already
+        inert_swap = bool(self.e_step_swapped_feedback) and self.feedback_only_without_solution
+        inert_swap = inert_swap and not self.e_step_drops_solutions
+        warned, self._warned_inert_swap = getattr(self, "_warned_inert_swap", False), inert_swap
+        if inert_swap and not warned:
             logging.getLogger(__name__).warning(
                 "e_step_swapped_feedback > 0 with feedback_only_without_solution=True and e_step_solutions=True: the "
                 "E-step's successes are shown a sibling's solution and no critique, so the swapped-feedback term "
