@@ -216,6 +216,15 @@ METHODS = {
     "vpd_adapter_esol_init_fows": {"teacher_mode": "adapter", "e_step_solutions": False,
                                    "e_step_reference": "initial_teacher", "feedback_only_without_solution": True},
     "vpd_fows": {"feedback_only_without_solution": True},
+    # The shared default (vpd_fows since Z47) against frozen-teacher distillation shown the same contexts, and with its
+    # E-step scoring critiques alone (trainers.py Z56-Z58). Predictions, written before the run (`--seeds 20,...,29
+    # --steps 100 --eval-every 10 --methods passive_frozen_fows,vpd_fows_esol --with demo_seeds_fowsconfirm.json
+    # --against vpd_fows,passive_frozen_fows --teacher-against vpd_fows --out benchmarks/results/demo_seeds_fows_esol`):
+    #   Z48. vpd_fows beats passive_frozen_fows on ≥ 7/10 seeds (the E-step lifted the teacher's repair 0.19 → 0.42
+    #        here, the frozen teacher's stays); vpd_fows_esol's teacher repair ends above vpd_fows's on ≥ 6/10 seeds
+    #        (vpd_esol's was above vpd's on 9/10 under the old contexts), its student within ±0.03 of vpd_fows's.
+    "passive_frozen_fows": {"teacher_mode": "frozen", "feedback_only_without_solution": True},
+    "vpd_fows_esol": {"feedback_only_without_solution": True, "e_step_solutions": False},
 }
 # Every method recorded before a teacher adapter's E-step defaulted to the passive teacher as its reference measured h
 # against the student: pinned, so that their tables stay reproducible (`vpd_adapter_esol_init` is the new default).

@@ -874,6 +874,34 @@ METHODS = {
         True,
     ),
     "vpd_i13_new_fows": ("vpd", {**I13_NEW, "feedback_only_without_solution": True}, False),
+    # The full-weights default (shared teacher, the critique only where no sibling succeeded) against the passive
+    # teachers shown the same contexts (frozen = SDPO's `base`, EMA = TRL's SDPOTrainer default, live = the student),
+    # and the same default with its E-step scoring critiques alone (`e_step_solutions=False`: a failed sibling's critique
+    # conditions the teacher on the successes, the skill its all-failed groups need; under the old contexts it cost
+    # the student, −0.050 on `reveal`). Predictions, written before the runs (seeds 35-39, `--size estep2 --steps 150
+    # --eval-every 10 --methods passive_i13_fows,passive_i13_ema_fows,passive_i13_live_fows,vpd_i13_new_fows_esol
+    # --out benchmarks/results/passive13fows_{reveal,letters}`, paired with fowsconfirm13b_*.json):
+    #   Z56. `letters`: vpd_i13_new_fows within ±0.01 of each passive variant on average (every distillation variant
+    #        ended within 0.01 of the others there, K1-K2): the "beats passive on ≥ 4/5" stays unmet.
+    #   Z57. `reveal`: vpd_i13_new_fows within ±0.03 of each passive variant on average (its E-step reads no critique
+    #        and its teacher repairs ~10 % of the failures); its final follow rate not above the frozen teacher's on
+    #        ≥ 4/5 seeds.
+    #   Z58. vpd_i13_new_fows_esol: `reveal` teacher repair with feedback above vpd_i13_new_fows's on ≥ 4/5 seeds,
+    #        student within ±0.03 of it on average (least certain: the direction); `letters` student within ±0.01.
+    #        Decision rule, fixed now: a candidate shared default only if ahead of vpd_i13_new_fows on average on both
+    #        families and within ±0.03 or above on the demo (demo_seeds.py Z48); then fresh seeds before any change.
+    # Given time, does it pull ahead of GRPO on `reveal`? At 150 steps the two curves overlap from step 60 on (seeds
+    # 35-39: 0.564/0.573 at 60, 0.614/0.612 at 150). Prediction, written before the run (`--steps 300 --eval-every 20
+    # --seeds 35,36,37,38,39 --methods grpo,vpd_i13_new_fows --out benchmarks/results/long300_13_reveal`):
+    #   Z59. at 300 steps vpd_i13_new_fows within ±0.02 of grpo on average, ahead on ≤ 3/5 seeds.
+    "passive_i13_fows": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
+                                 "feedback_only_without_solution": True}, False),
+    "passive_i13_ema_fows": ("vpd", {"teacher_mode": "ema", "e_step": False, "e_step_negatives": False,
+                                     "feedback_only_without_solution": True}, False),
+    "passive_i13_live_fows": ("vpd", {"teacher_mode": "shared", "e_step": False, "e_step_negatives": False,
+                                      "feedback_only_without_solution": True}, False),
+    "vpd_i13_new_fows_esol": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "e_step_solutions": False},
+                              False),
 }
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
 # pinned, like `SAMPLED`, so that their tables stay reproducible. The *_posonly methods set it themselves.
