@@ -902,6 +902,21 @@ METHODS = {
                                       "feedback_only_without_solution": True}, False),
     "vpd_i13_new_fows_esol": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "e_step_solutions": False},
                               False),
+    # A teacher adapter 4× as fast as the student read the revealed answer (repair 0.14 → 0.29, Z14) without lifting the
+    # student, whose M-step showed it a sibling's answer beside the critique wherever one existed. Shown the critique
+    # only where no sibling succeeded, its reading is the M-step's only target in exactly the groups where GRPO has no
+    # signal. Predictions, written before the run (seeds 25-29, `--size estep2 --steps 150 --eval-every 10 --methods
+    # vpd_i13_adapter_init_tlr4_fows --out benchmarks/results/tlr4fows13_{reveal,letters}`, paired with adapter13_*,
+    # adaptertlr13_*, fows13_*):
+    #   Z60. `reveal`: its teacher repair ends above vpd_i13_adapter_esol_init_fows's on ≥ 4/5 seeds; its student above
+    #        vpd_i13_adapter_init_tlr4's and vpd_i13_adapter_esol_init_fows's on ≥ 3/5 seeds each (least certain),
+    #        still below grpo_lora on average. `letters`: within ±0.01 of vpd_i13_adapter_esol_init_fows on average.
+    "vpd_i13_adapter_init_tlr4_fows": (
+        "vpd",
+        {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
+         "teacher_learning_rate": 1.6e-3, "feedback_only_without_solution": True},
+        True,
+    ),
 }
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
 # pinned, like `SAMPLED`, so that their tables stay reproducible. The *_posonly methods set it themselves.
