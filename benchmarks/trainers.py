@@ -892,7 +892,7 @@ METHODS = {
     #        families and within ±0.03 or above on the demo (demo_seeds.py Z48); then fresh seeds before any change.
     # Given time, does it pull ahead of GRPO on `reveal`? At 150 steps the two curves overlap from step 60 on (seeds
     # 35-39: 0.564/0.573 at 60, 0.614/0.612 at 150). Prediction, written before the run (`--steps 300 --eval-every 20
-    # --seeds 35,36,37,38,39 --methods grpo,vpd_i13_new_fows --out benchmarks/results/long300_13_reveal`):
+    # --seeds 35,36,37,38,39 --methods grpo,vpd_i13_new_fows --out benchmarks/results/long300fows13_reveal`):
     #   Z59. at 300 steps vpd_i13_new_fows within ±0.02 of grpo on average, ahead on ≤ 3/5 seeds.
     "passive_i13_fows": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                                  "feedback_only_without_solution": True}, False),
