@@ -223,6 +223,9 @@ METHODS = {
     #   Z48. vpd_fows beats passive_frozen_fows on ≥ 7/10 seeds (the E-step lifted the teacher's repair 0.19 → 0.42
     #        here, the frozen teacher's stays); vpd_fows_esol's teacher repair ends above vpd_fows's on ≥ 6/10 seeds
     #        (vpd_esol's was above vpd's on 9/10 under the old contexts), its student within ±0.03 of vpd_fows's.
+    # Outcome (demo_seeds_fows_esol.md): held — vpd_fows +0.155 ± 0.036 over passive_frozen_fows (9/10; the frozen
+    # teacher's repair 0.19 → 0.17); vpd_fows_esol's teacher repair 0.19 → 0.61 against vpd_fows's 0.46 (above on
+    # 8/10, rose on 10/10), its student +0.002 ± 0.029 (5/10). On the text families it cost the student (trainers.py Z58).
     "passive_frozen_fows": {"teacher_mode": "frozen", "feedback_only_without_solution": True},
     "vpd_fows_esol": {"feedback_only_without_solution": True, "e_step_solutions": False},
 }

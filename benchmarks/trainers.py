@@ -894,6 +894,16 @@ METHODS = {
     # 35-39: 0.564/0.573 at 60, 0.614/0.612 at 150). Prediction, written before the run (`--steps 300 --eval-every 20
     # --seeds 35,36,37,38,39 --methods grpo,vpd_i13_new_fows --out benchmarks/results/long300fows13_reveal`):
     #   Z59. at 300 steps vpd_i13_new_fows within ±0.02 of grpo on average, ahead on ≤ 3/5 seeds.
+    # Outcome Z56-Z58 (passive13fows_*.md; `python -m benchmarks.paired fowsconfirm13b_reveal.json
+    # passive13fows_reveal.json --against vpd_i13_new_fows,grpo`): Z56 held — `letters` vpd_i13_new_fows +0.009 ±
+    # 0.013 over the frozen teacher (3/5), −0.003 ± 0.008 vs EMA, +0.003 ± 0.006 vs live; all four +0.030 to +0.042
+    # over grpo (5/5). Z57 held — `reveal` +0.009 ± 0.008 over frozen (4/5), +0.002 ± 0.008 over EMA, +0.014 ± 0.010
+    # over live: every teacher level with grpo (−0.013 to +0.002); the follow rate falls for VPD (0.121 → 0.085;
+    # `letters` 0.302 → 0.211) and stays for the frozen teacher (0.127, 0.291), below it on 5/5 seeds. Z58 refuted:
+    # critiques alone cost the shared teacher's student −0.117 ± 0.007 on `reveal` (0/5) and −0.027 ± 0.009 on
+    # `letters` (0/5); its teacher repair on `reveal` fell too (0.136 → 0.084, above vpd_i13_new_fows's on 2/5), on
+    # `letters` it held (follow 0.318). Not a candidate. On the text families the full-weights E-step is level with
+    # every passive teacher: the "beats passive distillation" is not met there.
     "passive_i13_fows": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                                  "feedback_only_without_solution": True}, False),
     "passive_i13_ema_fows": ("vpd", {"teacher_mode": "ema", "e_step": False, "e_step_negatives": False,
