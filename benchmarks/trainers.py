@@ -904,6 +904,8 @@ METHODS = {
     # `letters` (0/5); its teacher repair on `reveal` fell too (0.136 → 0.084, above vpd_i13_new_fows's on 2/5), on
     # `letters` it held (follow 0.318). Not a candidate. On the text families the full-weights E-step is level with
     # every passive teacher: the "beats passive distillation" is not met there.
+    # Outcome Z59 (long300fows13_reveal.md): held — at 300 steps vpd_i13_new_fows −0.017 ± 0.019 vs grpo (ahead on
+    # 1/5; 0.645 vs 0.662), its mean curve 0.01-0.04 below grpo's from step 80 on: given time it does not pull ahead.
     "passive_i13_fows": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                                  "feedback_only_without_solution": True}, False),
     "passive_i13_ema_fows": ("vpd", {"teacher_mode": "ema", "e_step": False, "e_step_negatives": False,
