@@ -923,6 +923,19 @@ METHODS = {
     #   Z60. `reveal`: its teacher repair ends above vpd_i13_adapter_esol_init_fows's on ≥ 4/5 seeds; its student above
     #        vpd_i13_adapter_init_tlr4's and vpd_i13_adapter_esol_init_fows's on ≥ 3/5 seeds each (least certain),
     #        still below grpo_lora on average. `letters`: within ±0.01 of vpd_i13_adapter_esol_init_fows on average.
+    # Outcome (tlr4fows13_*.md, seeds 25-29): held for the teacher — `reveal` repair 0.136 → 0.289 against the 1×
+    # adapter's 0.135 (above on 5/5; follow +0.271); refuted for the student — −0.016 ± 0.014 vs
+    # vpd_i13_adapter_esol_init_fows (ahead on 2/5), +0.027 ± 0.013 vs vpd_i13_adapter_init_tlr4 (5/5), −0.044 ± 0.014
+    # vs grpo_lora (0/5); `letters` held (−0.002 ± 0.005; +0.025 ± 0.007 over grpo_lora, 5/5). A teacher that reads
+    # the revealed answer twice as often, shown it only where GRPO has no signal, still does not lift the student.
+    # How good must the reader be? The ceiling: the `reveal_read` control (the same problems, pretrained to read the
+    # revealed sentence; here to a teacher repair ≥ 0.9) on the `estep2` model, with the full-weights default's
+    # contexts. On the `estep` model (critiques without demonstrations) a perfect reader's passive distillation beat
+    # GRPO by +0.106 at 300 steps (3/3, pilot_reveal_read_300_nosib.md). Prediction, written before the run (`--family
+    # reveal_read --size estep2 --pretrain-set target_teacher_fix_rate=0.9 --steps 150 --eval-every 10 --seeds
+    # 35,36,37,38,39 --methods grpo,passive_i13_fows,vpd_i13_new_fows --out benchmarks/results/readceiling13_reveal_read`):
+    #   Z61. passive_i13_fows beats grpo on ≥ 4/5 seeds (a reader in every all-failed group, demonstrations elsewhere);
+    #        vpd_i13_new_fows within ±0.02 of passive_i13_fows on average (a perfect reader leaves the E-step nothing).
     "vpd_i13_adapter_init_tlr4_fows": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
