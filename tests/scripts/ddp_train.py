@@ -26,11 +26,14 @@ RANK = int(os.environ.get("RANK", "0"))
 # have teacher context for the M-step (a sibling's solution) and none for the E-step; `lengths_detached`: `lengths`
 # with `e_step_detach_context=True` (each rank's context cache as long as its own padded teacher prompt);
 # `failed_rank1_swapped`: `failed_rank1` with `e_step_swapped_feedback` and critiques that name their prompt, so rank 0
-# trains the swapped-feedback term (its critiques swapped for rank 1's) and rank 1, without successes, does not.
+# trains the swapped-feedback term (its critiques swapped for rank 1's) and rank 1, without successes, does not;
+# `failed_rank1_defaults`: `failed_rank1` with the teacher's fields at the library's defaults (teacher mode, contexts),
+# so a group's critique is shown only where no sibling succeeded, on whichever rank its rollouts landed.
 SCENARIO = os.environ.get("VPD_DDP_SCENARIO", "")
 E_WITHOUT_SOLUTIONS = SCENARIO == "feedback_rank0_e_without_solutions"
 DETACHED = SCENARIO.endswith("_detached")
 SWAPPED = SCENARIO.endswith("_swapped")
+DEFAULTS = SCENARIO.endswith("_defaults")
 
 
 def reward(completion_ids, **kwargs):
@@ -54,14 +57,15 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         **COMMON_CONFIG,
         output_dir=output_dir,
         max_steps=3,
-        teacher_mode=teacher_mode,
+        teacher_mode=None if DEFAULTS else teacher_mode,
         em_schedule=em_schedule,
         e_step_chunk_size=int(chunk) if chunk else None,
         use_sibling_solutions=SCENARIO != "feedback_rank0",
-        e_step_solutions=not E_WITHOUT_SOLUTIONS,
+        e_step_solutions=None if DEFAULTS else not E_WITHOUT_SOLUTIONS,
         e_step_detach_context=DETACHED,
         e_step_swapped_feedback=1.0 if SWAPPED else 0.0,
-        feedback_only_without_solution=False,  # the critiques beside the demonstrations, which the scenarios vary
+        # the critiques beside the demonstrations, which the scenarios vary
+        feedback_only_without_solution=None if DEFAULTS else False,
         gradient_checkpointing=not DETACHED,  # TRL's default, which the detached context's cache cannot take
         ddp_timeout=180,  # a collective taken in a different order fails the test in minutes, not half an hour
     )
@@ -85,7 +89,8 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
     ranks, same, _ = gathered_digests(trainer, digest)
     if trainer.accelerator.is_main_process:
         result = {"ranks": ranks, "identical": same, "teacher_changed": teacher_changed,
-                  "metrics": vpd_metric_names(trainer)}
+                  "metrics": vpd_metric_names(trainer), "teacher_mode": trainer.args.teacher_mode,
+                  "feedback_only_without_solution": trainer.args.feedback_only_without_solution}
         with open(f"{output_dir}/ddp_result.json", "w") as f:
             json.dump(result, f)
     trainer.accelerator.wait_for_everyone()
