@@ -936,6 +936,13 @@ METHODS = {
     # 35,36,37,38,39 --methods grpo,passive_i13_fows,vpd_i13_new_fows --out benchmarks/results/readceiling13_reveal_read`):
     #   Z61. passive_i13_fows beats grpo on ≥ 4/5 seeds (a reader in every all-failed group, demonstrations elsewhere);
     #        vpd_i13_new_fows within ±0.02 of passive_i13_fows on average (a perfect reader leaves the E-step nothing).
+    # Outcome (readceiling13_reveal_read.md; pretrained teacher repair 0.92, copy 0.90, student 0.43): Z61 refuted —
+    # passive_i13_fows −0.002 ± 0.008 vs grpo (1/5), vpd_i13_new_fows +0.002 ± 0.006 (3/5), +0.003 vs passive: every
+    # student ends at 0.48. At this budget even a teacher that reads the revealed answer 92 % of the time does not lift
+    # the student above GRPO: on `reveal` the M-step's transfer (token targets on the student's own far-off failures),
+    # not the E-step's reader, is the limit. Given time? Prediction, written before the run (as Z61 with `--steps 300
+    # --eval-every 20 --out benchmarks/results/readceiling300_13_reveal_read`):
+    #   Z62. at 300 steps passive_i13_fows and vpd_i13_new_fows within ±0.02 of grpo on average, ahead on ≤ 3/5 each.
     "vpd_i13_adapter_init_tlr4_fows": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
