@@ -226,6 +226,11 @@ METHODS = {
     # Outcome (demo_seeds_fows_esol.md): held — vpd_fows +0.155 ± 0.036 over passive_frozen_fows (9/10; the frozen
     # teacher's repair 0.19 → 0.17); vpd_fows_esol's teacher repair 0.19 → 0.61 against vpd_fows's 0.46 (above on
     # 8/10, rose on 10/10), its student +0.002 ± 0.029 (5/10). On the text families it cost the student (trainers.py Z58).
+    # GRPO on the same seeds, so that the full-weights default (vpd_fows) is compared with it there. Prediction, written
+    # before the run (`--seeds 20,...,29 --steps 100 --eval-every 10 --methods grpo --with demo_seeds_fowsconfirm.json,
+    # demo_seeds_fows_esol.json --against grpo,passive_frozen_fows --teacher-against passive_frozen_fows --active
+    # vpd_fows --out benchmarks/results/demo_seeds_fows_grpo`):
+    #   Z49. vpd_fows within ±0.04 of grpo on average, ahead on ≤ 7/10 seeds (seeds 0-19: level, +0.033 ± 0.025).
     "passive_frozen_fows": {"teacher_mode": "frozen", "feedback_only_without_solution": True},
     "vpd_fows_esol": {"feedback_only_without_solution": True, "e_step_solutions": False},
 }
