@@ -943,6 +943,11 @@ METHODS = {
     # not the E-step's reader, is the limit. Given time? Prediction, written before the run (as Z61 with `--steps 300
     # --eval-every 20 --out benchmarks/results/readceiling300_13_reveal_read`):
     #   Z62. at 300 steps passive_i13_fows and vpd_i13_new_fows within ±0.02 of grpo on average, ahead on ≤ 3/5 each.
+    # Outcome (readceiling300_13_reveal_read.md): refuted the other way — grpo pulls ahead: passive_i13_fows −0.031 ±
+    # 0.007 (0/5), vpd_i13_new_fows −0.027 ± 0.009 (0/5; +0.005 over passive). Distillation leads early (0.49 vs 0.47
+    # at step 120), then GRPO passes it. On a family whose failures are far from the answer, distilling even a
+    # near-perfect reader on the student's own rollouts (half of GRPO's term replaced on those samples) is worth less
+    # than GRPO's own signal: no E-step can make VPD beat GRPO on `reveal` at this scale.
     "vpd_i13_adapter_init_tlr4_fows": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
