@@ -231,6 +231,9 @@ METHODS = {
     # demo_seeds_fows_esol.json --against grpo,passive_frozen_fows --teacher-against passive_frozen_fows --active
     # vpd_fows --out benchmarks/results/demo_seeds_fows_grpo`):
     #   Z49. vpd_fows within ±0.04 of grpo on average, ahead on ≤ 7/10 seeds (seeds 0-19: level, +0.033 ± 0.025).
+    # Outcome (demo_seeds_fows_grpo.md): held for the count, just outside on the mean — vpd_fows +0.044 ± 0.041 over
+    # grpo (6/10; both reach grpo's final at a median step of 30), level within noise; frozen-teacher distillation
+    # −0.111 ± 0.022 below grpo (0/10). The teacher reading grpo's weights ends at 0.23, vpd_fows's at 0.46.
     "passive_frozen_fows": {"teacher_mode": "frozen", "feedback_only_without_solution": True},
     "vpd_fows_esol": {"feedback_only_without_solution": True, "e_step_solutions": False},
 }

@@ -948,6 +948,18 @@ METHODS = {
     # at step 120), then GRPO passes it. On a family whose failures are far from the answer, distilling even a
     # near-perfect reader on the student's own rollouts (half of GRPO's term replaced on those samples) is worth less
     # than GRPO's own signal: no E-step can make VPD beat GRPO on `reveal` at this scale.
+    # Unless GRPO's term is kept whole (`distillation_mixing="add"`: L_GRPO + w·L_distill; under the old contexts it
+    # changed nothing, G1-G2). Predictions, written before the runs (`--family reveal_read` as Z62 with `--methods
+    # passive_i13_fows_add,vpd_i13_new_fows_add --out benchmarks/results/readceiling300add_13_reveal_read`; then
+    # `--family reveal` and `letters`, seeds 35-39, 150 steps, `--methods vpd_i13_new_fows_add --out
+    # benchmarks/results/fowsadd13_{reveal,letters}`, paired with fowsconfirm13b_*.json):
+    #   Z63. reveal_read at 300 steps: both _add methods at or above grpo on average, ahead on ≥ 3/5 seeds (least
+    #        certain), and above their interpolating counterparts on ≥ 4/5.
+    #   Z64. `reveal` and `letters` at 150 steps: vpd_i13_new_fows_add within ±0.02 of vpd_i13_new_fows on average.
+    "passive_i13_fows_add": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
+                                     "feedback_only_without_solution": True, "distillation_mixing": "add"}, False),
+    "vpd_i13_new_fows_add": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "distillation_mixing": "add"},
+                             False),
     "vpd_i13_adapter_init_tlr4_fows": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
