@@ -956,6 +956,10 @@ METHODS = {
     #   Z63. reveal_read at 300 steps: both _add methods at or above grpo on average, ahead on ≥ 3/5 seeds (least
     #        certain), and above their interpolating counterparts on ≥ 4/5.
     #   Z64. `reveal` and `letters` at 150 steps: vpd_i13_new_fows_add within ±0.02 of vpd_i13_new_fows on average.
+    # Outcome (readceiling300add_13_reveal_read.md, fowsadd13_*.md): Z63 refuted — with GRPO's term whole the students
+    # end where the interpolating ones did, −0.027 ± 0.009 (passive) and −0.028 ± 0.008 (VPD) below grpo (0/5 each),
+    # +0.000 ± 0.002 and −0.002 ± 0.006 against their counterparts: the distillation itself, not the GRPO term it
+    # replaces, costs there. Z64 held — `reveal` +0.008 ± 0.010 (3/5), `letters` −0.002 ± 0.004 (1/5).
     "passive_i13_fows_add": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                                      "feedback_only_without_solution": True, "distillation_mixing": "add"}, False),
     "vpd_i13_new_fows_add": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "distillation_mixing": "add"},
