@@ -960,6 +960,13 @@ METHODS = {
     # end where the interpolating ones did, −0.027 ± 0.009 (passive) and −0.028 ± 0.008 (VPD) below grpo (0/5 each),
     # +0.000 ± 0.002 and −0.002 ± 0.006 against their counterparts: the distillation itself, not the GRPO term it
     # replaces, costs there. Z64 held — `reveal` +0.008 ± 0.010 (3/5), `letters` −0.002 ± 0.004 (1/5).
+    # Which contexts cost? On the `estep` model (which barely copies a shown solution) a perfect reader's critiques on
+    # every failure, without demonstrations, beat GRPO by +0.106 at 300 steps (passive_i13_nosib, 3/3). Predictions,
+    # written before the run (as Z62 with `--methods passive_i13_nosib,passive_i13 --out
+    # benchmarks/results/readceiling300ctx_13_reveal_read`):
+    #   Z65. passive_i13_nosib (critiques alone) at or above grpo on average, ahead on ≥ 3/5 (least certain), and
+    #        above passive_i13_fows on ≥ 4/5; passive_i13 (critique beside the demonstrations) within ±0.02 of
+    #        passive_i13_fows.
     "passive_i13_fows_add": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                                      "feedback_only_without_solution": True, "distillation_mixing": "add"}, False),
     "vpd_i13_new_fows_add": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "distillation_mixing": "add"},
