@@ -184,6 +184,7 @@ def run_method(method, seed, size, model_path, tok, train_ds, eval_problems, dev
     rewards = [h[key] for h in trainer.state.log_history if key in h] or [float("nan")]
     vpd = {k: [(h["step"], h[k]) for h in trainer.state.log_history if k in h] for k in VPD_LOGGED}
     vpd = {k: v for k, v in vpd.items() if v}
+    entropy = [h["entropy"] for h in trainer.state.log_history if "entropy" in h]  # the sampler's, per step
     last = curve[-1]
     log(f"  {method} seed {seed}: student {curve[0]['student']:.2f} → {last['student']:.2f}, teacher fix "
         f"{curve[0]['teacher_fix']:.2f} → {last['teacher_fix']:.2f} (follow rate {curve[0]['follow']:+.2f} → "
@@ -192,7 +193,7 @@ def run_method(method, seed, size, model_path, tok, train_ds, eval_problems, dev
     if "vpd/kl_e" in vpd:
         log(f"    KL_E per E-step: {[round(v, 4) for _, v in vpd['vpd/kl_e']]}; β_E: "
             f"{[round(v, 4) for _, v in vpd.get('vpd/beta_e', [])]}")
-    return {"curve": curve, "train_reward": rewards, "vpd": vpd, "seconds": time.time() - t}
+    return {"curve": curve, "train_reward": rewards, "entropy": entropy, "vpd": vpd, "seconds": time.time() - t}
 
 
 def steps_to(curve, threshold):

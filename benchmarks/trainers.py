@@ -967,6 +967,14 @@ METHODS = {
     #   Z65. passive_i13_nosib (critiques alone) at or above grpo on average, ahead on ≥ 3/5 (least certain), and
     #        above passive_i13_fows on ≥ 4/5; passive_i13 (critique beside the demonstrations) within ±0.02 of
     #        passive_i13_fows.
+    # Outcome (readceiling300ctx_13_reveal_read.md): Z65 refuted — critiques alone −0.028 ± 0.005 vs grpo (0/5),
+    # beside the demonstrations −0.030 ± 0.007 (0/5), both level with passive_i13_fows (+0.003, +0.002): on this
+    # model every context, every mixing and the E-step end 0.03 below GRPO at 300 steps. Their training reward falls
+    # behind GRPO's too. A diagnostic, written before its run (as Z62 with `--seeds 35,36,37 --methods
+    # grpo,passive_i13_fows --out benchmarks/results/readceiling300diag_13_reveal_read`, which now records the
+    # sampler's per-step entropy; same seeds, so the same runs):
+    #   Z66. passive_i13_fows's mean sampling entropy over steps 151-300 is below grpo's on ≥ 2/3 seeds (reverse KL
+    #        to a sharp teacher narrows the sampler, so it explores less than GRPO). If refuted, entropy is not why.
     "passive_i13_fows_add": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                                      "feedback_only_without_solution": True, "distillation_mixing": "add"}, False),
     "vpd_i13_new_fows_add": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "distillation_mixing": "add"},
