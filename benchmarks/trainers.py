@@ -975,6 +975,17 @@ METHODS = {
     # sampler's per-step entropy; same seeds, so the same runs):
     #   Z66. passive_i13_fows's mean sampling entropy over steps 151-300 is below grpo's on ≥ 2/3 seeds (reverse KL
     #        to a sharp teacher narrows the sampler, so it explores less than GRPO). If refuted, entropy is not why.
+    # Outcome (readceiling300diag_13_reveal_read.json; the runs reproduce readceiling300's finals exactly): held, but
+    # small — steps 151-300 mean entropy 0.472 / 0.457 / 0.479 against grpo's 0.504 / 0.477 / 0.508 (3/3, −5 %), training
+    # reward level (0.349-0.378 vs 0.350-0.387). Two M-step changes that would keep the sampler wider or lighter,
+    # written before the run (as Z62 with `--methods passive_i13_fows_fkl,passive_i13_fows_w025 --out
+    # benchmarks/results/readceiling300m_13_reveal_read`):
+    #   Z67. forward KL (`distillation_alpha=0`, mass-covering) and w = 0.25 each end within ±0.015 of grpo on average
+    #        (closing at least half of passive_i13_fows's −0.031), ahead of passive_i13_fows on ≥ 4/5 seeds.
+    "passive_i13_fows_fkl": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
+                                     "feedback_only_without_solution": True, "distillation_alpha": 0.0}, False),
+    "passive_i13_fows_w025": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
+                                      "feedback_only_without_solution": True, "distillation_weight": 0.25}, False),
     "passive_i13_fows_add": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                                      "feedback_only_without_solution": True, "distillation_mixing": "add"}, False),
     "vpd_i13_new_fows_add": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "distillation_mixing": "add"},
