@@ -982,6 +982,15 @@ METHODS = {
     # benchmarks/results/readceiling300m_13_reveal_read`):
     #   Z67. forward KL (`distillation_alpha=0`, mass-covering) and w = 0.25 each end within ±0.015 of grpo on average
     #        (closing at least half of passive_i13_fows's −0.031), ahead of passive_i13_fows on ≥ 4/5 seeds.
+    # Outcome (readceiling300m_13_reveal_read.md): refuted — forward KL −0.023 ± 0.005, w = 0.25 −0.027 ± 0.008 vs
+    # grpo (0/5 each). A quarter of the distillation costs as much as half of it, or GRPO's term kept whole (Z63):
+    # the gap does not scale with the distillation. Is it the trainer? VPDTrainer with distillation_weight 0 (the
+    # teacher built and run, its targets weighted 0) against TRL's GRPOTrainer. Prediction, written before the run
+    # (as Z62 with `--methods vpd_w0 --out benchmarks/results/readceiling300w0_13_reveal_read`):
+    #   Z68. vpd_w0 within ±0.01 of grpo on average (a faithful drop-in; identical finals if nothing consumes the RNG
+    #        differently). If it is 0.03 below too, VPDTrainer departs from GRPO somewhere besides the distillation.
+    "vpd_w0": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
+                       "feedback_only_without_solution": True, "distillation_weight": 0.0}, False),
     "passive_i13_fows_fkl": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                                      "feedback_only_without_solution": True, "distillation_alpha": 0.0}, False),
     "passive_i13_fows_w025": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
