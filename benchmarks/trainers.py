@@ -989,6 +989,9 @@ METHODS = {
     # (as Z62 with `--methods vpd_w0 --out benchmarks/results/readceiling300w0_13_reveal_read`):
     #   Z68. vpd_w0 within ±0.01 of grpo on average (a faithful drop-in; identical finals if nothing consumes the RNG
     #        differently). If it is 0.03 below too, VPDTrainer departs from GRPO somewhere besides the distillation.
+    # Outcome (readceiling300w0_13_reveal_read.md): held exactly — vpd_w0's finals equal grpo's on 5/5 seeds (+0.000 ±
+    # 0.000): the trainer is a faithful drop-in (tests/test_trainer.py now checks it bit for bit), and any distillation,
+    # at any weight or mixing, is what costs 0.03 on this model.
     "vpd_w0": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                        "feedback_only_without_solution": True, "distillation_weight": 0.0}, False),
     "passive_i13_fows_fkl": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,

@@ -78,6 +78,33 @@ def test_grpo_script_with_swapped_class_names_trains(tmp_path, tiny_model_dir):
     assert all(math.isfinite(entry["loss"]) for entry in trainer.state.log_history if "loss" in entry)
 
 
+@pytest.mark.parametrize(
+    "grpo_options",
+    [dict(), dict(loss_type="grpo", num_iterations=2, beta=0.04, mask_truncated_completions=True)],
+)
+def test_weight_zero_trains_exactly_as_grpo(tmp_path, tiny_model_dir, grpo_options):
+    """With the distillation weighted 0 and no E-step, VPDTrainer is GRPOTrainer: the same sampled rollouts, losses
+    and weights, bit for bit, although every failure has feedback and a frozen teacher reads it each step (whatever
+    the teacher path does must not touch the sampler's randomness or GRPO's loss)."""
+    from trl import GRPOConfig
+
+    common = dict(per_device_train_batch_size=4, num_generations=4, max_completion_length=8, max_steps=3,
+                  learning_rate=1e-2, report_to="none", save_strategy="no", logging_steps=1, seed=0, **grpo_options)  # fmt: skip
+    dataset = make_dataset()
+    grpo = GRPOTrainer(model=str(tiny_model_dir), reward_funcs=id_reward, train_dataset=dataset,
+                       args=GRPOConfig(output_dir=str(tmp_path / "grpo"), **common))  # fmt: skip
+    grpo.train()
+    vpd = VPDTrainer(model=str(tiny_model_dir), reward_funcs=id_reward, train_dataset=dataset,
+                     args=make_config(tmp_path / "vpd", teacher_mode="frozen", e_step=False, distillation_weight=0.0,
+                                      **common))  # fmt: skip
+    vpd.train()
+    assert min(logged(vpd, "vpd/feedback_coverage")) > 0  # the teacher read feedback on every step
+    assert logged(vpd, "loss") == logged(grpo, "loss")
+    assert logged(vpd, "reward") == logged(grpo, "reward")
+    theirs = dict(grpo.model.named_parameters())
+    assert all(torch.equal(p, theirs[n]) for n, p in vpd.model.named_parameters())
+
+
 # ---------------------------------------------------------------------------------------------------- the student loss
 
 
