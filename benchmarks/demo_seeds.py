@@ -234,6 +234,15 @@ METHODS = {
     # Outcome (demo_seeds_fows_grpo.md): held for the count, just outside on the mean — vpd_fows +0.044 ± 0.041 over
     # grpo (6/10; both reach grpo's final at a median step of 30), level within noise; frozen-teacher distillation
     # −0.111 ± 0.022 below grpo (0/10). The teacher reading grpo's weights ends at 0.23, vpd_fows's at 0.46.
+    # The full-weights default on ten more seeds and on the larger model, where the earlier default lost to GRPO
+    # (−0.033 ± 0.026, 3/10, its teacher's repair falling 0.19 → 0.11). Predictions, written before the runs (`--seeds
+    # 10,...,19 --steps 100 --eval-every 10 --methods vpd_fows --with demo_seeds_curves.json --against grpo,vpd --out
+    # benchmarks/results/demo_seeds_fows_b`; then the larger model, `--hidden-size 96 --num-layers 4 --warm-start-steps
+    # 150 --warm-start-lr 2e-3 --learning-rate 1e-4 --methods vpd_fows,passive_frozen_fows --with demo_seeds_large.json
+    # --against grpo,vpd,passive_frozen_fows --out benchmarks/results/demo_seeds_large_fows`):
+    #   Z50. demo, seeds 10-19: vpd_fows within ±0.04 of grpo on average; with seeds 20-29 ahead on 10-14 of 20.
+    #   Z51. larger model: vpd_fows above vpd on average (the critique no longer beside the demonstrations it copies)
+    #        and within ±0.04 of grpo; above passive_frozen_fows on ≥ 6/10 seeds.
     "passive_frozen_fows": {"teacher_mode": "frozen", "feedback_only_without_solution": True},
     "vpd_fows_esol": {"feedback_only_without_solution": True, "e_step_solutions": False},
 }
