@@ -243,6 +243,12 @@ METHODS = {
     #   Z50. demo, seeds 10-19: vpd_fows within ±0.04 of grpo on average; with seeds 20-29 ahead on 10-14 of 20.
     #   Z51. larger model: vpd_fows above vpd on average (the critique no longer beside the demonstrations it copies)
     #        and within ±0.04 of grpo; above passive_frozen_fows on ≥ 6/10 seeds.
+    # Outcome (demo_seeds_fows_b.md, demo_seeds_large_fows.md): Z50 held for the count, the mean just outside the good
+    # way — seeds 10-19 +0.055 ± 0.043 over grpo (6/10), over twenty seeds +0.049 ± 0.029 (ahead on 12, behind on 6).
+    # Z51 refuted — on the larger model vpd_fows ends −0.042 ± 0.011 below vpd (1/10), −0.075 ± 0.029 below grpo
+    # (2/10) and −0.070 ± 0.026 below passive_frozen_fows (1/10); its teacher's repair falls 0.19 → 0.10 (vpd's → 0.11,
+    # the frozen teacher's 0.17). Its E-step no longer reads a critique, and on this model the shared weights' training
+    # erodes the reading that the all-failed groups then rely on: the cost of the shared default's context rule.
     "passive_frozen_fows": {"teacher_mode": "frozen", "feedback_only_without_solution": True},
     "vpd_fows_esol": {"feedback_only_without_solution": True, "e_step_solutions": False},
 }
