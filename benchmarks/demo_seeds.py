@@ -249,6 +249,11 @@ METHODS = {
     # (2/10) and −0.070 ± 0.026 below passive_frozen_fows (1/10); its teacher's repair falls 0.19 → 0.10 (vpd's → 0.11,
     # the frozen teacher's 0.17). Its E-step no longer reads a critique, and on this model the shared weights' training
     # erodes the reading that the all-failed groups then rely on: the cost of the shared default's context rule.
+    # Seen once, so fresh seeds before any change. Prediction, written before the run (the larger model as Z51 with
+    # `--seeds 20,...,29 --methods grpo,vpd,vpd_fows --against grpo,vpd --out benchmarks/results/demo_seeds_large_fows_b`):
+    #   Z52. vpd_fows below vpd on ≥ 7/10 seeds and below grpo on average. Decision rule, fixed now: the shared
+    #        teacher's `feedback_only_without_solution` default stays True unless Z52 holds (then its evidence is two
+    #        sets for the rule on `reveal` against two against it on the larger demo, and the note says so).
     "passive_frozen_fows": {"teacher_mode": "frozen", "feedback_only_without_solution": True},
     "vpd_fows_esol": {"feedback_only_without_solution": True, "e_step_solutions": False},
 }
