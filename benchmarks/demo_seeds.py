@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import outputs
 from .paired import formatted, steps_table, summary
 
 METHODS = {
@@ -493,9 +494,9 @@ def main(argv=None):
     ap.add_argument("--active", default="vpd", help="the method whose teacher's rise is counted")
     ap.add_argument("--with", dest="earlier", default=None,
                     help="JSONs of earlier runs (same seeds, comma-separated) whose other methods join the table")
+    ap.add_argument("--overwrite", action="store_true", help=outputs.OVERWRITE_HELP)
     args = ap.parse_args(argv)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = outputs.claim(Path(args.out), args.overwrite)
     results: dict[str, list[dict]] = {m: [] for m in args.methods.split(",")}
     earlier = {}
     for path in args.earlier.split(",") if args.earlier else ():

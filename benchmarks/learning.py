@@ -49,7 +49,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import torch
 
-from . import task, tinylm
+from . import outputs, task, tinylm
 from .trainers import METHODS, build_trainer, lora_config
 
 SIZES = {
@@ -370,6 +370,7 @@ def main(argv=None):
     ap.add_argument("--eval-every", type=int, default=None, help="evaluation interval in steps (overrides the size's)")
     ap.add_argument("--lr", type=float, default=None, help="full-model lr (LoRA: 4×), overrides the default (pilots)")
     ap.add_argument("--out", default=None, help="output stem (default benchmarks/results/learning_<size>)")
+    ap.add_argument("--overwrite", action="store_true", help=outputs.OVERWRITE_HELP)
     ap.add_argument("--pretrain-seed", type=int, default=None,
                     help="seed of the locally pretrained model (another model of the same skill: robustness checks)")
     ap.add_argument("--pretrain-set", action="append", default=[], metavar="FIELD=VALUE",
@@ -397,8 +398,7 @@ def main(argv=None):
     if args.lr:
         LR.update(full=args.lr, lora=4 * args.lr)
     stem = f"learning_{args.size}" + ("" if args.family == "letters" else f"_{args.family}")
-    out = Path(args.out) if args.out else Path(__file__).parent / "results" / stem
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = outputs.claim(Path(args.out) if args.out else Path(__file__).parent / "results" / stem, args.overwrite)
     log = lambda *a: print(*a, flush=True)  # noqa: E731
     try:
         import trl.experimental.sdpo  # noqa: F401

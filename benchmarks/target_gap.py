@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from . import learning, task, tinylm
+from . import learning, outputs, task, tinylm
 from .paired import summary
 
 
@@ -109,7 +109,10 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=150)
     ap.add_argument("--samples", type=int, default=4, help="sampled completions per held-out problem")
     ap.add_argument("--out", default=None, help="output stem (default benchmarks/results/target_gap_<family>)")
+    ap.add_argument("--overwrite", action="store_true", help=outputs.OVERWRITE_HELP)
     args = ap.parse_args(argv)
+    out = outputs.claim(Path(args.out) if args.out else Path(__file__).parent / "results" / f"target_gap_{args.family}",
+                        args.overwrite)  # fmt: skip
     size = {**learning.SIZES[args.size], "steps": args.steps}
     fam = task.family(args.family)
     eval_problems = fam.make_problems(size["n_eval"], seed=999)
@@ -117,7 +120,6 @@ def main(argv=None):
     model_path, tok, _ = learning.pretrained(cfg, eval_problems, log=lambda *a: None)
     exclude = {p["question"] for p in eval_problems}
     train_ds = fam.to_dataset(fam.make_problems(size["n_train"], seed=7, exclude=exclude))
-    out = Path(args.out) if args.out else Path(__file__).parent / "results" / f"target_gap_{args.family}"
     args.out = args.out or f"benchmarks/results/target_gap_{args.family}"
     results = {}
     for method in args.methods.split(","):

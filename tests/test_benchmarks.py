@@ -289,3 +289,18 @@ def test_target_gap_benchmark_tiny(tmp_path, monkeypatch):
     assert "| vpd_adapter |" in stem.with_suffix(".md").read_text()
     runs = json.loads(stem.with_suffix(".json").read_text())["results"]["vpd_adapter"]
     assert {"start", "end"} <= runs[0].keys() and runs[0]["start"]["failures"] > 0
+
+
+def test_a_benchmark_never_overwrites_an_earlier_runs_tables(tmp_path):
+    """A results file records a prediction's outcome: a second run with the same `--out` stops before training and
+    leaves it as it was, unless `--overwrite` says otherwise."""
+    from benchmarks import demo_seeds, learning, outputs, target_gap
+
+    stem = tmp_path / "recorded"
+    stem.with_suffix(".md").write_text("the outcome")
+    for main in (learning.main, demo_seeds.main, target_gap.main):
+        with pytest.raises(SystemExit, match="recorded.md holds an earlier run's results"):
+            main(["--out", str(stem), "--methods", "grpo"])
+    assert stem.with_suffix(".md").read_text() == "the outcome"
+    assert outputs.claim(stem, overwrite=True) == stem
+    assert outputs.claim(tmp_path / "new" / "stem") == tmp_path / "new" / "stem" and (tmp_path / "new").is_dir()
