@@ -256,6 +256,11 @@ METHODS = {
     #        any result of this run was seen): the shared teacher's `feedback_only_without_solution` default stays True
     #        either way (`reveal` +0.056/+0.091 on 10/10 seeds against this cost; the demo +0.025); Z52 decides whether
     #        README reports the larger model's cost as confirmed or as seen once.
+    # Outcome (demo_seeds_large_fows_b.md): refuted — on seeds 20-29 vpd_fows +0.005 ± 0.030 over vpd (4/10), both
+    # below grpo (−0.027 ± 0.039, −0.031 ± 0.030); teacher repair 0.19 → 0.11 for both. Over twenty seeds vpd_fows
+    # −0.019 ± 0.016 against vpd (ahead on 5, behind on 14) and −0.051 ± 0.024 against grpo (5 ahead, 14 behind): on
+    # the larger model the shared teacher's E-step erodes its reading with or without the rule; the rule's own cost
+    # there was seen once, not confirmed. The default stays (as fixed above).
     "passive_frozen_fows": {"teacher_mode": "frozen", "feedback_only_without_solution": True},
     "vpd_fows_esol": {"feedback_only_without_solution": True, "e_step_solutions": False},
 }
