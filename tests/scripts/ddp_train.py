@@ -64,7 +64,7 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         e_step_solutions=None if DEFAULTS else not E_WITHOUT_SOLUTIONS,
         e_step_detach_context=DETACHED,
         e_step_swapped_feedback=1.0 if SWAPPED else 0.0,
-        # the critiques beside the demonstrations, which the scenarios vary
+        # the critiques beside the demonstrations, which the scenarios vary (`_defaults`: the library's rule)
         feedback_only_without_solution=None if DEFAULTS else False,
         gradient_checkpointing=not DETACHED,  # TRL's default, which the detached context's cache cannot take
         ddp_timeout=180,  # a collective taken in a different order fails the test in minutes, not half an hour
