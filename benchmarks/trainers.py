@@ -1008,6 +1008,32 @@ METHODS = {
          "teacher_learning_rate": 1.6e-3, "feedback_only_without_solution": True},
         True,
     ),
+    # Teacher repairs (session 21; `teacher_repairs`, trl_vpd/teacher_repair.py): in each all-failed group the teacher
+    # samples 2 attempts from a failed rollout's critique context; the first success becomes a supervised target for
+    # the student (EM's M-step E_q[log π_θ] sampled from the teacher, kept where it succeeds). Session 20 found that on
+    # `reveal` even a near-perfect reader does not lift the student through on-policy distillation (0.03 below GRPO at
+    # 300 steps): the missing piece looked off-policy. Predictions, written before the runs (`--size estep2
+    # --eval-every 10`, 150 steps, seeds 35-39, paired final greedy student success):
+    #   Z69. The reader ceiling (`--family reveal_read --pretrain-set target_teacher_fix_rate=0.9`, `--methods
+    #        vpd_i13_new_fows_rep2,passive_i13_fows_rep2,repair_only --out benchmarks/results/repair13_ceiling_reveal_read`,
+    #        against readceiling13_reveal_read.json): all three above grpo by ≥ +0.05 on ≥ 4/5 seeds (a teacher that
+    #        repairs 92 % of failures hands nearly every all-failed group a correct answer); vpd_…_rep2 and
+    #        passive_…_rep2 within ±0.03 of each other (both teachers read the answer already).
+    #   Z70. `reveal` (`--out benchmarks/results/repair13_reveal`, against fowsconfirm13b_reveal.json and
+    #        passive13fows_reveal.json): vpd_i13_new_fows_rep2 above grpo and above vpd_i13_new_fows by ≥ +0.03 on
+    #        ≥ 4/5 seeds each; above passive_i13_fows_rep2 on ≥ 3/5 (the E-step's teacher repairs more: 0.14 vs 0.13
+    #        greedy last session, a weak edge, so a weak prediction).
+    #   Z71. `letters` (`--out benchmarks/results/repair13_letters`): vpd_i13_new_fows_rep2 not below vpd_i13_new_fows
+    #        by more than 0.01 on average (its groups rarely all fail, so repairs are rare), still above grpo on ≥ 4/5.
+    #   Decision rule: `teacher_repairs` stays 0 (opt-in, beyond the paper) unless Z70 and Z71 hold and the demo
+    #   (demo_seeds.py Z53) is not below the default on average; then the default is 2, README saying it is ours.
+    "vpd_i13_new_fows_rep2": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "teacher_repairs": 2}, False),
+    "passive_i13_fows_rep2": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
+                                      "feedback_only_without_solution": True, "teacher_repairs": 2}, False),
+    # repairs alone: no distillation (weight 0), the frozen teacher only writes repairs
+    "repair_only": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
+                            "feedback_only_without_solution": True, "distillation_weight": 0.0,
+                            "teacher_repairs": 2}, False),
 }
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);
 # pinned, like `SAMPLED`, so that their tables stay reproducible. The *_posonly methods set it themselves.

@@ -182,6 +182,27 @@ class VPDConfig(GRPOConfig):
         default=True, metadata={"help": "`topk` mode: add a bucket for the probability mass outside the top-k."}
     )
 
+    # Off-policy teacher repairs (beyond the paper)
+    teacher_repairs: int = field(
+        default=0,
+        metadata={
+            "help": "Teacher repairs (our extension, off by default): in each group where no rollout reached "
+            "`success_reward_threshold`, the teacher samples this many completions from a failed rollout's feedback "
+            "context; the first one the reward functions score as a success becomes a supervised target for the "
+            "student under the student's own prompt (EM's M-step E_q[log π_θ], sampled from the teacher and kept "
+            "where it succeeds), so GRPO's all-failed groups get a success to learn from. Costs one teacher "
+            "generation and reward call per attempt. Single-turn rollouts only (no tools, environments or "
+            "`rollout_func`)."
+        },
+    )
+    teacher_repair_weight: float = field(
+        default=1.0,
+        metadata={
+            "help": "Weight of the teacher-repair term: each successful repair's mean token negative log-likelihood "
+            "under the student, averaged over the micro-batch's rollouts like a per-sample loss."
+        },
+    )
+
     # E-step
     e_step: bool = field(
         default=True,
@@ -365,6 +386,8 @@ class VPDConfig(GRPOConfig):
             raise ValueError(f"distillation_mixing must be 'interpolate' or 'add', got {self.distillation_mixing!r}.")
         if not 0.0 <= self.distillation_weight <= 1.0:
             raise ValueError(f"distillation_weight must be in [0, 1], got {self.distillation_weight}.")
+        if self.teacher_repairs < 0 or self.teacher_repair_weight < 0:
+            raise ValueError("teacher_repairs and teacher_repair_weight must be ≥ 0.")
         if not 0.0 <= self.distillation_alpha <= 1.0:
             raise ValueError(f"distillation_alpha must be in [0, 1], got {self.distillation_alpha}.")
         if self.distillation_mode == "sampled" and self.distillation_alpha != 1.0:

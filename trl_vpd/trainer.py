@@ -23,6 +23,7 @@ from .feedback import call_feedback_funcs
 from .hidden_states import capture_final_hidden, completion_hidden, output_head
 from .losses import head_divergence, masked_mean, per_token_distillation
 from .teacher import build_teacher, disabled_adapters, load_full_teacher, save_full_teacher
+from .teacher_repair import TeacherRepairMixin
 from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing, swapped_feedback
 from .no_signal import NoSignalCallback
 from .trust_region import TrustRegionCallback, TrustRegionController
@@ -38,7 +39,7 @@ class VPDNumericalError(RuntimeError):
     """A VPD loss became NaN or infinite; training stops before the weights are updated with it."""
 
 
-class VPDTrainer(EStepMixin, GRPOTrainer):
+class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
     """
     Trainer for Variational Policy Distillation (VPD, Li, Nijkamp, Yavuz, Joty, arXiv 2605.15113).
 
@@ -144,6 +145,7 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
                 "image. Train a text-only model, or pass its tokenizer (not a processor) as processing_class for "
                 "text-only data."
             )
+        self._check_teacher_repairs()
         for func in self.feedback_funcs:
             if hasattr(func, "bind_trainer"):
                 func.bind_trainer(self)
@@ -263,6 +265,8 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
         local = pending["rewards"][pending["offset"] : pending["offset"] + len(pending["prompts"])]
         output["vpd_rewards"] = local.to(device)
         self._log_context_metrics(mode, contexts.stats)
+        if mode == "train" and self.args.teacher_repairs:
+            self._add_teacher_repairs(output, inputs, contexts, pending, group_size)
 
         if mode == "train" and self.args.e_step and self.teacher.trainable:
             padded = (teacher_prompt, teacher_mask)
@@ -520,6 +524,10 @@ class VPDTrainer(EStepMixin, GRPOTrainer):
             self._metrics[mode]["vpd/distill_loss"].append(self._mean_across(distill))
             self._metrics[mode]["vpd/teacher_student_kl"].append(self._mean_across(kl))
         self._vpd_teacher_forward = None
+        if "vpd_repair_ids" in inputs:
+            repair = self._repair_loss(model, inputs)
+            loss = loss + args.teacher_repair_weight * repair / ga
+            self._metrics[mode]["vpd/repair_loss"].append(self._mean_across(repair))
         if e_only:
             loss = loss * 0.0
         if e_loss is not None:
