@@ -1027,7 +1027,28 @@ METHODS = {
     #        by more than 0.01 on average (its groups rarely all fail, so repairs are rare), still above grpo on ≥ 4/5.
     #   Decision rule: `teacher_repairs` stays 0 (opt-in, beyond the paper) unless Z70 and Z71 hold and the demo
     #   (demo_seeds.py Z53) is not below the default on average; then the default is 2, README saying it is ours.
+    # Outcome (repair13_*.md): Z69 refuted — at the ceiling the repairs succeed 87 % of the time and fill ~1.2 of the 2
+    # groups a step, yet vpd_…_rep2 ends +0.003 ± 0.006 over grpo (3/5), passive_…_rep2 +0.005 ± 0.005 (3/5);
+    # only repair_only (no distillation) moves, +0.023 ± 0.012 (3/5; 5/5 reach grpo's final, median step 70 vs 110).
+    # Z70 refuted — `reveal`: vpd_…_rep2 +0.009 ± 0.021 over grpo (3/5), +0.008 ± 0.010 over vpd_i13_new_fows (3/5),
+    # +0.013 ± 0.010 over passive_…_rep2 (3/5); repair_only +0.017 ± 0.015 (3/5). Z71 held — `letters`: +0.003 ±
+    # 0.011 over vpd_i13_new_fows, +0.042 ± 0.009 over grpo (5/5); repair_only +0.019 (4/5 over grpo) but −0.020
+    # below the default: the distillation carries `letters`. By the rule `teacher_repairs` stays 0.
+    # Why so weak: the term is a per-row mean over the 16 rollouts of a step, so one repair weighs 1/16 of an SFT
+    # example, while GRPO gives a lone success in a group of 8 an advantage of ~2.7. Prediction, written before the
+    # runs (weight 3 ≈ that advantage; same seeds, `--methods vpd_i13_new_fows_rep2_w3,repair_only_w3 --out
+    # benchmarks/results/repair13w3_{reveal,letters}` and the ceiling `…/repair13w3_ceiling_reveal_read`):
+    #   Z72. `reveal`: vpd_…_rep2_w3 above vpd_…_rep2 by ≥ +0.01 on average and above grpo on ≥ 4/5; repair_only_w3
+    #        above repair_only. At the ceiling both w3 methods above grpo by ≥ +0.03 on ≥ 4/5.
+    #   Z73. `letters`: vpd_…_rep2_w3 within ±0.01 of vpd_…_rep2 (repairs are rare there).
+    #   Decision rule: the default `teacher_repair_weight` becomes 3 if Z72's first clause and Z73 hold (the feature
+    #   stays opt-in either way: it is ours, beyond the paper, and costs a generation per failed group).
     "vpd_i13_new_fows_rep2": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "teacher_repairs": 2}, False),
+    "vpd_i13_new_fows_rep2_w3": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "teacher_repairs": 2,
+                                         "teacher_repair_weight": 3.0}, False),
+    "repair_only_w3": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
+                               "feedback_only_without_solution": True, "distillation_weight": 0.0,
+                               "teacher_repairs": 2, "teacher_repair_weight": 3.0}, False),
     "passive_i13_fows_rep2": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                                       "feedback_only_without_solution": True, "teacher_repairs": 2}, False),
     # repairs alone: no distillation (weight 0), the frozen teacher only writes repairs

@@ -42,7 +42,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _launch(tmp_path, stage, teacher_mode, distillation_mode, ga=1, detach=False):
+def _launch(tmp_path, stage, teacher_mode, distillation_mode, ga=1, detach=False, repairs=False):
     config = tmp_path / f"zero{stage}.yaml"
     config.write_text(ACCELERATE_CONFIG.format(stage=stage, ga=ga))
     command = [
@@ -50,7 +50,8 @@ def _launch(tmp_path, stage, teacher_mode, distillation_mode, ga=1, detach=False
         "--main_process_port", str(_free_port()), str(SCRIPT), str(tmp_path), teacher_mode, distillation_mode, str(ga),
         "1" if detach else "",
     ]  # fmt: skip
-    env = {**os.environ, "DS_ACCELERATOR": "cpu", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "DS_ACCELERATOR": "cpu", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
+           "VPD_DS_REPAIRS": "1" if repairs else ""}
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, check=False)
     assert result.returncode == 0, result.stderr[-6000:]
     return json.loads((tmp_path / "deepspeed_result.json").read_text())
@@ -99,6 +100,15 @@ def test_zero3_detached_e_step_context(tmp_path):
     """`e_step_detach_context=True` under ZeRO-3: the context's forward without gradient and the completion's on its
     cache each gather the sharded weights; the shared teacher's E-step trains and the ranks agree."""
     _check(_launch(tmp_path, 3, "shared", "topk", detach=True), 3, "shared")
+
+
+@pytest.mark.distributed
+def test_zero3_teacher_repairs_on_one_rank(tmp_path):
+    """Teacher repairs under ZeRO-3: rank 1's all-failed group gets repairs, rank 0 has none, yet both enter the
+    gathered generation and GRPO's reward gather; the ranks agree and the repair term trained."""
+    outcome = _launch(tmp_path, 3, "shared", "topk", repairs=True)
+    _check(outcome, 3, "shared")
+    assert {"vpd/repaired_groups", "vpd/repair_loss"} <= set(outcome["metrics"])
 
 
 def test_adapter_teacher_is_refused_under_deepspeed(tiny_model):

@@ -37,12 +37,13 @@ def test_two_process_ddp(tmp_path, teacher_mode, em_schedule, chunk):
     "scenario, teacher_mode",
     [("feedback_rank0", "shared"), ("failed_rank1", "shared"), ("lengths", "shared"), ("feedback_rank0", "adapter"),
      ("feedback_rank0_e_without_solutions", "shared"), ("lengths_detached", "shared"), ("lengths_detached", "adapter"),
-     ("failed_rank1_swapped", "shared"), ("failed_rank1_swapped", "adapter"), ("failed_rank1_defaults", "shared")],
+     ("failed_rank1_swapped", "shared"), ("failed_rank1_swapped", "adapter"), ("failed_rank1_defaults", "shared"),
+     ("failed_rank1_repairs", "shared"), ("failed_rank1_repairs", "adapter")],
 )
 def test_ranks_with_different_data_take_the_same_collectives(tmp_path, scenario, teacher_mode):
     """Teacher context on one rank only, every rollout failed on one rank, different padded teacher lengths, the
     swapped-feedback term trained on one rank only, the default teacher and contexts (critiques only in all-failed
-    groups): the E-step (auto chunks) must not hang, and both ranks end with the same weights."""
+    groups), teacher repairs generated and scored on one rank only: the E-step (auto chunks) must not hang, and both ranks end with the same weights."""
     _launch(tmp_path, teacher_mode, "joint", "", scenario=scenario)
     outcome = json.loads((tmp_path / "ddp_result.json").read_text())
     assert "vpd/e_loss" in outcome["metrics"]
@@ -50,6 +51,8 @@ def test_ranks_with_different_data_take_the_same_collectives(tmp_path, scenario,
         assert "vpd/feedback_gain" in outcome["metrics"]
     if scenario.endswith("_defaults"):  # full weights: the shared teacher, the critique only where no sibling succeeded
         assert (outcome["teacher_mode"], outcome["feedback_only_without_solution"]) == ("shared", True)
+    if scenario.endswith("_repairs"):  # rank 1's all-failed group got a repair; rank 0 took the same collectives
+        assert {"vpd/repaired_groups", "vpd/repair_loss"} <= set(outcome["metrics"])
 
 
 def _launch(tmp_path, teacher_mode, em_schedule, chunk, scenario=""):

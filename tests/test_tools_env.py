@@ -352,6 +352,16 @@ def test_tools_argument_trains_and_the_teacher_prompt_carries_the_schema(tmp_pat
     assert demo in teacher
 
 
+def test_teacher_repairs_refuse_tool_calling_rollouts(tmp_path):
+    """A repair is one sampled turn scored by the reward functions: a tool-calling episode cannot be replayed so."""
+    tokenizer = tool_tokenizer()
+    dataset = Dataset.from_dict({"prompt": [[{"role": "user", "content": "What is 3 times 4?"}]] * 3})
+    with pytest.raises(ValueError, match="teacher_repairs > 0 .* tools"):
+        VPDTrainer(model=build_tiny_model(tokenizer), reward_funcs=lambda completions, **kw: [0.0] * len(completions),
+                   args=make_args(tmp_path, teacher_repairs=1), train_dataset=dataset, processing_class=tokenizer,
+                   tools=[multiply_tool])  # fmt: skip
+
+
 def test_teacher_eval_refuses_tool_calling_rollouts_and_measures_a_tool_free_environment(tmp_path):
     """`evaluate_teacher` generates one turn without tools: with an environment that exposes tools it is a clear error
     at the callback's construction; an environment that only supplies prompts is measured like a dataset."""

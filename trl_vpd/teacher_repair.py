@@ -105,7 +105,8 @@ class TeacherRepairMixin:
         width = max(gather_object([len(attempts)]))
         if width == 0:
             return
-        sequences, truncated = self._teacher_generate([contexts.prompt_ids[row] for row in attempts])
+        prompts = [contexts.prompt_ids[row] for row in attempts]
+        sequences, truncated = self._teacher_generate(prompts, filler=contexts.prompt_ids[0])
         ok = self._score_repairs(inputs, pending, output, attempts, sequences, width)
         if args.mask_truncated_completions:
             ok = [good and not cut for good, cut in zip(ok, truncated, strict=True)]
@@ -120,9 +121,11 @@ class TeacherRepairMixin:
         if totals[0] > 0:
             metrics["vpd/repair_success_rate"].append((totals[1] / totals[0]).item())
 
-    def _teacher_generate(self, prompt_ids: list[list[int]]) -> tuple[list[list[int]], list[bool]]:
+    def _teacher_generate(self, prompt_ids: list[list[int]], filler: list[int]) -> tuple[list[list[int]], list[bool]]:
         """Sampled teacher completions (cut after the first EOS, which they keep) and whether each ran out of tokens.
-        Every process enters the generation unwrap (a collective under ZeRO-3), even one with nothing to generate."""
+        Every process enters the generation unwrap (a collective under ZeRO-3). Under ZeRO-3 every forward is a
+        collective too (DeepSpeed's start-of-forward hook outlives TRL's `remove_hooks`), so there every process
+        generates, `filler` where it has nothing to, with `synced_gpus` keeping the ranks' forward counts equal."""
         tokenizer = self._tokenizer
         eos = set(self.eos_token_ids)
         with (
@@ -134,13 +137,19 @@ class TeacherRepairMixin:
             ) as unwrapped,
             torch.no_grad(),
         ):
-            if not prompt_ids:
+            synced = self._dist.is_zero3 and self.accelerator.num_processes > 1
+            if not prompt_ids and not synced:
                 return [], []
             device = self.accelerator.device
-            ids = pad([torch.tensor(p, device=device) for p in prompt_ids], tokenizer.pad_token_id, "left")
-            mask = pad([torch.ones(len(p), dtype=torch.long, device=device) for p in prompt_ids], 0, "left")
+            rows = prompt_ids or [filler]
+            ids = pad([torch.tensor(p, device=device) for p in rows], tokenizer.pad_token_id, "left")
+            mask = pad([torch.ones(len(p), dtype=torch.long, device=device) for p in rows], 0, "left")
             with self.teacher.activate(unwrapped) as teacher, dropout_disabled(teacher):
-                generated = teacher.generate(input_ids=ids, attention_mask=mask, generation_config=self._repair_config())
+                generated = teacher.generate(
+                    input_ids=ids, attention_mask=mask, generation_config=self._repair_config(), synced_gpus=synced
+                )
+        if not prompt_ids:
+            return [], []
         sequences, truncated = [], []
         for row in generated[:, ids.size(1) :].tolist():
             cut = next((k for k, t in enumerate(row) if t in eos), None)

@@ -28,15 +28,21 @@ RANK = int(os.environ.get("RANK", "0"))
 # `failed_rank1_swapped`: `failed_rank1` with `e_step_swapped_feedback` and critiques that name their prompt, so rank 0
 # trains the swapped-feedback term (its critiques swapped for rank 1's) and rank 1, without successes, does not;
 # `failed_rank1_defaults`: `failed_rank1` with the teacher's fields at the library's defaults (teacher mode, contexts),
-# so a group's critique is shown only where no sibling succeeded, on whichever rank its rollouts landed.
+# so a group's critique is shown only where no sibling succeeded, on whichever rank its rollouts landed;
+# `failed_rank1_repairs`: `failed_rank1` with teacher repairs, which succeed (the repair call's rows, not a batch of
+# 4), while every rollout of rank 0 succeeds: rank 1 generates and scores repairs, rank 0 has none and pads GRPO's
+# reward gather with its own rollouts.
 SCENARIO = os.environ.get("VPD_DDP_SCENARIO", "")
 E_WITHOUT_SOLUTIONS = SCENARIO == "feedback_rank0_e_without_solutions"
 DETACHED = SCENARIO.endswith("_detached")
 SWAPPED = SCENARIO.endswith("_swapped")
 DEFAULTS = SCENARIO.endswith("_defaults")
+REPAIRS = SCENARIO.endswith("_repairs")
 
 
 def reward(completion_ids, **kwargs):
+    if REPAIRS and (RANK == 0 or len(completion_ids) != COMMON_CONFIG["per_device_train_batch_size"]):
+        return [1.0 for _ in completion_ids]
     if SCENARIO.startswith("failed_rank1") and RANK == 1:
         return [0.0 for _ in completion_ids]
     return divisible_by_three(completion_ids)
@@ -66,6 +72,7 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         e_step_swapped_feedback=1.0 if SWAPPED else 0.0,
         # the critiques beside the demonstrations, which the scenarios vary (`_defaults`: the library's rule)
         feedback_only_without_solution=None if DEFAULTS else False,
+        teacher_repairs=2 if REPAIRS else 0,
         gradient_checkpointing=not DETACHED,  # TRL's default, which the detached context's cache cannot take
         ddp_timeout=180,  # a collective taken in a different order fails the test in minutes, not half an hour
     )

@@ -3,6 +3,7 @@
 
 import json
 import math
+import os
 import sys
 
 import torch
@@ -34,6 +35,18 @@ def _projection(name: str, param: torch.Tensor) -> float:
     return float((param.double() * torch.randn(param.shape, generator=generator, dtype=torch.float64)).sum())
 
 
+# `VPD_DS_REPAIRS=1`: teacher repairs, with every rollout of rank 0 a success and every rollout of rank 1 a failure whose
+# repairs succeed (the repair call's rows, not a batch of 4): only rank 1 generates, both enter ZeRO-3's gathered
+# generation and GRPO's reward gather.
+REPAIRS = os.environ.get("VPD_DS_REPAIRS") == "1"
+RANK = int(os.environ.get("RANK", "0"))
+
+
+def repair_reward(completion_ids, **kwargs):
+    student_batch = len(completion_ids) == COMMON_CONFIG["per_device_train_batch_size"]
+    return [0.0 if RANK == 1 and student_batch else 1.0 for _ in completion_ids]
+
+
 def main(output_dir: str, teacher_mode: str, distillation_mode: str, ga: str = "1", detach: str = "") -> None:
     tokenizer, model, dataset = model_and_data()
     args = VPDConfig(
@@ -47,10 +60,11 @@ def main(output_dir: str, teacher_mode: str, distillation_mode: str, ga: str = "
         e_step=teacher_mode == "shared",  # frozen and EMA teachers are passive
         # the E-step's context as a key/value cache (which TRL's default gradient checkpointing would drop)
         **({"e_step_detach_context": True, "gradient_checkpointing": False} if detach else {}),
+        teacher_repairs=2 if REPAIRS else 0,
     )
     trainer = VPDTrainer(
         model=model,
-        reward_funcs=divisible_by_three,
+        reward_funcs=repair_reward if REPAIRS else divisible_by_three,
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
