@@ -223,6 +223,11 @@ MATRIX = [
                           gradient_checkpointing=False), [True, False, True]),
     ("adapter", True, dict(steps_per_generation=2, loss_type="dr_grpo", e_step_detach_context=True,
                            gradient_checkpointing=False, e_step_chunk_size=2), [True, False, True]),
+    # teacher repairs crossed with reused rollouts, β > 0, masked truncations, split generation batches, both teachers
+    ("shared", False, dict(num_iterations=2, loss_type="grpo", beta=0.04, mask_truncated_completions=True,
+                           teacher_repairs=2), [True, False, True]),
+    ("adapter", True, dict(steps_per_generation=2, loss_type="dr_grpo", gradient_accumulation_steps=2,
+                           per_device_train_batch_size=2, teacher_repairs=1), [True, False, True]),
     ("frozen", True, dict(num_iterations=2, beta=0.04, loss_type="grpo"), [False, False, False]),
     ("frozen", False, dict(steps_per_generation=2, loss_type="dapo"), [False, False, False]),
 ]
@@ -236,9 +241,11 @@ def test_feature_matrix_trains_what_it_should(
     student's trainable weights move, a teacher adapter moves only through its own optimizer, and nothing frozen
     moves."""
     # a model id, so that GRPO can load its reference model for β > 0 without PEFT
+    # with repairs, every rollout fails and every repair succeeds (the repair call's rows are not a batch of 4)
+    reward = _fails_but_repairs_succeed if options.get("teacher_repairs") else id_reward
     trainer = make_trainer(tmp_path, tiny_tokenizer, model=None if peft else str(tiny_model_dir), peft=peft,
                            teacher_mode=teacher_mode, max_steps=3, e_step_every=2, e_step_negatives=True,
-                           **options)  # fmt: skip
+                           reward_funcs=reward, **options)  # fmt: skip
     named = dict(trainer.model.named_parameters())
     before = snapshot(named.items())
     trainer.train()
@@ -251,8 +258,14 @@ def test_feature_matrix_trains_what_it_should(
     student = trainable - teacher
     assert moved <= trainable, sorted(moved - trainable)[:5]  # frozen base weights never move
     assert moved & student, "the student did not train"
-    if teacher_mode == "adapter":
+    if teacher_mode == "adapter" and not options.get("teacher_repairs"):  # (every rollout failing labels none)
         assert moved & teacher, "the teacher adapter did not train on its E-steps"
+    if options.get("teacher_repairs"):
+        assert _steps_with(trainer, "vpd/repair_loss") == [True, True, True]
+
+
+def _fails_but_repairs_succeed(completions, **kwargs):
+    return [0.0 if len(completions) == 4 else 1.0] * len(completions)
 
 
 # ------------------------------------------------------------------ off-policy tokens in the sampled M-step
