@@ -263,6 +263,19 @@ METHODS = {
     # there was seen once, not confirmed. The default stays (as fixed above).
     "passive_frozen_fows": {"teacher_mode": "frozen", "feedback_only_without_solution": True},
     "vpd_fows_esol": {"feedback_only_without_solution": True, "e_step_solutions": False},
+    # Teacher repairs (session 21, `teacher_repairs=2`: in an all-failed group the teacher writes two attempts from a
+    # failed rollout's critique, the first success becomes the student's supervised target; benchmarks/trainers.py
+    # Z69-Z73). The grader here names the right sum, so every repair the teacher reads right is correct. Prediction,
+    # written before the run (`--seeds 20,...,29 --steps 100 --eval-every 10 --methods vpd_fows_rep2,repair_only,
+    # vpd_fows_rep2_w3 --with benchmarks/results/demo_seeds_fowsconfirm.json,benchmarks/results/demo_seeds_fows_grpo.json
+    # --against grpo,vpd_fows --teacher-against vpd_fows --active vpd_fows_rep2
+    # --out benchmarks/results/demo_seeds_repairs`):
+    #   Z53. vpd_fows_rep2 above vpd_fows on ≥ 6/10 seeds with a mean ≥ +0.02; repair_only above grpo on ≥ 6/10;
+    #        vpd_fows_rep2_w3 ≥ vpd_fows_rep2 on average.
+    "vpd_fows_rep2": {"feedback_only_without_solution": True, "teacher_repairs": 2},
+    "vpd_fows_rep2_w3": {"feedback_only_without_solution": True, "teacher_repairs": 2, "teacher_repair_weight": 3.0},
+    "repair_only": {"teacher_mode": "frozen", "distillation_weight": 0.0, "feedback_only_without_solution": True,
+                    "teacher_repairs": 2},
 }
 # Every method recorded before a teacher adapter's E-step defaulted to the passive teacher as its reference measured h
 # against the student: pinned, so that their tables stay reproducible (`vpd_adapter_esol_init` is the new default).
