@@ -50,8 +50,9 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
 
     A drop-in replacement for [`~trl.GRPOTrainer`]: same constructor plus `feedback_funcs`, same generation, reward
     plumbing and GRPO loss. What changes: `_calculate_rewards` also collects feedback, `_generate_and_score_completions`
-    adds the teacher context to the batch, `_compute_loss` adds the distillation (and, for a shared teacher, the
-    E-loss), and `training_step` runs the E-step of a separate teacher adapter.
+    adds the teacher context to the batch (and, with `teacher_repairs`, the teacher's successful attempts at groups
+    that all failed), `_compute_loss` adds the distillation (for a shared teacher the E-loss, with repairs their
+    likelihood), and `training_step` runs the E-step of a separate teacher adapter.
 
     Args:
         feedback_funcs (`callable` or `list[callable]`, *optional*):
