@@ -1046,6 +1046,19 @@ METHODS = {
     "vpd_i13_new_fows_rep2": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "teacher_repairs": 2}, False),
     "vpd_i13_new_fows_rep2_w3": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "teacher_repairs": 2,
                                          "teacher_repair_weight": 3.0}, False),
+    # Under LoRA VPD trails GRPO+LoRA on `reveal` (−0.039 ± 0.010, 0/5, adapterinit13_reveal.md). Prediction, written
+    # before the run (seeds 25-29, `--methods vpd_i13_adapter_esol_init_rep2,repair_only_lora --out
+    # benchmarks/results/repair13lora_reveal`, against adapter13_reveal.json (grpo_lora) and adapterinit13_reveal.json):
+    #   Z74. vpd_i13_adapter_esol_init_rep2 above vpd_i13_adapter_esol_init by ≥ +0.02 on ≥ 4/5 seeds;
+    #        repair_only_lora above grpo_lora on ≥ 3/5.
+    "vpd_i13_adapter_esol_init_rep2": (
+        "vpd",
+        {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
+         "teacher_repairs": 2},
+        True,
+    ),
+    "repair_only_lora": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
+                                 "distillation_weight": 0.0, "teacher_repairs": 2}, True),
     "repair_only_w3": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                                "feedback_only_without_solution": True, "distillation_weight": 0.0,
                                "teacher_repairs": 2, "teacher_repair_weight": 3.0}, False),
