@@ -1043,6 +1043,12 @@ METHODS = {
     #   Z73. `letters`: vpd_…_rep2_w3 within ±0.01 of vpd_…_rep2 (repairs are rare there).
     #   Decision rule: the default `teacher_repair_weight` becomes 3 if Z72's first clause and Z73 hold (the feature
     #   stays opt-in either way: it is ours, beyond the paper, and costs a generation per failed group).
+    # Outcome (repair13w3_*.md): Z72 refuted — `reveal`: vpd_…_rep2_w3 −0.003 ± 0.006 against vpd_…_rep2 (1/5),
+    # +0.006 ± 0.022 over grpo (3/5); repair_only_w3 +0.022 ± 0.010 over grpo (4/5), +0.005 over repair_only; at the
+    # ceiling vpd_…_rep2_w3 +0.003 ± 0.010 (2/5), repair_only_w3 +0.016 ± 0.009 (3/5) over grpo. Z73 held — `letters`
+    # +0.005 ± 0.003 over vpd_…_rep2 (4/5). By the rule the weight stays 1. Where repairs help at all it is without
+    # the distillation (repair_only: `reveal` +0.017/+0.022, ceiling +0.023/+0.016), and there they lose `letters`'
+    # distillation gain (−0.020 below the default): no setting here beats both GRPO and the default on both families.
     "vpd_i13_new_fows_rep2": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "teacher_repairs": 2}, False),
     "vpd_i13_new_fows_rep2_w3": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "teacher_repairs": 2,
                                          "teacher_repair_weight": 3.0}, False),
