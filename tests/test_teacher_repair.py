@@ -77,6 +77,22 @@ def test_all_failed_group_gets_its_first_successful_repair(tmp_path, tiny_tokeni
     assert metrics["vpd/repair_success_rate"] == [1.0]
 
 
+def test_chat_prompts_get_repairs_as_assistant_messages(tmp_path, tiny_tokenizer):
+    """With conversational prompts the reward functions see each repair as TRL formats a completion: one assistant
+    message whose content is the decoded attempt."""
+    seen = []
+
+    def reward(prompts, completions, completion_ids, **kwargs):
+        seen.append((completions, completion_ids))
+        return [0.0 if len(prompts) == 4 else 1.0] * len(prompts)
+
+    trainer = repair_trainer(tmp_path, tiny_tokenizer, reward, dataset=make_dataset(conversational=True))
+    prepared_batch(trainer)
+    completions, ids = seen[1]
+    text = tiny_tokenizer.decode(ids[0], skip_special_tokens=True)
+    assert completions[0] == [{"role": "assistant", "content": text}]
+
+
 def test_group_with_a_success_gets_no_repair(tmp_path, tiny_tokenizer):
     trainer = repair_trainer(tmp_path, tiny_tokenizer, lambda completions, **kw: [1.0] * len(completions))
     batch = prepared_batch(trainer)
