@@ -272,6 +272,11 @@ METHODS = {
     # --out benchmarks/results/demo_seeds_repairs`):
     #   Z53. vpd_fows_rep2 above vpd_fows on ≥ 6/10 seeds with a mean ≥ +0.02; repair_only above grpo on ≥ 6/10;
     #        vpd_fows_rep2_w3 ≥ vpd_fows_rep2 on average.
+    # Outcome (demo_seeds_repairs.md): the first two clauses held, the third refuted — vpd_fows_rep2 +0.033 ± 0.024
+    # over vpd_fows (6/10) and +0.077 ± 0.042 over grpo (7/10), its teacher's repair 0.19 → 0.57 (rose on 10/10;
+    # vpd_fows's 0.46, +0.110 ± 0.046, 7/10: the repairs' likelihood trains the shared weights on the teacher's own
+    # correct sums); repair_only +0.033 ± 0.043 over grpo (6/10); weight 3 −0.045 below weight 1 (+0.031 over grpo).
+    # `teacher_repairs` stays 0 by trainers.py's rule (Z70 refuted on `reveal`).
     "vpd_fows_rep2": {"feedback_only_without_solution": True, "teacher_repairs": 2},
     "vpd_fows_rep2_w3": {"feedback_only_without_solution": True, "teacher_repairs": 2, "teacher_repair_weight": 3.0},
     "repair_only": {"teacher_mode": "frozen", "distillation_weight": 0.0, "feedback_only_without_solution": True,
