@@ -1057,6 +1057,8 @@ METHODS = {
     # benchmarks/results/repair13lora_reveal`, against adapter13_reveal.json (grpo_lora) and adapterinit13_reveal.json):
     #   Z74. vpd_i13_adapter_esol_init_rep2 above vpd_i13_adapter_esol_init by ≥ +0.02 on ≥ 4/5 seeds;
     #        repair_only_lora above grpo_lora on ≥ 3/5.
+    # Outcome (repair13lora_reveal.md): refuted — vpd_…_init_rep2 −0.003 ± 0.014 against vpd_i13_adapter_esol_init
+    # (2/5), still −0.042 ± 0.006 below grpo_lora (0/5); repair_only_lora −0.005 ± 0.007 (2/5) against grpo_lora.
     "vpd_i13_adapter_esol_init_rep2": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
