@@ -277,6 +277,19 @@ METHODS = {
     # vpd_fows's 0.46, +0.110 ± 0.046, 7/10: the repairs' likelihood trains the shared weights on the teacher's own
     # correct sums); repair_only +0.033 ± 0.043 over grpo (6/10); weight 3 −0.045 below weight 1 (+0.031 over grpo).
     # `teacher_repairs` stays 0 by trainers.py's rule (Z70 refuted on `reveal`).
+    # On the demo the repairs lifted the shared teacher's reading; on the larger model the shared teacher's E-step
+    # erodes it (0.19 → 0.10-0.11, Z51/Z52). Predictions, written before the runs:
+    #   Z54. The larger model (`--seeds 20,...,29 --steps 100 --eval-every 10 --hidden-size 96 --num-layers 4
+    #        --warm-start-steps 150 --warm-start-lr 2e-3 --learning-rate 1e-4 --methods vpd_fows_rep2,repair_only
+    #        --with benchmarks/results/demo_seeds_large_fows_b.json --against grpo,vpd_fows --teacher-against vpd_fows
+    #        --active vpd_fows_rep2 --out benchmarks/results/demo_seeds_large_repairs`): vpd_fows_rep2's teacher repair
+    #        ends above vpd_fows's on ≥ 7/10 seeds, and its student above vpd_fows's on ≥ 6/10.
+    #   Z55. The demo on fresh seeds (`--seeds 30,...,39 --steps 100 --eval-every 10 --methods grpo,vpd_fows,
+    #        vpd_fows_rep2 --against grpo,vpd_fows --teacher-against vpd_fows --active vpd_fows_rep2
+    #        --out benchmarks/results/demo_seeds_repairs_b`): vpd_fows_rep2 above vpd_fows on ≥ 6/10 with a mean > 0,
+    #        and above grpo on ≥ 6/10.
+    #   Decision rule: if Z53's first clause, Z54 and Z55 hold, README recommends repairs for a shared teacher where
+    #   the feedback names the answer; the default stays 0 either way (the text families did not move).
     "vpd_fows_rep2": {"feedback_only_without_solution": True, "teacher_repairs": 2},
     "vpd_fows_rep2_w3": {"feedback_only_without_solution": True, "teacher_repairs": 2, "teacher_repair_weight": 3.0},
     "repair_only": {"teacher_mode": "frozen", "distillation_weight": 0.0, "feedback_only_without_solution": True,
