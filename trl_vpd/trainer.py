@@ -17,17 +17,26 @@ from .config import VPDConfig
 from .context_cache import detached_context_logps, supports_detached_context
 from .dropout import dropout_disabled
 from .e_step_monitor import EStepMonitor
-from .e_step_runner import EStepMixin, trained_tokens
 from .e_step_plan import EStepPlan, served_steps
+from .e_step_runner import EStepMixin, trained_tokens
 from .feedback import call_feedback_funcs
 from .hidden_states import capture_final_hidden, completion_hidden, output_head
 from .losses import head_divergence, masked_mean, per_token_distillation
-from .teacher import build_teacher, disabled_adapters, load_full_teacher, save_full_teacher
-from .teacher_repair import TeacherRepairMixin
-from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing, swapped_feedback
 from .no_signal import NoSignalCallback
+from .teacher import (
+    build_teacher,
+    disabled_adapters,
+    load_full_teacher,
+    save_full_teacher,
+)
+from .teacher_context import (
+    TeacherContextBuilder,
+    combine_feedback,
+    group_pairing,
+    swapped_feedback,
+)
+from .teacher_repair import TeacherRepairMixin
 from .trust_region import TrustRegionCallback, TrustRegionController
-
 
 SAMPLED_IS_CAP = 2.0  # SDPO's importance-sampling clip
 
