@@ -10,12 +10,7 @@ import torch
 from helpers import logged, make_config, make_dataset, make_trainer, prepared_batch
 
 from trl_vpd import VPDConfig, VPDTrainer
-from trl_vpd.teacher_repair import (
-    first_successes,
-    repair_nll,
-    repair_rows,
-    repair_tensors,
-)
+from trl_vpd.teacher_repair import first_successes, repair_nll, repair_rows, repair_tensors
 
 # ---------------------------------------------------------------------------------------------------- pure helpers
 

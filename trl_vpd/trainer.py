@@ -23,20 +23,11 @@ from .feedback import call_feedback_funcs
 from .hidden_states import capture_final_hidden, completion_hidden, output_head
 from .losses import head_divergence, masked_mean, per_token_distillation
 from .no_signal import NoSignalCallback
-from .teacher import (
-    build_teacher,
-    disabled_adapters,
-    load_full_teacher,
-    save_full_teacher,
-)
-from .teacher_context import (
-    TeacherContextBuilder,
-    combine_feedback,
-    group_pairing,
-    swapped_feedback,
-)
+from .teacher import build_teacher, disabled_adapters, load_full_teacher, save_full_teacher
+from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing, swapped_feedback
 from .teacher_repair import TeacherRepairMixin
 from .trust_region import TrustRegionCallback, TrustRegionController
+
 
 SAMPLED_IS_CAP = 2.0  # SDPO's importance-sampling clip
 
