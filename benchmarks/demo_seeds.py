@@ -290,6 +290,13 @@ METHODS = {
     #        and above grpo on ≥ 6/10.
     #   Decision rule: if Z53's first clause, Z54 and Z55 hold, README recommends repairs for a shared teacher where
     #   the feedback names the answer; the default stays 0 either way (the text families did not move).
+    # Outcome (demo_seeds_large_repairs.md, demo_seeds_repairs_b.md): both refuted, so README does not recommend them.
+    # Z54: on the larger model the repairs do not stop the shared teacher's erosion (repair 0.19 → 0.12 against
+    # vpd_fows's 0.11, +0.014 ± 0.024, 5/10); the student +0.033 ± 0.028 over vpd_fows (5/10), level with grpo
+    # (+0.006 ± 0.027); repair_only −0.002 against grpo. Z55: on seeds 30-39 vpd_fows_rep2 −0.056 ± 0.043 below
+    # vpd_fows (3/10), the teachers level (0.51 both); over seeds 20-39 −0.012 ± 0.026 (9 ahead, 10 behind): Z53's
+    # +0.033 was seeds 20-29's luck. The same seeds put the default +0.103 ± 0.025 over grpo (9/10); over seeds 10-39
+    # +0.067 ± 0.021 (21 ahead, 6 behind).
     "vpd_fows_rep2": {"feedback_only_without_solution": True, "teacher_repairs": 2},
     "vpd_fows_rep2_w3": {"feedback_only_without_solution": True, "teacher_repairs": 2, "teacher_repair_weight": 3.0},
     "repair_only": {"teacher_mode": "frozen", "distillation_weight": 0.0, "feedback_only_without_solution": True,
