@@ -299,6 +299,21 @@ METHODS = {
     # +0.067 ± 0.021 (21 ahead, 6 behind).
     "vpd_fows_rep2": {"feedback_only_without_solution": True, "teacher_repairs": 2},
     "vpd_fows_rep2_w3": {"feedback_only_without_solution": True, "teacher_repairs": 2, "teacher_repair_weight": 3.0},
+    # Where does the larger model's erosion come from (the shared teacher's repair 0.19 → 0.11 under VPD, while GRPO's
+    # own weights end at 0.21 and a frozen teacher at 0.17)? Predictions, written before the run (`--seeds 20,...,29
+    # --steps 100 --eval-every 10 --hidden-size 96 --num-layers 4 --warm-start-steps 150 --warm-start-lr 2e-3
+    # --learning-rate 1e-4 --methods vpd_fows_no_e_step,vpd_fows_ew025 --with
+    # benchmarks/results/demo_seeds_large_fows_b.json --against grpo,vpd_fows --teacher-against vpd_fows
+    # --active vpd_fows_ew025 --out benchmarks/results/demo_seeds_large_erosion`):
+    #   Z56. Without the E-step (the live shared teacher, same contexts) the teacher's repair ends at or below
+    #        vpd_fows's on ≥ 6/10 seeds: the erosion comes from training the shared weights on the student's side
+    #        (GRPO + distillation), which the E-step partly counters, not from the E-step.
+    #   Z57. With the E-step at a quarter of its weight (λ_E = 0.25) the repair ends at or below vpd_fows's too, and the
+    #        student within ±0.03 of it. Decision rule: nothing changes unless Z56 is refuted (the E-step erodes) and
+    #        λ_E = 0.25 keeps the repair above vpd_fows's on ≥ 7/10 with the student not below; then λ_E is tried on
+    #        the text families before any default moves.
+    "vpd_fows_no_e_step": {"feedback_only_without_solution": True, "e_step": False},
+    "vpd_fows_ew025": {"feedback_only_without_solution": True, "e_step_weight": 0.25},
     "repair_only": {"teacher_mode": "frozen", "distillation_weight": 0.0, "feedback_only_without_solution": True,
                     "teacher_repairs": 2},
 }
