@@ -312,6 +312,11 @@ METHODS = {
     #        student within ±0.03 of it. Decision rule: nothing changes unless Z56 is refuted (the E-step erodes) and
     #        λ_E = 0.25 keeps the repair above vpd_fows's on ≥ 7/10 with the student not below; then λ_E is tried on
     #        the text families before any default moves.
+    # Outcome (demo_seeds_large_erosion.md): Z56 refuted by its count, held in substance — without the E-step the
+    # repair ends at 0.100 against vpd_fows's 0.109 (−0.009 ± 0.018; ahead on 5/10, so "at or below on ≥ 6/10" just
+    # fails): the erosion is as large without the E-step, so it comes from training the shared weights on the
+    # student's side, and the E-step is not its cause; that student ends −0.059 ± 0.037 below vpd_fows (4/10).
+    # Z57 held — λ_E = 0.25: repair 0.094 (−0.015 ± 0.017, 4/10), student −0.013 ± 0.017. Nothing changes (rule).
     "vpd_fows_no_e_step": {"feedback_only_without_solution": True, "e_step": False},
     "vpd_fows_ew025": {"feedback_only_without_solution": True, "e_step_weight": 0.25},
     "repair_only": {"teacher_mode": "frozen", "distillation_weight": 0.0, "feedback_only_without_solution": True,
