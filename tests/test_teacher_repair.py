@@ -162,3 +162,31 @@ def test_refuses_bad_values():
         VPDConfig(output_dir="unused", teacher_repairs=-1)
     with pytest.raises(ValueError, match="teacher_repair_weight"):
         VPDConfig(output_dir="unused", teacher_repairs=1, teacher_repair_weight=-0.5)
+
+
+def test_sampling_settings_without_grpo_generation_config(tmp_path, tiny_tokenizer):
+    """Under vLLM GRPO builds no `generation_config`; the repairs then sample with the trainer's own settings."""
+    trainer = repair_trainer(tmp_path, tiny_tokenizer, StudentFailsRepairSucceeds(), temperature=0.7, top_p=0.9)
+    assert trainer._repair_config() is trainer.generation_config  # TRL's, on its transformers path
+    del trainer.generation_config
+    config = trainer._repair_config()
+    assert (config.do_sample, config.temperature, config.top_p) == (True, 0.7, 0.9)
+    assert config.max_new_tokens == trainer.max_completion_length
+    assert list(config.eos_token_id) == list(trainer.eos_token_ids)
+
+
+@pytest.mark.parametrize("engine", ["fsdp", "zero3_without_gather"])
+def test_refuses_engines_whose_generation_forwards_are_collective(engine):
+    from types import SimpleNamespace
+
+    from trl_vpd.teacher_repair import TeacherRepairMixin
+
+    args = SimpleNamespace(teacher_repairs=1, ds3_gather_for_generation=False)
+    trainer = SimpleNamespace(args=args, tools=None, environment_factories=None, rollout_func=None,
+                              is_fsdp_enabled=engine == "fsdp", _dist=SimpleNamespace(is_zero3=engine != "fsdp"))  # fmt: skip
+    error = NotImplementedError if engine == "fsdp" else ValueError
+    with pytest.raises(error, match="FSDP" if engine == "fsdp" else "ds3_gather_for_generation=True"):
+        TeacherRepairMixin._check_teacher_repairs(trainer)
+    args.ds3_gather_for_generation = True
+    if engine != "fsdp":
+        TeacherRepairMixin._check_teacher_repairs(trainer)  # gathered generation is fine
