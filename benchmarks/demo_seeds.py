@@ -317,6 +317,15 @@ METHODS = {
     # fails): the erosion is as large without the E-step, so it comes from training the shared weights on the
     # student's side, and the E-step is not its cause; that student ends −0.059 ± 0.037 below vpd_fows (4/10).
     # Z57 held — λ_E = 0.25: repair 0.094 (−0.015 ± 0.017, 4/10), student −0.013 ± 0.017. Nothing changes (rule).
+    # Repairs in the QLoRA notebooks' setting (teacher adapter, the LoRA default). Prediction, written before the run
+    # (`--seeds 10,...,19 --steps 100 --eval-every 10 --learning-rate 3e-3 --methods vpd_adapter_esol_init_rep2 --with
+    # benchmarks/results/demo_seeds_adapter.json,benchmarks/results/demo_seeds_adapter_esol_init.json --against
+    # grpo_lora,vpd_adapter_esol_init --teacher-against vpd_adapter_esol_init --active vpd_adapter_esol_init_rep2
+    # --out benchmarks/results/demo_seeds_adapter_repairs`):
+    #   Z58. within ±0.03 of vpd_adapter_esol_init on average (repairs were within ±0.02 of the default everywhere
+    #        measured with full weights); its teacher's repair within ±0.05 (the repairs train the student adapter only).
+    "vpd_adapter_esol_init_rep2": {"teacher_mode": "adapter", "e_step_solutions": False,
+                                   "e_step_reference": "initial_teacher", "teacher_repairs": 2},
     "vpd_fows_no_e_step": {"feedback_only_without_solution": True, "e_step": False},
     "vpd_fows_ew025": {"feedback_only_without_solution": True, "e_step_weight": 0.25},
     "repair_only": {"teacher_mode": "frozen", "distillation_weight": 0.0, "feedback_only_without_solution": True,
