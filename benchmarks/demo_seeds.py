@@ -324,6 +324,11 @@ METHODS = {
     # --out benchmarks/results/demo_seeds_adapter_repairs`):
     #   Z58. within ±0.03 of vpd_adapter_esol_init on average (repairs were within ±0.02 of the default everywhere
     #        measured with full weights); its teacher's repair within ±0.05 (the repairs train the student adapter only).
+    # Outcome (demo_seeds_adapter_repairs.md): the student clause held (−0.017 ± 0.048 against vpd_adapter_esol_init,
+    # 5/10; +0.002 ± 0.045 over grpo_lora), the teacher clause refuted the good way: repair 0.19 → 0.59 against 0.47
+    # (+0.118 ± 0.060, 9/10; rose on 10/10). The repairs' gradient reaches the student adapter only
+    # (tests/test_teacher_repair.py), so the teacher gains through its E-step's data (more successes, read under the
+    # critique alone); the student does not gain from it.
     "vpd_adapter_esol_init_rep2": {"teacher_mode": "adapter", "e_step_solutions": False,
                                    "e_step_reference": "initial_teacher", "teacher_repairs": 2},
     "vpd_fows_no_e_step": {"feedback_only_without_solution": True, "e_step": False},
