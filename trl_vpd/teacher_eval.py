@@ -14,6 +14,7 @@ from transformers import TrainerCallback
 
 from .feedback import call_feedback_funcs
 from .teacher_context import combine_feedback
+from .utils import decoded_completions
 
 
 def evaluate_teacher(trainer, rows: Sequence[dict], reward_func: Callable, max_new_tokens: int | None = None) -> dict:
@@ -131,7 +132,6 @@ class TeacherEvalCallback(TrainerCallback):
 @torch.no_grad()
 def _generate(trainer, model, prompt_ids: list[list[int]], prompts: list, max_new_tokens: int):
     """Greedy completions as TRL formats them (text, or an assistant message for chat prompts) and their ids."""
-    from trl.data_utils import is_conversational
     from trl.trainer.utils import pad
 
     device = trainer.accelerator.device
@@ -150,10 +150,7 @@ def _generate(trainer, model, prompt_ids: list[list[int]], prompts: list, max_ne
     for row in output[:, ids.size(1) :].tolist():
         cut = next((k for k, t in enumerate(row) if t in trainer.eos_token_ids), len(row))
         completion_ids.append(row[:cut])
-    texts = tokenizer.batch_decode(completion_ids, skip_special_tokens=True)
-    if is_conversational({"prompt": prompts[0]}):
-        return [[{"role": "assistant", "content": t}] for t in texts], completion_ids
-    return texts, completion_ids
+    return decoded_completions(tokenizer, completion_ids, prompts[0]), completion_ids
 
 
 def _rewards(reward_func, prompts, completions, completion_ids, columns) -> list[float]:

@@ -8,8 +8,9 @@ off. Sampling y from q and keeping it where it succeeds is the same M-step estim
 q), and gives GRPO's all-failed groups a success to learn from.
 
 A mixin of `VPDTrainer`: generation, scoring and the loss take the same collectives on every process whatever its
-data (one count gather per generation batch; where any process has an attempt, TRL's generation unwrap, GRPO's reward
-gather on equally padded rows, and a totals gather; the loss's forward on every micro-batch that carries the keys).
+data (one count gather per generation batch; where any process has an attempt, under ZeRO-3 the gathered, synced
+generation, then GRPO's reward gather on equally padded rows and a totals gather; the loss's forward on every
+micro-batch that carries the keys).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from collections.abc import Sequence
 import torch
 from accelerate.utils import gather_object
 from transformers import GenerationConfig
-from trl.data_utils import is_conversational
 from trl.models import unwrap_model_for_generation
 from trl.trainer.utils import pad
 
 from .dropout import dropout_disabled
+from .utils import decoded_completions
 
 
 def repair_rows(
@@ -123,11 +124,17 @@ class TeacherRepairMixin:
 
     def _teacher_generate(self, prompt_ids: list[list[int]], filler: list[int]) -> tuple[list[list[int]], list[bool]]:
         """Sampled teacher completions (cut after the first EOS, which they keep) and whether each ran out of tokens.
-        Every process enters the generation unwrap (a collective under ZeRO-3). Under ZeRO-3 every forward is a
-        collective too (DeepSpeed's start-of-forward hook outlives TRL's `remove_hooks`), so there every process
-        generates, `filler` where it has nothing to, with `synced_gpus` keeping the ranks' forward counts equal."""
+        Under ZeRO-3 entering the generation unwrap and every forward are collectives (DeepSpeed's start-of-forward
+        hook outlives TRL's `remove_hooks`), so there every process generates, `filler` where it has nothing to, with
+        `synced_gpus` keeping the ranks' forward counts equal."""
+        synced = self._dist.is_zero3 and self.accelerator.num_processes > 1
+        if not prompt_ids and not synced:
+            return [], []
         tokenizer = self._tokenizer
-        eos = set(self.eos_token_ids)
+        device = self.accelerator.device
+        rows = prompt_ids or [filler]
+        ids = pad([torch.tensor(p, device=device) for p in rows], tokenizer.pad_token_id, "left")
+        mask = pad([torch.ones(len(p), dtype=torch.long, device=device) for p in rows], 0, "left")
         with (
             unwrap_model_for_generation(
                 self.model_wrapped,
@@ -136,20 +143,15 @@ class TeacherRepairMixin:
                 gradient_checkpointing_kwargs=self.args.gradient_checkpointing_kwargs,
             ) as unwrapped,
             torch.no_grad(),
+            self.teacher.activate(unwrapped) as teacher,
+            dropout_disabled(teacher),
         ):
-            synced = self._dist.is_zero3 and self.accelerator.num_processes > 1
-            if not prompt_ids and not synced:
-                return [], []
-            device = self.accelerator.device
-            rows = prompt_ids or [filler]
-            ids = pad([torch.tensor(p, device=device) for p in rows], tokenizer.pad_token_id, "left")
-            mask = pad([torch.ones(len(p), dtype=torch.long, device=device) for p in rows], 0, "left")
-            with self.teacher.activate(unwrapped) as teacher, dropout_disabled(teacher):
-                generated = teacher.generate(
-                    input_ids=ids, attention_mask=mask, generation_config=self._repair_config(), synced_gpus=synced
-                )
-        if not prompt_ids:
+            generated = teacher.generate(
+                input_ids=ids, attention_mask=mask, generation_config=self._repair_config(), synced_gpus=synced
+            )
+        if not prompt_ids:  # the filler's
             return [], []
+        eos = set(self.eos_token_ids)
         sequences, truncated = [], []
         for row in generated[:, ids.size(1) :].tolist():
             cut = next((k for k, t in enumerate(row) if t in eos), None)
@@ -179,10 +181,7 @@ class TeacherRepairMixin:
         if attempts:
             rows = [attempts[k % len(attempts)] for k in range(width)]
             ids = [sequences[k % len(attempts)] for k in range(width)]
-            texts = self._tokenizer.batch_decode(ids, skip_special_tokens=True)
-            completions = texts
-            if is_conversational({"prompt": pending["prompts"][0]}):
-                completions = [[{"role": "assistant", "content": t}] for t in texts]
+            completions = decoded_completions(self._tokenizer, ids, pending["prompts"][0])
         else:
             own = output["completion_ids"][0][output["completion_mask"][0].bool()].tolist()
             rows, ids, completions = [0] * width, [own] * width, [pending["completions"][0]] * width
@@ -194,10 +193,8 @@ class TeacherRepairMixin:
         finally:
             self._pending_extra_logs, self._pending_metrics = logs, metrics
         start = self.accelerator.process_index * width
-        local = per_func[start : start + len(attempts)]
-        rewards = (local * self.reward_weights.to(local.device).unsqueeze(0)).nansum(dim=1)
-        valid = ~torch.isnan(local).all(dim=1)
-        return (valid & (rewards >= self.args.success_reward_threshold)).tolist()
+        rewards = self._weighted_rewards(per_func[start : start + len(attempts)])
+        return (rewards >= self.args.success_reward_threshold).tolist()  # NaN (no reward) is not a success
 
     def _repair_loss(self, model, inputs) -> torch.Tensor:
         """The student's mean token negative log-likelihood of the micro-batch's repairs under its own prompts."""

@@ -223,9 +223,7 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
 
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
-        device = rewards_per_func.device
-        rewards = (rewards_per_func * self.reward_weights.to(device).unsqueeze(0)).nansum(dim=1)
-        rewards[torch.isnan(rewards_per_func).all(dim=1)] = torch.nan
+        rewards = self._weighted_rewards(rewards_per_func)
         offset = self.accelerator.process_index * len(prompts)
         local_rewards = rewards[offset : offset + len(prompts)]
 
@@ -249,6 +247,12 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
         if self.log_completions:
             self._log_completion_extra("feedback", [fb or "" for fb in feedback])
         return rewards_per_func
+
+    def _weighted_rewards(self, rewards_per_func: torch.Tensor) -> torch.Tensor:
+        """GRPO's reward per completion (the reward functions' weighted sum), NaN where every function returned None."""
+        rewards = (rewards_per_func * self.reward_weights.to(rewards_per_func.device).unsqueeze(0)).nansum(dim=1)
+        rewards[torch.isnan(rewards_per_func).all(dim=1)] = torch.nan
+        return rewards
 
     def _generate_and_score_completions(self, inputs):
         output = super()._generate_and_score_completions(inputs)

@@ -17,6 +17,17 @@ def completion_text(completion: Any) -> str:
     raise TypeError(f"Cannot read text from a completion of type {type(completion).__name__}.")
 
 
+def decoded_completions(tokenizer, completion_ids: list[list[int]], prompt: Any) -> list:
+    """Completion ids as TRL hands completions to reward functions: text, or one assistant message for chat prompts
+    (`prompt` is one of the batch's prompts)."""
+    from trl.data_utils import is_conversational
+
+    texts = tokenizer.batch_decode(completion_ids, skip_special_tokens=True)
+    if is_conversational({"prompt": prompt}):
+        return [[{"role": "assistant", "content": t}] for t in texts]
+    return texts
+
+
 def completion_transcript(completion: Any) -> str:
     """The text of one completion as a reader of the whole rollout needs it (a demonstration, an attempt to critique).
 
