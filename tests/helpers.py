@@ -28,6 +28,11 @@ def id_reward(completion_ids, **kwargs) -> list[float]:
     return [(sum(ids) % 5) / 4 for ids in completion_ids]
 
 
+def student_fails_repair_succeeds(completions, **kwargs) -> list[float]:
+    """Every rollout of a step's batch of 4 fails; every other call (a teacher-repair scoring, 1-2 rows) succeeds."""
+    return [0.0 if len(completions) == 4 else 1.0] * len(completions)
+
+
 def lora_config():
     from peft import LoraConfig
 

@@ -8,7 +8,17 @@ import math
 
 import pytest
 import torch
-from helpers import changed, id_reward, logged, make_dataset, make_trainer, optimizer_param_ids, prepared_batch, snapshot
+from helpers import (
+    changed,
+    id_reward,
+    logged,
+    make_dataset,
+    make_trainer,
+    optimizer_param_ids,
+    prepared_batch,
+    snapshot,
+    student_fails_repair_succeeds,
+)
 
 from trl_vpd import VPDConfig, e_step_runner
 from trl_vpd.dropout import dropout_disabled
@@ -242,7 +252,7 @@ def test_feature_matrix_trains_what_it_should(
     moves."""
     # a model id, so that GRPO can load its reference model for β > 0 without PEFT
     # with repairs, every rollout fails and every repair succeeds (the repair call's rows are not a batch of 4)
-    reward = _fails_but_repairs_succeed if options.get("teacher_repairs") else id_reward
+    reward = student_fails_repair_succeeds if options.get("teacher_repairs") else id_reward
     trainer = make_trainer(tmp_path, tiny_tokenizer, model=None if peft else str(tiny_model_dir), peft=peft,
                            teacher_mode=teacher_mode, max_steps=3, e_step_every=2, e_step_negatives=True,
                            reward_funcs=reward, **options)  # fmt: skip
@@ -262,10 +272,6 @@ def test_feature_matrix_trains_what_it_should(
         assert moved & teacher, "the teacher adapter did not train on its E-steps"
     if options.get("teacher_repairs"):
         assert _steps_with(trainer, "vpd/repair_loss") == [True, True, True]
-
-
-def _fails_but_repairs_succeed(completions, **kwargs):
-    return [0.0 if len(completions) == 4 else 1.0] * len(completions)
 
 
 # ------------------------------------------------------------------ off-policy tokens in the sampled M-step

@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from helpers import logged, make_config, make_dataset, make_trainer, prepared_batch
+from helpers import logged, make_config, make_dataset, make_trainer, prepared_batch, student_fails_repair_succeeds
 
 from trl_vpd import VPDConfig, VPDTrainer
 from trl_vpd.teacher_repair import first_successes, repair_nll, repair_rows, repair_tensors
@@ -52,7 +52,7 @@ class StudentFailsRepairSucceeds:
 
     def __call__(self, prompts, completions, completion_ids, **kwargs):
         self.calls.append(dict(prompts=prompts, completion_ids=completion_ids, hint=kwargs.get("hint")))
-        return [0.0 if len(prompts) == 4 else 1.0] * len(prompts)
+        return student_fails_repair_succeeds(completions)
 
 
 def repair_trainer(tmp_path, tokenizer, reward, **overrides):
@@ -84,7 +84,7 @@ def test_chat_prompts_get_repairs_as_assistant_messages(tmp_path, tiny_tokenizer
 
     def reward(prompts, completions, completion_ids, **kwargs):
         seen.append((completions, completion_ids))
-        return [0.0 if len(prompts) == 4 else 1.0] * len(prompts)
+        return student_fails_repair_succeeds(completions)
 
     trainer = repair_trainer(tmp_path, tiny_tokenizer, reward, dataset=make_dataset(conversational=True))
     prepared_batch(trainer)
