@@ -1072,6 +1072,23 @@ METHODS = {
                                "teacher_repairs": 2, "teacher_repair_weight": 3.0}, False),
     "passive_i13_fows_rep2": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                                       "feedback_only_without_solution": True, "teacher_repairs": 2}, False),
+    # A teacher adapter beside a full-weights student (`teacher_mode="adapter"` without PEFT: a LoRA on a frozen copy of
+    # the initial model; the library's LoRA, r = 16 on every linear layer, at 10 × the student's lr = 1e-3), with the
+    # adapter's defaults (critiques alone in the E-step, h against the passive teacher, the critique beside the
+    # demonstrations). Under shared weights the teacher's reading fell on both families (`letters` follow 0.30 → 0.21,
+    # `reveal` repair 0.12 → 0.09) while a teacher adapter under LoRA kept or raised it. Predictions, written before the
+    # run (seeds 35-39, `--size estep2 --steps 150 --eval-every 10 --methods vpd_i13_copy_adapter,passive_i13 --out
+    # benchmarks/results/copyadapter13_{letters,reveal}`, paired with fowsconfirm13b_*.json: grpo, vpd_i13_new_fows):
+    #   Z75. its teacher's `letters` follow rate and `reveal` repair end above vpd_i13_new_fows's on ≥ 4/5 seeds each,
+    #        and at or above passive_i13's on average (the copy cannot be worn down by the student's training).
+    #   Z76. its student within ±0.02 of vpd_i13_new_fows's on average on both families (a better reader has not moved
+    #        the student on these families: Z60, Z61), above passive_i13's on ≤ 3/5 seeds (least certain).
+    #   Decision rule: `teacher_mode=None` keeps resolving to `shared` for full weights (the copy costs a second model's
+    #   memory and is refused under DeepSpeed/FSDP) unless the copy adapter's student beats the shared default on ≥ 4/5
+    #   seeds on both families and on ≥ 7/10 on both demo models (Z59-Z60 in demo_seeds.py).
+    "vpd_i13_copy_adapter": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False,
+                                     "e_step_reference": "initial_teacher", "feedback_only_without_solution": False},
+                             False),
     # repairs alone: no distillation (weight 0), the frozen teacher only writes repairs
     "repair_only": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                             "feedback_only_without_solution": True, "distillation_weight": 0.0,

@@ -10,11 +10,11 @@ from trl_vpd.registry import get_feedback_func
 from trl_vpd.tiny import build_tiny_model, build_tiny_tokenizer
 
 
-def _trainer(tmp_path, critique):
+def _trainer(tmp_path, critique, **overrides):
     tokenizer = build_tiny_tokenizer()
     args = VPDConfig(output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=4,
                      max_completion_length=5, max_steps=1, report_to="none", save_strategy="no", logging_steps=1,
-                     use_sibling_solutions=False, e_step=False)  # fmt: skip
+                     use_sibling_solutions=False, **{"e_step": False, **overrides})  # fmt: skip
     dataset = Dataset.from_dict({"prompt": [[{"role": "system", "content": "Be brief."},
                                              {"role": "user", "content": f"Add {i} and 1."}] for i in range(4)]})  # fmt: skip
     return VPDTrainer(
@@ -96,3 +96,11 @@ def test_critique_prompts_are_tokenized_for_their_own_samples_and_show_tool_call
     assert critique._prompt(prompts[0], tool_rollout, True)[-1]["content"].split("Attempt:\n")[1].startswith(
         'Tool call: {"name": "add", "arguments": {"a": 2, "b": 1}}\nTool result (add): 3\n\nThe attempt is incorrect.'
     )
+
+
+@pytest.mark.parametrize("mode", ["frozen", "adapter"])
+def test_teacher_critic_is_refused_for_a_teacher_with_its_own_model(tmp_path, mode):
+    """GRPO's generation runs the student's model, so a full-weights frozen copy or teacher adapter (a model of its
+    own) cannot be the critic: refused at construction rather than critiqued silently by the student."""
+    with pytest.raises(ValueError, match="critic='student'"):
+        _trainer(tmp_path, SelfCritique(critic="teacher"), teacher_mode=mode, e_step=mode == "adapter")

@@ -238,6 +238,13 @@ MATRIX = [
                            teacher_repairs=2), [True, False, True]),
     ("adapter", True, dict(steps_per_generation=2, loss_type="dr_grpo", gradient_accumulation_steps=2,
                            per_device_train_batch_size=2, teacher_repairs=1), [True, False, True]),
+    # a full-weights student's teacher adapter (on a copy of the initial model), crossed with reused rollouts, β > 0,
+    # masked truncations, split batches and each E/M schedule
+    ("adapter", False, dict(num_iterations=2, loss_type="dapo", beta=0.04, mask_truncated_completions=True),
+     [True, False, True]),
+    ("adapter", False, dict(steps_per_generation=2, loss_type="dr_grpo", gradient_accumulation_steps=2,
+                            per_device_train_batch_size=2, em_schedule="sequential"), [True, False, True]),
+    ("adapter", False, dict(loss_type="grpo", em_schedule="alternate", teacher_repairs=1), [True, False, True]),
     ("frozen", True, dict(num_iterations=2, beta=0.04, loss_type="grpo"), [False, False, False]),
     ("frozen", False, dict(steps_per_generation=2, loss_type="dapo"), [False, False, False]),
 ]
@@ -258,6 +265,7 @@ def test_feature_matrix_trains_what_it_should(
                            reward_funcs=reward, **options)  # fmt: skip
     named = dict(trainer.model.named_parameters())
     before = snapshot(named.items())
+    teacher_before = [p.detach().clone() for p in trainer.teacher.parameters()]
     trainer.train()
     moved = changed(before, trainer.model.named_parameters())
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
@@ -269,7 +277,9 @@ def test_feature_matrix_trains_what_it_should(
     assert moved <= trainable, sorted(moved - trainable)[:5]  # frozen base weights never move
     assert moved & student, "the student did not train"
     if teacher_mode == "adapter" and not options.get("teacher_repairs"):  # (every rollout failing labels none)
-        assert moved & teacher, "the teacher adapter did not train on its E-steps"
+        teacher_moved = [not torch.equal(p, q) for p, q in zip(trainer.teacher.parameters(), teacher_before)]
+        assert any(teacher_moved), "the teacher adapter did not train on its E-steps"
+        assert not peft or {n for n in teacher if n in moved}, "a PEFT teacher adapter lives on the student's model"
     if options.get("teacher_repairs"):
         assert _steps_with(trainer, "vpd/repair_loss") == [True, True, True]
 

@@ -65,4 +65,30 @@ def test_layout_and_snippet_for_every_teacher_mode(teacher_mode):
         assert "root folder is the **student**" in layout and "**teacher**" in layout
         snippet = loading_snippet("out", teacher_mode, peft)
         compile(snippet, "snippet", "exec")
-        assert ('subfolder="vpd_teacher"' in snippet) == (peft and teacher_mode == "adapter")
+        assert ('subfolder="vpd_teacher"' in snippet) == (teacher_mode == "adapter")
+
+
+def test_full_weights_teacher_adapter_saves_and_its_snippet_reloads_it(tmp_path, tiny_model_dir, tiny_tokenizer):
+    """A full-weights student's teacher adapter is saved in `vpd_teacher/` by `save_model`; the card's snippet loads
+    the student from the root and the teacher onto the initial model, each computing what the trainer's did."""
+    import torch
+    from helpers import id_reward, make_config, make_dataset
+
+    from trl_vpd import VPDTrainer
+
+    trainer = VPDTrainer(model=str(tiny_model_dir), reward_funcs=id_reward, train_dataset=make_dataset(),
+                         args=make_config(tmp_path / "run", teacher_mode="adapter", e_step=True, e_step_every=1,
+                                          max_steps=2),
+                         processing_class=tiny_tokenizer)  # fmt: skip
+    trainer.train()
+    trainer.save_model(str(tmp_path / "final"))
+    assert (tmp_path / "final" / "vpd_teacher" / "adapter_model.safetensors").exists()
+    snippet = loading_snippet(str(tmp_path / "final"), "adapter", False, base=str(tiny_model_dir))
+    scope = {}
+    exec(snippet.replace("128", "4"), scope)  # noqa: S102 - the snippet a user would copy
+    ids = torch.tensor([tiny_tokenizer("What is 1 + 2? The answer", add_special_tokens=False)["input_ids"]])
+    with torch.no_grad(), trainer.teacher.activate(trainer.model) as teacher:
+        torch.testing.assert_close(scope["teacher"](input_ids=ids).logits, teacher(input_ids=ids).logits)
+        trainer.model.eval()
+        torch.testing.assert_close(scope["model"](input_ids=ids).logits, trainer.model(input_ids=ids).logits)
+        assert not torch.allclose(scope["teacher"](input_ids=ids).logits, trainer.model(input_ids=ids).logits)

@@ -1,5 +1,7 @@
 """Resume: N steps straight equals N/2 steps, a checkpoint, and N/2 more (adapters, teacher optimizer, controller)."""
 
+import shutil
+
 import torch
 from datasets import Dataset
 from peft import LoraConfig
@@ -16,8 +18,9 @@ def feedback(rewards, **kwargs):
     return [None if r > 0 else "Wrong: the token sum must be divisible by 3." for r in rewards]
 
 
-def _adapter_trainer(output_dir, modules_to_save=None, **overrides):
-    """A two-adapter (student + `vpd_teacher`) VPD trainer on the tiny model, an E-step every step."""
+def _adapter_trainer(output_dir, modules_to_save=None, peft=True, **overrides):
+    """A two-adapter (student + `vpd_teacher`) VPD trainer on the tiny model, an E-step every step (`peft=False`: a
+    full-weights student, its teacher adapter on a frozen copy of the initial model)."""
     tokenizer = build_tiny_tokenizer()
     config = dict(output_dir=str(output_dir), per_device_train_batch_size=4, num_generations=4,
                   max_completion_length=6, max_steps=4, learning_rate=1e-2, report_to="none", save_strategy="no",
@@ -30,15 +33,19 @@ def _adapter_trainer(output_dir, modules_to_save=None, **overrides):
         train_dataset=Dataset.from_dict({"prompt": [f"Say {i}" for i in range(32)]}),
         processing_class=tokenizer,
         peft_config=LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM",
-                               modules_to_save=modules_to_save),
+                               modules_to_save=modules_to_save) if peft else None,
         feedback_funcs=feedback,
     )
 
 
-def _train(output_dir, resume_from=None, modules_to_save=None):
-    trainer = _adapter_trainer(output_dir, modules_to_save, save_strategy="steps", save_steps=2,
+def _train(output_dir, resume_from=None, modules_to_save=None, peft=True):
+    trainer = _adapter_trainer(output_dir, modules_to_save, peft, save_strategy="steps", save_steps=2,
                                trust_region_target_kl=1e-4)
     trainer.train(resume_from_checkpoint=resume_from)
+    if not peft:  # the full student and its teacher's adapter
+        teacher = {f"teacher.{n}": p for n, p in trainer.teacher.module.named_parameters() if "lora_" in n}
+        trained = {**dict(trainer.model.named_parameters()), **teacher}
+        return {n: p.detach().clone() for n, p in trained.items()}, trainer.trust_region.controller.state_dict()
     adapters = {n: p.detach().clone() for n, p in trainer.model.named_parameters()
                 if "lora_" in n or ".modules_to_save." in n}
     return adapters, trainer.trust_region.controller.state_dict()
@@ -53,6 +60,22 @@ def test_resume_matches_straight_run(tmp_path):
     for name, value in straight.items():
         torch.testing.assert_close(resumed[name], value, atol=1e-6, rtol=0)
     assert resumed_state == straight_state
+
+
+def test_resume_full_weights_student_with_teacher_adapter(tmp_path):
+    """A full-weights student's teacher adapter (on a frozen copy of the initial model) is saved with each
+    checkpoint and restored on resume, with its optimizer: the resumed run ends where the straight one does."""
+    straight, straight_state = _train(tmp_path / "run", peft=False)
+    assert (tmp_path / "run" / "checkpoint-2" / "vpd_teacher" / "adapter_model.safetensors").exists()
+    resumed, resumed_state = _train(tmp_path / "run", resume_from=str(tmp_path / "run" / "checkpoint-2"), peft=False)
+    assert resumed.keys() == straight.keys() and any(n.startswith("teacher.") for n in straight)
+    for name, value in straight.items():
+        torch.testing.assert_close(resumed[name], value, atol=1e-6, rtol=0)
+    assert resumed_state == straight_state
+    # negative control: a fresh teacher adapter (as if the checkpoint had not kept it) ends elsewhere
+    shutil.rmtree(tmp_path / "run" / "checkpoint-2" / "vpd_teacher")
+    fresh, _ = _train(tmp_path / "run", resume_from=str(tmp_path / "run" / "checkpoint-2"), peft=False)
+    assert max((fresh[n] - straight[n]).abs().max().item() for n in straight if n.startswith("teacher.")) > 1e-4
 
 
 def test_resume_restores_the_teachers_modules_to_save_copy(tmp_path):

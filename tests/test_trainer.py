@@ -78,14 +78,26 @@ def test_grpo_script_with_swapped_class_names_trains(tmp_path, tiny_model_dir):
     assert all(math.isfinite(entry["loss"]) for entry in trainer.state.log_history if "loss" in entry)
 
 
+PASSIVE = dict(teacher_mode="frozen", e_step=False)
+# a teacher adapter on a frozen copy of the initial model, trained on every step: its E-step must not reach the student
+COPY_ADAPTER = dict(teacher_mode="adapter", e_step=True, e_step_every=1)
+
+
 @pytest.mark.parametrize(
-    "grpo_options",
-    [dict(), dict(loss_type="grpo", num_iterations=2, beta=0.04, mask_truncated_completions=True)],
+    "grpo_options, teacher",
+    [
+        (dict(), PASSIVE),
+        (dict(loss_type="grpo", num_iterations=2, beta=0.04, mask_truncated_completions=True), PASSIVE),
+        (dict(), COPY_ADAPTER),
+        (dict(loss_type="grpo", num_iterations=2, beta=0.04, mask_truncated_completions=True), COPY_ADAPTER),
+    ],
+    ids=["passive", "passive-grpo-features", "copy_adapter", "copy_adapter-grpo-features"],
 )
-def test_weight_zero_trains_exactly_as_grpo(tmp_path, tiny_model_dir, grpo_options):
-    """With the distillation weighted 0 and no E-step, VPDTrainer is GRPOTrainer: the same sampled rollouts, losses
-    and weights, bit for bit, although every failure has feedback and a frozen teacher reads it each step (whatever
-    the teacher path does must not touch the sampler's randomness or GRPO's loss)."""
+def test_weight_zero_trains_exactly_as_grpo(tmp_path, tiny_model_dir, grpo_options, teacher):
+    """With the distillation weighted 0, VPDTrainer is GRPOTrainer: the same sampled rollouts, losses and weights, bit
+    for bit, although every failure has feedback and a teacher reads it each step (whatever the teacher path does must
+    not touch the sampler's randomness or GRPO's loss) — also when an E-step trains a full-weights student's teacher
+    adapter every step (its gradient reaches that adapter only)."""
     from trl import GRPOConfig
 
     common = dict(per_device_train_batch_size=4, num_generations=4, max_completion_length=8, max_steps=3,
@@ -95,9 +107,12 @@ def test_weight_zero_trains_exactly_as_grpo(tmp_path, tiny_model_dir, grpo_optio
                        args=GRPOConfig(output_dir=str(tmp_path / "grpo"), **common))  # fmt: skip
     grpo.train()
     vpd = VPDTrainer(model=str(tiny_model_dir), reward_funcs=id_reward, train_dataset=dataset,
-                     args=make_config(tmp_path / "vpd", teacher_mode="frozen", e_step=False, distillation_weight=0.0,
-                                      **common))  # fmt: skip
+                     args=make_config(tmp_path / "vpd", distillation_weight=0.0, **teacher, **common))  # fmt: skip
+    teacher_before = [p.detach().clone() for p in vpd.teacher.parameters()]
     vpd.train()
+    if teacher["e_step"]:
+        assert len(logged(vpd, "vpd/e_loss")) == 3
+        assert any(not torch.equal(p, q) for p, q in zip(vpd.teacher.parameters(), teacher_before, strict=True))
     assert min(logged(vpd, "vpd/feedback_coverage")) > 0  # the teacher read feedback on every step
     assert logged(vpd, "loss") == logged(grpo, "loss")
     assert logged(vpd, "reward") == logged(grpo, "reward")

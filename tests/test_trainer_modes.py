@@ -102,6 +102,7 @@ MODES = [
     ("ema", False, True),
     ("ema", True, False),
     ("adapter", True, True),
+    ("adapter", False, False),
 ]
 
 
@@ -176,6 +177,17 @@ def test_teacher_mode_trains(tmp_path, tiny_tokenizer, monkeypatch, mode, peft, 
             assert not any(p.requires_grad for p in teacher_module.parameters())
         else:
             assert not any(after[n].requires_grad for n in lora_names(model, EMA_ADAPTER))
+    elif mode == "adapter" and not peft:
+        # a LoRA on a frozen copy of the initial model: only that LoRA moved there, by the teacher's own optimizer
+        copy_moved = {n for n, p in teacher_module.named_parameters() if not torch.equal(p, teacher_before[n])}
+        teacher_names = lora_names(teacher_module, TEACHER_ADAPTER)
+        assert copy_moved and copy_moved <= teacher_names
+        assert {n for n in teacher_names if ".lora_B." in n} <= copy_moved
+        assert optimizer_param_ids(trainer.teacher_optimizer) == {id(p) for p in trainer.teacher.parameters()}
+        assert {id(p) for p in trainer.teacher.parameters()} == {
+            id(p) for n, p in teacher_module.named_parameters() if n in teacher_names
+        }
+        assert_frozen_teacher_is_initial_model(trainer, tiny_tokenizer, adapter_off=True)
     elif mode == "adapter":
         teacher_names = lora_names(model, TEACHER_ADAPTER)
         assert teacher_names & moved, "the E-step must train the teacher adapter"
@@ -214,22 +226,36 @@ def test_teacher_mode_trains(tmp_path, tiny_tokenizer, monkeypatch, mode, peft, 
         assert not history_keys & set(E_METRICS)
 
 
-def assert_frozen_teacher_is_initial_model(trainer, tokenizer):
-    """The frozen teacher computes exactly what the untrained model computes (the tiny model is seeded)."""
+def assert_frozen_teacher_is_initial_model(trainer, tokenizer, adapter_off=False):
+    """The frozen teacher (`adapter_off`: the full-weights teacher adapter's initial weights, its adapter disabled)
+    computes exactly what the untrained model computes (the tiny model is seeded), while the student has moved."""
     initial = build_tiny_model(tokenizer).eval()
     ids = torch.tensor([tokenizer("What is 1 + 2? The answer", add_special_tokens=False)["input_ids"]])
     trainer.model.eval()
-    with torch.no_grad(), trainer.teacher.activate(trainer.model) as teacher:
+    context = trainer.teacher.initial(trainer.model) if adapter_off else trainer.teacher.activate(trainer.model)
+    with torch.no_grad(), context as teacher:
         teacher_logits = teacher(input_ids=ids).logits
         expected = initial(input_ids=ids).logits
     student_logits = trainer.model(input_ids=ids).logits
     torch.testing.assert_close(teacher_logits, expected, rtol=1e-5, atol=1e-5)
     assert not torch.allclose(student_logits, expected, atol=1e-4)  # ... while the student has moved
+    if adapter_off:  # ... and the adapter has moved the teacher off the initial weights
+        with torch.no_grad(), trainer.teacher.activate(trainer.model) as teacher:
+            assert not torch.allclose(teacher(input_ids=ids).logits, expected, atol=1e-5)
 
 
-def test_adapter_mode_without_peft_is_a_clear_error(tmp_path, tiny_tokenizer):
-    with pytest.raises(ValueError, match=r"teacher_mode='adapter'.*peft_config"):
-        make_trainer(tmp_path, tiny_tokenizer, teacher_mode="adapter", peft=False)
+def test_teacher_lora_config_only_for_a_full_weights_adapter_teacher(tmp_path, tiny_tokenizer):
+    for mode, peft in (("shared", False), ("adapter", True), ("frozen", False)):
+        with pytest.raises(ValueError, match="teacher_peft_config"):
+            VPDTrainer(
+                model=build_tiny_model(tiny_tokenizer),
+                reward_funcs=id_reward,
+                args=make_config(tmp_path, teacher_mode=mode, e_step=mode != "frozen"),
+                train_dataset=make_dataset(False),
+                processing_class=tiny_tokenizer,
+                peft_config=lora_config() if peft else None,
+                teacher_peft_config=lora_config(),
+            )
 
 
 @pytest.mark.parametrize("mode", ["frozen", "ema"])
@@ -473,3 +499,42 @@ def test_adapter_teacher_with_trainable_token_indices_has_and_trains_its_own_tok
     assert torch.equal(student_delta, student_start), "an E-step-only step changed the student's token delta"
     assert not torch.equal(teacher_delta, teacher_start), "the teacher's token delta must train"
     assert id(teacher_delta) not in optimizer_param_ids(trainer.optimizer)
+
+
+@pytest.mark.parametrize("mode", ["frozen", "ema", "adapter"])
+def test_full_weights_teacher_of_a_model_given_by_name_is_its_own_model(tmp_path, tiny_tokenizer, tiny_model_dir, mode):
+    """A full-weights frozen, EMA or adapter teacher of a model given by name is built from the initial weights, not
+    from the student: its logits (the path generation takes) after training are the initial model's (frozen; the
+    adapter's with its adapter off), or an average that lags the student (EMA). A copy of GRPO's patched student
+    would compute the student's logits."""
+    from transformers import AutoModelForCausalLM
+
+    trainer = VPDTrainer(model=str(tiny_model_dir), reward_funcs=id_reward, train_dataset=make_dataset(False),
+                         args=make_config(tmp_path, teacher_mode=mode, e_step=mode == "adapter", max_steps=2,
+                                          teacher_ema_rate=EMA_RATE),
+                         processing_class=tiny_tokenizer)  # fmt: skip
+    trainer.train()
+    initial = AutoModelForCausalLM.from_pretrained(str(tiny_model_dir)).eval()
+    ids = torch.tensor([tiny_tokenizer("What is 1 + 2? The answer", add_special_tokens=False)["input_ids"]])
+    trainer.model.eval()
+    context = trainer.teacher.initial(trainer.model) if mode == "adapter" else trainer.teacher.activate(trainer.model)
+    with torch.no_grad(), context as teacher:
+        teacher_logits, expected = teacher(input_ids=ids).logits, initial(input_ids=ids).logits
+        student_logits = trainer.model(input_ids=ids).logits
+    assert not torch.allclose(student_logits, expected, atol=1e-3)  # the student moved
+    if mode == "ema":
+        assert not torch.allclose(teacher_logits, student_logits, atol=1e-3)
+        assert not torch.allclose(teacher_logits, expected, atol=1e-3)
+    else:
+        torch.testing.assert_close(teacher_logits, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_full_weights_teacher_adapter_learning_rate(tmp_path, tiny_tokenizer):
+    """A full-weights student's teacher adapter steps at 10 × learning_rate unless `teacher_learning_rate` is set; a
+    PEFT student's teacher adapter at the student's rate."""
+    full = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="adapter", learning_rate=1e-4)
+    lora = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="adapter", learning_rate=1e-4, peft=True)
+    pinned = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="adapter", learning_rate=1e-4, teacher_learning_rate=3e-4)
+    for trainer, expected in ((full, 1e-3), (lora, 1e-4), (pinned, 3e-4)):
+        trainer.create_optimizer()
+        assert trainer.teacher_optimizer.param_groups[0]["lr"] == pytest.approx(expected)

@@ -118,7 +118,8 @@ class VPDConfig(GRPOConfig):
             "prompt (the paper's design, no extra memory). `frozen`: the initial weights (PEFT: adapters disabled), "
             "a passive SDPO-style baseline. `ema`: an exponential moving average of the student (PEFT: an EMA "
             "adapter). `adapter`: a second LoRA adapter on the same (optionally 4-bit) base, trained by the E-step "
-            "with its own learning rate (needs `peft_config`). None (default): resolved by the trainer, `adapter` "
+            "with its own learning rate; for a full-weights student, a LoRA adapter on a frozen copy of the initial "
+            "model (VPDTrainer's `teacher_peft_config`). None (default): resolved by the trainer, `adapter` "
             "when the student is a PEFT model trained on one process or with DDP (on three benchmark families the "
             "better reader of feedback, the student level or ahead of `shared`), `shared` otherwise (full weights, or "
             "DeepSpeed/FSDP, which do not shard the teacher's own optimizer)."
@@ -130,7 +131,10 @@ class VPDConfig(GRPOConfig):
     )
     teacher_learning_rate: float | None = field(
         default=None,
-        metadata={"help": "`adapter` mode: learning rate of the teacher adapter. None → `learning_rate`."},
+        metadata={
+            "help": "`adapter` mode: learning rate of the teacher adapter. None → `learning_rate` (for a full-weights "
+            "student's teacher adapter 10 × `learning_rate`, LoRA's usual ratio to a full fine-tuning rate)."
+        },
     )
 
     # M-step

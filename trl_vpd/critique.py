@@ -48,6 +48,12 @@ class SelfCritique:
     def bind_trainer(self, trainer) -> None:
         if self.critic == "teacher" and trainer.use_vllm:
             raise ValueError("critic='teacher' generates with the teacher's weights, which vLLM does not hold.")
+        if self.critic == "teacher" and getattr(trainer.teacher, "module", None) is not None:
+            raise ValueError(
+                "critic='teacher' generates through GRPO's generation, which runs the student's model; this teacher "
+                f"(teacher_mode={trainer.args.teacher_mode!r} on a full-weights student) is a model of its own. Use "
+                "critic='student', or train with PEFT (the teacher is then an adapter on the student's model)."
+            )
         self.trainer = trainer
 
     def __call__(self, prompts, completions, completion_ids=None, rewards=None, **kwargs) -> list[str | None]:

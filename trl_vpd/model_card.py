@@ -44,7 +44,10 @@ def saved_layout(teacher_mode: str, peft: bool) -> list[str]:
         else "the root folder is the **student**: the full model (`model.safetensors`, `config.json`)"
     )
     teacher = {
-        "adapter": "`vpd_teacher/` is the **teacher**: a second LoRA adapter on the same base, trained by the E-step",
+        "adapter": "`vpd_teacher/` is the **teacher**: a second LoRA adapter on the same base, trained by the E-step"
+        if peft
+        else "`vpd_teacher/` is the **teacher**: a LoRA adapter on the *initial* model (not on the student saved "
+        "here), trained by the E-step",
         "ema": "`vpd_ema/` is the **teacher**: an EMA adapter of the student"
         if peft
         else "the **teacher** is an EMA copy of the student, kept in checkpoints (`vpd_ema_teacher.safetensors`)",
@@ -56,8 +59,9 @@ def saved_layout(teacher_mode: str, peft: bool) -> list[str]:
     return [student, teacher, "the tokenizer is saved in the root folder too"]
 
 
-def loading_snippet(path: str, teacher_mode: str, peft: bool) -> str:
-    """Python that loads the student (and, for a teacher adapter, the teacher) from `path`."""
+def loading_snippet(path: str, teacher_mode: str, peft: bool, base: str | None = None) -> str:
+    """Python that loads the student (and, for a teacher adapter, the teacher) from `path`; `base` names the initial
+    model, on which a full-weights student's teacher adapter sits."""
     if peft:
         lines = [
             "from peft import AutoPeftModelForCausalLM",
@@ -80,6 +84,18 @@ def loading_snippet(path: str, teacher_mode: str, peft: bool) -> str:
             f'model = AutoModelForCausalLM.from_pretrained("{path}")  # the student',
             f'tokenizer = AutoTokenizer.from_pretrained("{path}")',
         ]
+        if teacher_mode == "adapter":
+            lines += [
+                "",
+                "# The teacher: a LoRA adapter on the initial model (not on the student above)",
+                "from peft import PeftModel",
+                "",
+                f'initial = AutoModelForCausalLM.from_pretrained("{base or "<the initial model>"}")',
+                (
+                    f'teacher = PeftModel.from_pretrained(initial, "{path}", subfolder="vpd_teacher", '
+                    'adapter_name="vpd_teacher")'
+                ),
+            ]
     lines += [
         "",
         'messages = [{"role": "user", "content": "What is 7 + 5?"}]',
@@ -194,7 +210,7 @@ def write_model_card(trainer, model_name: str | None = None, dataset_name: str |
             "trl-vpd on top of [TRL](https://github.com/huggingface/trl): GRPO plus a teacher that reads language "
             "feedback, trained by an E-step and distilled into the student by an M-step."
         ),
-        "## Quick start\n\n```python\n" + loading_snippet(location, args.teacher_mode, peft) + "\n```",
+        "## Quick start\n\n```python\n" + loading_snippet(location, args.teacher_mode, peft, base) + "\n```",
         "## Saved layout\n\n" + "\n".join(f"- {item}" for item in saved_layout(args.teacher_mode, peft)),
         "## Training procedure\n\n"
         + (" ".join(b for b in badges if b) + "\n\n" if any(badges) else "")

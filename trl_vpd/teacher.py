@@ -87,6 +87,7 @@ class Teacher:
 
     trainable = True
     adapter_name: str | None = None
+    learning_rate_scale = 1.0  # the teacher's own optimizer: `teacher_learning_rate=None` means this × learning_rate
 
     def activate(self, model):
         return _yield(model)
@@ -97,6 +98,17 @@ class Teacher:
 
     def callbacks(self) -> list[TrainerCallback]:
         return []
+
+    def initial(self, model, ref_model=None):
+        """The initial teacher's weights, yielded as a module: GRPO's reference model where it keeps one, else the
+        base under disabled adapters (for a full-weights student without either, the current weights)."""
+        return _yield(ref_model) if ref_model is not None else disabled_adapters(model)
+
+    def save(self, output_dir: str) -> None:
+        """Write what `save_model` and checkpoints must hold beyond the student (adapters on it are PEFT's to save)."""
+
+    def load(self, checkpoint: str) -> None:
+        """Restore what `save` wrote, on `resume_from_checkpoint`."""
 
 
 class FrozenTeacher(Teacher):
@@ -134,6 +146,20 @@ class EMATeacher(Teacher):
 
     def callbacks(self):
         return [_EMAUpdateCallback(self)]
+
+    def save(self, output_dir: str) -> None:
+        if self.module is not None:  # an EMA adapter is saved by PEFT with the student
+            from safetensors.torch import save_file
+
+            state = {k: v.detach().contiguous().cpu() for k, v in unwrap_ddp(self.module).state_dict().items()}
+            save_file(state, os.path.join(output_dir, "vpd_ema_teacher.safetensors"))
+
+    def load(self, checkpoint: str) -> None:
+        path = os.path.join(checkpoint, "vpd_ema_teacher.safetensors")
+        if self.module is not None and os.path.exists(path):
+            from safetensors.torch import load_file
+
+            unwrap_ddp(self.module).load_state_dict(load_file(path), strict=False)
 
     @torch.no_grad()
     def update(self, model) -> None:
@@ -174,6 +200,41 @@ class AdapterTeacher(Teacher):
         return self.params
 
 
+class CopyAdapterTeacher(Teacher):
+    """A LoRA adapter on a frozen copy of the initial model, trained by the E-step with its own optimizer
+    (`teacher_mode="adapter"` for a full-weights student): the teacher adapter's design where the student has no
+    adapter to sit beside. Training the student cannot wear down what the teacher has learned to read, and the
+    E-step's gradient reaches only this adapter."""
+
+    adapter_name = TEACHER_ADAPTER
+    # a LoRA beside a full fine-tuning learning rate: LoRA's usual ratio to it (Schulman et al., "LoRA Without Regret")
+    learning_rate_scale = 10.0
+
+    def __init__(self, module):
+        self.module = module
+        self.params = [p for n, p in unwrap_ddp(module).named_parameters() if is_adapter_parameter(n, TEACHER_ADAPTER)]
+
+    def activate(self, model):
+        return _yield(self.module)
+
+    def parameters(self):
+        return self.params
+
+    def initial(self, model, ref_model=None):
+        return disabled_adapters(self.module)
+
+    def save(self, output_dir: str) -> None:
+        unwrap_ddp(self.module).save_pretrained(output_dir, selected_adapters=[TEACHER_ADAPTER])
+
+    def load(self, checkpoint: str) -> None:
+        from peft.utils import load_peft_weights, set_peft_model_state_dict
+
+        path = os.path.join(checkpoint, TEACHER_ADAPTER)
+        if os.path.exists(path):
+            weights = load_peft_weights(path, device=str(self.params[0].device))
+            set_peft_model_state_dict(unwrap_ddp(self.module), weights, adapter_name=TEACHER_ADAPTER)
+
+
 class _EMAUpdateCallback(TrainerCallback):
     def __init__(self, teacher: EMATeacher):
         self.teacher = teacher
@@ -198,40 +259,43 @@ def hide_teacher_from_vllm_sync(generation, teacher: Teacher) -> None:
     generation._iter_named_params = student_params
 
 
-def build_teacher(trainer, model_copy=None) -> Teacher:
+def build_teacher(trainer, model_copy=None, teacher_peft_config=None) -> Teacher:
     """The teacher for `trainer.args.teacher_mode`, resolved first if left at None (a teacher adapter for a PEFT
     student on one process or DDP, else the shared weights). `model_copy` is an untouched copy of the initial full
-    model, used by `frozen`/`ema` without PEFT."""
+    model, used by `frozen`/`ema`/`adapter` without PEFT; `teacher_peft_config` the LoRA of a full-weights student's
+    teacher adapter (None: `default_teacher_lora()`)."""
     args = trainer.args
     args.resolve_teacher_mode(
         peft=is_peft_model(trainer.model), sharded=trainer.is_deepspeed_enabled or trainer.is_fsdp_enabled
     )
     if "teacher_mode" in args._teacher_auto:
         logger.info("teacher_mode=None resolved to %r.", args.teacher_mode)
-    teacher = _build_teacher(trainer, model_copy)
+    teacher = _build_teacher(trainer, model_copy, teacher_peft_config)
     if teacher.adapter_name is not None and getattr(trainer, "vllm_generation", None) is not None:
         hide_teacher_from_vllm_sync(trainer.vllm_generation, teacher)
     return teacher
 
 
-def _build_teacher(trainer, model_copy=None) -> Teacher:
+def _build_teacher(trainer, model_copy=None, teacher_peft_config=None) -> Teacher:
     args = trainer.args
     model = trainer.model
     peft = is_peft_model(model)
     mode = args.teacher_mode
+    if teacher_peft_config is not None and (mode != "adapter" or peft):
+        raise ValueError(
+            "teacher_peft_config is the LoRA of a full-weights student's teacher adapter (teacher_mode='adapter' "
+            "without peft_config); a PEFT student's teacher adapter copies the student's own LoRA config."
+        )
     if mode == "shared":
         return Teacher()
     if mode == "adapter":
-        if not peft:
-            raise ValueError(
-                "teacher_mode='adapter' trains the teacher as a second LoRA adapter: pass `peft_config` (or a "
-                "PeftModel) to VPDTrainer."
-            )
         if trainer.is_deepspeed_enabled or trainer.is_fsdp_enabled:
             raise NotImplementedError(
                 "teacher_mode='adapter' has its own optimizer, which DeepSpeed and FSDP do not shard yet; use DDP, or "
                 "teacher_mode='shared' (the E-step then trains the shared weights through the main optimizer)."
             )
+        if not peft:
+            return CopyAdapterTeacher(_prepare_adapter_copy(trainer, model_copy, teacher_peft_config))
         return AdapterTeacher(model, model.active_adapter)
     if peft:
         if mode == "frozen":
@@ -245,39 +309,68 @@ def _build_teacher(trainer, model_copy=None) -> Teacher:
     return EMATeacher(args.teacher_ema_rate, module=module)
 
 
-def _prepare_copy(trainer, model_copy):
-    """A frozen full copy of the initial model, patched and placed like GRPO's reference model."""
-    from trl.models import prepare_deepspeed, prepare_fsdp
+def default_teacher_lora():
+    """The teacher adapter's LoRA for a full-weights student when none is given: TRL's `ModelConfig` rank and alpha
+    (16, 32) on every linear layer, no dropout."""
+    from peft import LoraConfig
 
+    return LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM")
+
+
+def _prepare_adapter_copy(trainer, model_copy, lora):
+    """A frozen copy of the initial model with a trainable teacher adapter, placed on the device (not wrapped by DDP:
+    the trainer averages the adapter's gradients itself)."""
+    from peft import get_peft_model
+
+    model_copy = _frozen_copy(trainer, model_copy)
+    device = next(model_copy.parameters()).device
+    # LoRA's random init, from the run's seed (the same on every rank), must not move the sampler's random stream: the
+    # same seed samples what GRPO would
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(trainer.args.seed)
+        module = get_peft_model(model_copy, copy.deepcopy(lora or default_teacher_lora()), adapter_name=TEACHER_ADAPTER)
+    return trainer.accelerator.prepare_model(module, evaluation_mode=True)
+
+
+def _frozen_copy(trainer, model_copy):
+    """The untouched initial model (or, for a model given by name, the model loaded again), frozen, without dropout
+    where GRPO disables it, with GRPO's fused LM head."""
     if model_copy is None:
-        model_copy = copy.deepcopy(trainer.model)
+        model_copy = _reload_initial(trainer)
     model_copy.requires_grad_(False)
     model_copy.eval()
     if trainer.args.disable_dropout:
         disable_dropout_in_model(model_copy)
     add_fused_lm_head(model_copy, temperature=trainer.temperature, cast_lm_head_to_fp32=trainer.args.cast_lm_head_to_fp32)
+    return model_copy
+
+
+def _reload_initial(trainer):
+    """The initial model loaded again from its name, as GRPO builds its reference model. A copy of `trainer.model`
+    would not do: GRPO has patched its forward (fused LM head) in a closure bound to the student, so the copy's
+    logits and generations would be the student's."""
+    from trl.trainer.utils import create_model_from_path, get_config_model_id
+
+    args = trainer.args
+    kwargs = dict(args.model_init_kwargs or {})
+    if args.distributed_state.distributed_type in ("MULTI_GPU", "DEEPSPEED"):
+        kwargs["device_map"] = None
+    kwargs.setdefault("trust_remote_code", args.trust_remote_code)
+    kwargs.setdefault("dtype", trainer.model.dtype)
+    kwargs.setdefault("attn_implementation", trainer.model.config._attn_implementation)
+    return create_model_from_path(get_config_model_id(trainer.model.config), **kwargs)
+
+
+def _prepare_copy(trainer, model_copy):
+    """A frozen full copy of the initial model, patched and placed like GRPO's reference model."""
+    from trl.models import prepare_deepspeed, prepare_fsdp
+
+    model_copy = _frozen_copy(trainer, model_copy)
     if trainer.is_deepspeed_enabled:
         return prepare_deepspeed(model_copy, trainer.accelerator)
     if trainer.is_fsdp_enabled:
         return prepare_fsdp(model_copy, trainer.accelerator)
     return trainer.accelerator.prepare_model(model_copy, evaluation_mode=True)
-
-
-def save_full_teacher(teacher: Teacher, output_dir: str) -> None:
-    """Persist an EMA full-model teacher (adapters are saved by PEFT with the model)."""
-    if isinstance(teacher, EMATeacher) and teacher.module is not None:
-        from safetensors.torch import save_file
-
-        state = {k: v.detach().contiguous().cpu() for k, v in unwrap_ddp(teacher.module).state_dict().items()}
-        save_file(state, os.path.join(output_dir, "vpd_ema_teacher.safetensors"))
-
-
-def load_full_teacher(teacher: Teacher, checkpoint: str) -> None:
-    path = os.path.join(checkpoint, "vpd_ema_teacher.safetensors")
-    if isinstance(teacher, EMATeacher) and teacher.module is not None and os.path.exists(path):
-        from safetensors.torch import load_file
-
-        unwrap_ddp(teacher.module).load_state_dict(load_file(path), strict=False)
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from .feedback import call_feedback_funcs
 from .hidden_states import capture_final_hidden, completion_hidden, output_head
 from .losses import head_divergence, masked_mean, per_token_distillation
 from .no_signal import NoSignalCallback
-from .teacher import build_teacher, disabled_adapters, load_full_teacher, save_full_teacher
+from .teacher import build_teacher
 from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing, swapped_feedback
 from .teacher_repair import TeacherRepairMixin
 from .trust_region import TrustRegionCallback, TrustRegionController
@@ -58,6 +58,9 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
         feedback_funcs (`callable` or `list[callable]`, *optional*):
             Functions with the reward-function signature that return one `str | None` per completion (None = no
             feedback for that sample). Combined with `args.feedback_column` and sibling solutions.
+        teacher_peft_config (`peft.LoraConfig`, *optional*):
+            With `teacher_mode="adapter"` and a full-weights student (no `peft_config`), the LoRA of the teacher
+            adapter, which sits on a frozen copy of the initial model. None: rank 16, alpha 32, every linear layer.
         Other arguments: as [`~trl.GRPOTrainer`].
     """
 
@@ -91,6 +94,7 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
         environment_factory=None,
         *,
         feedback_funcs=None,
+        teacher_peft_config=None,
     ):
         if args is None:
             name = model if isinstance(model, str) else get_config_model_id(model.config)
@@ -125,7 +129,8 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
             environment_factory=environment_factory,
         )
 
-        self.teacher = build_teacher(self, model_copy)  # resolves `teacher_mode=None` from the model
+        # resolves `teacher_mode=None` from the model
+        self.teacher = build_teacher(self, model_copy, teacher_peft_config)
         initial = args.e_step_reference in ("frozen", "initial_teacher") and args.teacher_mode != "adapter"
         if args.e_step and initial and not is_peft_model(self.model) and self.ref_model is None:
             raise ValueError(
@@ -201,7 +206,7 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
         return optimizer
 
     def _teacher_lr(self) -> float:
-        base = self.args.teacher_learning_rate or self.args.learning_rate
+        base = self.args.teacher_learning_rate or self.teacher.learning_rate_scale * self.args.learning_rate
         if self.lr_scheduler is None or not self.args.learning_rate:
             return base
         return base * self.lr_scheduler.get_last_lr()[0] / self.args.learning_rate
@@ -469,10 +474,10 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
                 return None
             if batch.get("old_per_token_logps") is not None:
                 return batch["old_per_token_logps"]
-        initial = reference in ("frozen", "initial_teacher")
-        module = self.ref_model if initial and self.ref_model is not None else self.model
+        if reference == "student":
+            return self._completion_logps(self.model, batch)
         key = self._e_key(batch) if reference == "initial_teacher" else None
-        with disabled_adapters(module) if initial and self.ref_model is None else nullcontext():
+        with self.teacher.initial(self.model, self.ref_model) as module:
             return self._completion_logps(module, batch, key)
 
     def _completion_logps(self, model, batch, key: str | None = None):
@@ -623,19 +628,24 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
             "stop_on_nan=False to let GRPO's own handling continue."
         )
 
+    def _save(self, output_dir=None, state_dict=None):
+        """The student as GRPO saves it, then what the teacher keeps outside it (`Teacher.save`): checkpoints and
+        `save_model` alike."""
+        super()._save(output_dir, state_dict=state_dict)
+        if self.args.should_save:
+            self.teacher.save(output_dir or self.args.output_dir)
+
     def _save_checkpoint(self, model, trial):
         super()._save_checkpoint(model, trial)
         output_dir = os.path.join(self._get_output_dir(trial=trial), f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}")
-        if self.args.should_save:
-            if self.teacher_optimizer is not None:
-                torch.save(self.teacher_optimizer.state_dict(), os.path.join(output_dir, "vpd_teacher_optimizer.pt"))
-            save_full_teacher(self.teacher, output_dir)
+        if self.args.should_save and self.teacher_optimizer is not None:
+            torch.save(self.teacher_optimizer.state_dict(), os.path.join(output_dir, "vpd_teacher_optimizer.pt"))
 
     def _load_optimizer_and_scheduler(self, checkpoint):
         super()._load_optimizer_and_scheduler(checkpoint)
         if checkpoint is None:
             return
-        load_full_teacher(self.teacher, checkpoint)
+        self.teacher.load(checkpoint)
         path = os.path.join(checkpoint, "vpd_teacher_optimizer.pt")
         if os.path.exists(path):
             if self.teacher_optimizer is None:
@@ -664,10 +674,11 @@ def _check_feedback_column(column, *datasets) -> None:
 
 
 def _initial_copy(model, args, peft_config):
-    """A copy of the untouched model for a full-weights frozen/EMA teacher (taken before GRPO patches the model)."""
+    """A copy of the untouched model for a full-weights frozen, EMA or adapter teacher (taken before GRPO patches the
+    model)."""
     import copy
 
-    if args.teacher_mode not in ("frozen", "ema") or peft_config is not None or isinstance(model, str):
+    if args.teacher_mode not in ("frozen", "ema", "adapter") or peft_config is not None or isinstance(model, str):
         return None
     from accelerate.utils import is_peft_model
 

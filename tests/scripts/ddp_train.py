@@ -58,7 +58,10 @@ def feedback(prompts, rewards, **kwargs):
 
 
 def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: str = "") -> None:
+    """`teacher_mode="adapter_full"`: a full-weights student with its teacher adapter on a copy of the initial model."""
     tokenizer, model, dataset = model_and_data()
+    lora = teacher_mode == "adapter"
+    teacher_mode = "adapter" if teacher_mode == "adapter_full" else teacher_mode
     args = VPDConfig(
         **COMMON_CONFIG,
         output_dir=output_dir,
@@ -83,16 +86,20 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
-        peft_config=peft_config if teacher_mode == "adapter" else None,
+        peft_config=peft_config if lora else None,
         feedback_funcs=feedback,
     )
-    teacher_before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "vpd_teacher" in n}
+
+    def teacher_params():
+        module = trainer.model if lora else getattr(trainer.teacher, "module", None)
+        return {n: p for n, p in (module.named_parameters() if module else []) if "vpd_teacher" in n}
+
+    teacher_before = {n: p.detach().clone() for n, p in teacher_params().items()}
     trainer.train()
-    teacher_changed = any(
-        not torch.equal(p, teacher_before[n]) for n, p in trainer.model.named_parameters() if n in teacher_before
-    )
+    teacher_changed = any(not torch.equal(p, teacher_before[n]) for n, p in teacher_params().items())
     # Every rank must end with identical weights (DDP averages student gradients; the trainer averages the teacher's).
-    digest = {n: float(p.detach().double().sum()) for n, p in trainer.model.named_parameters() if p.requires_grad}
+    trained = {**{n: p for n, p in trainer.model.named_parameters() if p.requires_grad}, **teacher_params()}
+    digest = {n: float(p.detach().double().sum()) for n, p in trained.items()}
     ranks, same, _ = gathered_digests(trainer, digest)
     if trainer.accelerator.is_main_process:
         result = {"ranks": ranks, "identical": same, "teacher_changed": teacher_changed,
