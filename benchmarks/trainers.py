@@ -1086,9 +1086,26 @@ METHODS = {
     #   Decision rule: `teacher_mode=None` keeps resolving to `shared` for full weights (the copy costs a second model's
     #   memory and is refused under DeepSpeed/FSDP) unless the copy adapter's student beats the shared default on ≥ 4/5
     #   seeds on both families and on ≥ 7/10 on both demo models (Z59-Z60 in demo_seeds.py).
+    # Outcome (copyadapter13_{letters,reveal}.md): Z75 held — its teacher reads better than the shared default's on
+    # 5/5 seeds each and than the passive teacher's on average: `letters` follow rate 0.30 → 0.35 (default 0.21,
+    # passive_i13 0.30), `reveal` repair 0.14 → 0.31 (default 0.11, passive_i13 0.13; follow 0.12 → 0.29, passive
+    # flat at 0.11). Z76 held on `letters` (+0.013 ± 0.011 over the default, 4/5; +0.052 ± 0.011 over grpo, 5/5;
+    # +0.019 ± 0.010 over passive_i13, 4/5; GRPO's final reached at a median step of 60), refuted on `reveal` (−0.077
+    # ± 0.022 against the default, 0/5; −0.075 against grpo; −0.036 against passive_i13, 1/5): the adapter's contexts
+    # (the critique beside the demonstrations) cost there, as they cost the passive teacher (passive_i13 −0.039 vs
+    # grpo, passive_i13_fows −0.008). By the rule the default stays `shared`. The same teacher with the shared
+    # default's contexts (the critique only where no sibling succeeded). Predictions, written before the run (as Z75
+    # with `--methods vpd_i13_copy_adapter_fows --out benchmarks/results/copyadapterfows13_{letters,reveal}`):
+    #   Z77. `reveal`: within ±0.02 of vpd_i13_new_fows on average (the contexts, not the teacher, cost above; a better
+    #        reader did not move the student at the ceiling, Z61-Z62); its teacher's repair still ends above 0.2 (the
+    #        E-step reads critiques alone whatever the M-step's contexts). `letters`: within ±0.015 of
+    #        vpd_i13_copy_adapter (the shared teacher lost 0.011 to this rule there).
     "vpd_i13_copy_adapter": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False,
                                      "e_step_reference": "initial_teacher", "feedback_only_without_solution": False},
                              False),
+    "vpd_i13_copy_adapter_fows": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False,
+                                          "e_step_reference": "initial_teacher", "feedback_only_without_solution": True},
+                                  False),
     # repairs alone: no distillation (weight 0), the frozen teacher only writes repairs
     "repair_only": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                             "feedback_only_without_solution": True, "distillation_weight": 0.0,
