@@ -364,6 +364,10 @@ METHODS = {
     # benchmarks/results/demo_seeds_{large_,}copy_adapter_fows`):
     #   Z61. each within ±0.04 of its fows=False counterpart on average (that rule moved the shared default's demo
     #        student by +0.025 and its larger model's by +0.004).
+    # Outcome (demo_seeds_{large_,}copy_adapter_fows.md): Z61 held on the larger model (−0.009 ± 0.017 against
+    # vpd_copy_adapter; +0.072 ± 0.032 over vpd_fows, 6/10; +0.045 ± 0.040 over grpo, 5/10; repair 0.19 → 0.26),
+    # refuted the good way on the demo model (+0.059 ± 0.036 against vpd_copy_adapter_tlr3e3, 6/10; −0.023 ± 0.050
+    # against vpd_fows, ahead on 6/10; +0.080 ± 0.038 over grpo, 7/10; repair 0.19 → 0.52, vpd_fows 0.51).
     "vpd_copy_adapter": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": False,
                          "e_step_reference": "initial_teacher", "feedback_only_without_solution": False},
     "vpd_copy_adapter_tlr3e3": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": False,

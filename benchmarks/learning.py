@@ -115,17 +115,21 @@ class _same:
         return False
 
 
-def evaluate(trainer, tok, problems, fam=task) -> dict:
+def evaluate(trainer, tok, problems, fam=task, copy: bool = False) -> dict:
     """Greedy student success on `problems`; on those the student failed, the teacher's greedy success with the real
     feedback (`teacher_fix`), without feedback (`teacher_fix_nofb`), with misleading feedback (`teacher_fix_mislead`),
-    and `follow` = teacher_fix − teacher_fix_nofb (how much the feedback itself helps the teacher)."""
+    and `follow` = teacher_fix − teacher_fix_nofb (how much the feedback itself helps the teacher). With `copy`, also
+    its success with the correct answer shown as a sibling's solution, alone (`teacher_copy`) and beside the feedback
+    (`teacher_copy_fb`): how well it copies a demonstration, which carries the M-step's gain on the text families."""
     model = trainer.model
     acc, attempts = tinylm.student_accuracy(model, tok, problems, fam)
+    kinds = tinylm.FEEDBACK_KINDS + (tinylm.COPY_KINDS if copy else ())
     with torch.no_grad(), teacher_module(trainer, model) as teacher:
-        rates, n_failed = tinylm.teacher_fix_rates(teacher, tok, problems, attempts, fam)
+        rates, n_failed = tinylm.teacher_fix_rates(teacher, tok, problems, attempts, fam, kinds=kinds)
+    copies = {"teacher_copy": rates["solution"], "teacher_copy_fb": rates["real+solution"]} if copy else {}
     return {
         "student": acc, "teacher_fix": rates["real"], "n_failed": n_failed, "teacher_fix_nofb": rates["none"],
-        "teacher_fix_mislead": rates["misleading"], "follow": rates["real"] - rates["none"],
+        "teacher_fix_mislead": rates["misleading"], "follow": rates["real"] - rates["none"], **copies,
     }
 
 
@@ -172,11 +176,12 @@ def run_method(method, seed, size, model_path, tok, train_ds, eval_problems, dev
 
     class Eval(TrainerCallback):
         def on_train_begin(self, args, state, control, **kw):
-            curve.append({"step": 0, **evaluate(trainer, tok, eval_problems, fam)})
+            curve.append({"step": 0, **evaluate(trainer, tok, eval_problems, fam, copy=True)})
 
         def on_step_end(self, args, state, control, **kw):
-            if state.global_step % size["eval_every"] == 0 or state.global_step == size["steps"]:
-                curve.append({"step": state.global_step, **evaluate(trainer, tok, eval_problems, fam)})
+            final = state.global_step == size["steps"]
+            if state.global_step % size["eval_every"] == 0 or final:
+                curve.append({"step": state.global_step, **evaluate(trainer, tok, eval_problems, fam, copy=final)})
 
     trainer.add_callback(Eval())
     t = time.time()

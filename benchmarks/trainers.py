@@ -1100,6 +1100,18 @@ METHODS = {
     #        reader did not move the student at the ceiling, Z61-Z62); its teacher's repair still ends above 0.2 (the
     #        E-step reads critiques alone whatever the M-step's contexts). `letters`: within ±0.015 of
     #        vpd_i13_copy_adapter (the shared teacher lost 0.011 to this rule there).
+    # Outcome (copyadapterfows13_{letters,reveal}.md): Z77 refuted on `reveal` — −0.069 ± 0.028 against the default
+    # (0/5), +0.008 over its fows=False counterpart: not the contexts; its teacher's repair 0.27 (above 0.2, held).
+    # Held on `letters` (+0.000 ± 0.006 against vpd_i13_copy_adapter; +0.052 over grpo, 5/5). On `reveal` a trained
+    # teacher adapter costs the student under LoRA too (−0.039 against grpo_lora) while it reads the answer better.
+    # Does it still copy a shown solution (the demonstrations carry the M-step's gain on these families)? Now measured
+    # at the first and last evaluation (`teacher_copy`: the correct answer shown as a sibling's solution, on the
+    # student's failures). Prediction, written before the run (as Z77 on `reveal` with `--methods
+    # vpd_i13_copy_adapter_fows,passive_i13_fows,vpd_i13_new_fows --out benchmarks/results/copydiag13_reveal`; the
+    # finals must reproduce copyadapterfows13_reveal, passive13fows_reveal and fowsconfirm13b_reveal):
+    #   Z78. vpd_i13_copy_adapter_fows's final copy rate is below passive_i13_fows's and vpd_i13_new_fows's on ≥ 4/5
+    #        seeds each (its E-step trains the adapter on critique contexts only, and copying wears off). If refuted,
+    #        copying is not why the trained reader costs the student on `reveal`.
     "vpd_i13_copy_adapter": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False,
                                      "e_step_reference": "initial_teacher", "feedback_only_without_solution": False},
                              False),
