@@ -368,6 +368,11 @@ METHODS = {
     # vpd_copy_adapter; +0.072 ± 0.032 over vpd_fows, 6/10; +0.045 ± 0.040 over grpo, 5/10; repair 0.19 → 0.26),
     # refuted the good way on the demo model (+0.059 ± 0.036 against vpd_copy_adapter_tlr3e3, 6/10; −0.023 ± 0.050
     # against vpd_fows, ahead on 6/10; +0.080 ± 0.038 over grpo, 7/10; repair 0.19 → 0.52, vpd_fows 0.51).
+    # On `reveal` that teacher's E-step (critique contexts alone) wore down its copying of a shown solution (Z78 in
+    # benchmarks/trainers.py). Trained on the M-step's own contexts instead (`e_step_solutions=True`), prediction
+    # written before the run (as Z61 with `--methods vpd_copy_adapter_fows_esol` / `vpd_copy_adapter_tlr3e3_fows_esol`,
+    # `--with` the Z61 results too, `--out benchmarks/results/demo_seeds_{large_,}copy_adapter_esol`):
+    #   Z62. each within ±0.04 of its `_fows` counterpart on average (the demo's E-step gains came from reading).
     "vpd_copy_adapter": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": False,
                          "e_step_reference": "initial_teacher", "feedback_only_without_solution": False},
     "vpd_copy_adapter_tlr3e3": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": False,
@@ -375,6 +380,11 @@ METHODS = {
                                 "teacher_learning_rate": 3e-3},
     "vpd_copy_adapter_fows": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": False,
                               "e_step_reference": "initial_teacher", "feedback_only_without_solution": True},
+    "vpd_copy_adapter_fows_esol": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": True,
+                                   "e_step_reference": "initial_teacher", "feedback_only_without_solution": True},
+    "vpd_copy_adapter_tlr3e3_fows_esol": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": True,
+                                          "e_step_reference": "initial_teacher", "feedback_only_without_solution": True,
+                                          "teacher_learning_rate": 3e-3},
     "vpd_copy_adapter_tlr3e3_fows": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": False,
                                      "e_step_reference": "initial_teacher", "feedback_only_without_solution": True,
                                      "teacher_learning_rate": 3e-3},

@@ -1112,6 +1112,21 @@ METHODS = {
     #   Z78. vpd_i13_copy_adapter_fows's final copy rate is below passive_i13_fows's and vpd_i13_new_fows's on ≥ 4/5
     #        seeds each (its E-step trains the adapter on critique contexts only, and copying wears off). If refuted,
     #        copying is not why the trained reader costs the student on `reveal`.
+    # Outcome (copydiag13_reveal.md; the finals reproduce the earlier runs): Z78 held — the copy adapter's copy rate
+    # falls 0.83 → 0.35-0.68 (passive_i13_fows 0.75-0.82, vpd_i13_new_fows 0.82-0.92; below both on 5/5), and its
+    # two lowest-copy seeds (0.35, 0.36) are its two worst students (0.49, 0.50). Its E-step, on critique contexts
+    # alone, wears down the copying of a shown solution that the M-step's demonstrations need. The same teacher trained
+    # on the M-step's own contexts (`e_step_solutions=True`: with this rule, the successes' contexts show a sibling's
+    # solution). Predictions, written before the run (as Z77 with `--methods vpd_i13_copy_adapter_fows_esol --out
+    # benchmarks/results/copyadapteresol13_{reveal,letters}`, against copydiag13_reveal.json and the Z77 runs):
+    #   Z79. `reveal`: its final copy rate at or above passive_i13_fows's on ≥ 4/5 seeds, its student within ±0.02 of
+    #        vpd_i13_new_fows's on average, its repair with the critique alone below vpd_i13_copy_adapter_fows's on
+    #        ≥ 4/5. `letters`: its student within ±0.015 of vpd_i13_copy_adapter_fows's.
+    #   No default changes this session whatever the outcome (a second model's memory, one session's evidence); the
+    #   README says which variant to try with full weights.
+    "vpd_i13_copy_adapter_fows_esol": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": True,
+                                               "e_step_reference": "initial_teacher",
+                                               "feedback_only_without_solution": True}, False),
     "vpd_i13_copy_adapter": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False,
                                      "e_step_reference": "initial_teacher", "feedback_only_without_solution": False},
                              False),
