@@ -373,6 +373,9 @@ METHODS = {
     # written before the run (as Z61 with `--methods vpd_copy_adapter_fows_esol` / `vpd_copy_adapter_tlr3e3_fows_esol`,
     # `--with` the Z61 results too, `--out benchmarks/results/demo_seeds_{large_,}copy_adapter_esol`):
     #   Z62. each within ±0.04 of its `_fows` counterpart on average (the demo's E-step gains came from reading).
+    # Outcome (demo_seeds_{large_,}copy_adapter_esol.md): refuted on the larger model (−0.067 ± 0.034 against
+    # vpd_copy_adapter_fows, 2/10; +0.005 over vpd_fows, −0.022 against grpo; GRPO's final reached on 8/10 at a median
+    # step of 75 against 30), held on the demo model (−0.005 ± 0.039, 5/10; repair 0.40 against 0.52).
     "vpd_copy_adapter": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": False,
                          "e_step_reference": "initial_teacher", "feedback_only_without_solution": False},
     "vpd_copy_adapter_tlr3e3": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": False,

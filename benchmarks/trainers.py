@@ -1124,6 +1124,13 @@ METHODS = {
     #        ≥ 4/5. `letters`: its student within ±0.015 of vpd_i13_copy_adapter_fows's.
     #   No default changes this session whatever the outcome (a second model's memory, one session's evidence); the
     #   README says which variant to try with full weights.
+    # Outcome (copyadapteresol13_{reveal,letters}.md): Z79 held on `reveal` — copy rate 0.84-0.96 (at or above
+    # passive_i13_fows's on 5/5), student +0.000 ± 0.009 against vpd_i13_new_fows (+0.069 over the critique-alone
+    # E-step, 4/5), but its repair with the critique alone falls to 0.00 (5/5): it stops reading. Refuted on `letters`
+    # (−0.020 ± 0.013 against vpd_i13_copy_adapter_fows, 1/5; follow rate 0.22 against 0.33): there the reading is
+    # worth 0.02. On the demo models (Z62 in demo_seeds.py) it costs the larger one 0.067 and leaves the demo model
+    # level. Reading and copying trade off through the one adapter, differently per family: no variant of the
+    # full-weights teacher adapter beats the shared default everywhere, and the default stays `shared`.
     "vpd_i13_copy_adapter_fows_esol": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": True,
                                                "e_step_reference": "initial_teacher",
                                                "feedback_only_without_solution": True}, False),
