@@ -29,6 +29,8 @@ from pathlib import Path
 from . import outputs
 from .paired import formatted, steps_table, summary
 
+# A full-weights student's teacher adapter (a LoRA on a frozen copy of the initial model), h against the passive teacher
+COPY_ADAPTER = {"teacher_mode": "adapter", "lora": False, "e_step_reference": "initial_teacher"}
 METHODS = {
     "vpd": {},
     "vpd_no_e_step": {"e_step": False},
@@ -376,21 +378,15 @@ METHODS = {
     # Outcome (demo_seeds_{large_,}copy_adapter_esol.md): refuted on the larger model (−0.067 ± 0.034 against
     # vpd_copy_adapter_fows, 2/10; +0.005 over vpd_fows, −0.022 against grpo; GRPO's final reached on 8/10 at a median
     # step of 75 against 30), held on the demo model (−0.005 ± 0.039, 5/10; repair 0.40 against 0.52).
-    "vpd_copy_adapter": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": False,
-                         "e_step_reference": "initial_teacher", "feedback_only_without_solution": False},
-    "vpd_copy_adapter_tlr3e3": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": False,
-                                "e_step_reference": "initial_teacher", "feedback_only_without_solution": False,
+    "vpd_copy_adapter": {**COPY_ADAPTER, "e_step_solutions": False, "feedback_only_without_solution": False},
+    "vpd_copy_adapter_tlr3e3": {**COPY_ADAPTER, "e_step_solutions": False, "feedback_only_without_solution": False,
                                 "teacher_learning_rate": 3e-3},
-    "vpd_copy_adapter_fows": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": False,
-                              "e_step_reference": "initial_teacher", "feedback_only_without_solution": True},
-    "vpd_copy_adapter_fows_esol": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": True,
-                                   "e_step_reference": "initial_teacher", "feedback_only_without_solution": True},
-    "vpd_copy_adapter_tlr3e3_fows_esol": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": True,
-                                          "e_step_reference": "initial_teacher", "feedback_only_without_solution": True,
-                                          "teacher_learning_rate": 3e-3},
-    "vpd_copy_adapter_tlr3e3_fows": {"teacher_mode": "adapter", "lora": False, "e_step_solutions": False,
-                                     "e_step_reference": "initial_teacher", "feedback_only_without_solution": True,
+    "vpd_copy_adapter_fows": {**COPY_ADAPTER, "e_step_solutions": False, "feedback_only_without_solution": True},
+    "vpd_copy_adapter_tlr3e3_fows": {**COPY_ADAPTER, "e_step_solutions": False, "feedback_only_without_solution": True,
                                      "teacher_learning_rate": 3e-3},
+    "vpd_copy_adapter_fows_esol": {**COPY_ADAPTER, "e_step_solutions": True, "feedback_only_without_solution": True},
+    "vpd_copy_adapter_tlr3e3_fows_esol": {**COPY_ADAPTER, "e_step_solutions": True,
+                                          "feedback_only_without_solution": True, "teacher_learning_rate": 3e-3},
 }
 # Every method recorded before a teacher adapter's E-step defaulted to the passive teacher as its reference measured h
 # against the student: pinned, so that their tables stay reproducible (`vpd_adapter_esol_init` is the new default).

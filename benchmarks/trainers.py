@@ -20,6 +20,8 @@ SAMPLED = {"distillation_mode": "sampled"}
 # only, the E-step in one pass; its variants below add one field each.
 I13_NEW = {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_beta": 1.0, "e_step_pairing": "group",
            "e_step_negatives": False, "e_step_chunk_size": None}
+# the same E-step for a full-weights student's teacher adapter (a LoRA on a frozen copy), h against the passive teacher
+I13_COPY_ADAPTER = {**I13_NEW, "teacher_mode": "adapter", "e_step_reference": "initial_teacher"}
 
 METHODS = {
     "grpo": ("grpo", {}, False),
@@ -1131,15 +1133,12 @@ METHODS = {
     # worth 0.02. On the demo models (Z62 in demo_seeds.py) it costs the larger one 0.067 and leaves the demo model
     # level. Reading and copying trade off through the one adapter, differently per family: no variant of the
     # full-weights teacher adapter beats the shared default everywhere, and the default stays `shared`.
-    "vpd_i13_copy_adapter_fows_esol": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": True,
-                                               "e_step_reference": "initial_teacher",
+    "vpd_i13_copy_adapter_fows_esol": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": True,
                                                "feedback_only_without_solution": True}, False),
-    "vpd_i13_copy_adapter": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False,
-                                     "e_step_reference": "initial_teacher", "feedback_only_without_solution": False},
-                             False),
-    "vpd_i13_copy_adapter_fows": ("vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False,
-                                          "e_step_reference": "initial_teacher", "feedback_only_without_solution": True},
-                                  False),
+    "vpd_i13_copy_adapter": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
+                                     "feedback_only_without_solution": False}, False),
+    "vpd_i13_copy_adapter_fows": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
+                                          "feedback_only_without_solution": True}, False),
     # repairs alone: no distillation (weight 0), the frozen teacher only writes repairs
     "repair_only": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                             "feedback_only_without_solution": True, "distillation_weight": 0.0,

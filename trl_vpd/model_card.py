@@ -50,7 +50,7 @@ def saved_layout(teacher_mode: str, peft: bool) -> list[str]:
         "here), trained by the E-step",
         "ema": "`vpd_ema/` is the **teacher**: an EMA adapter of the student"
         if peft
-        else "the **teacher** is an EMA copy of the student, kept in checkpoints (`vpd_ema_teacher.safetensors`)",
+        else "the **teacher** is an EMA copy of the student, saved beside it (`vpd_ema_teacher.safetensors`)",
         "shared": "the **teacher** is the student itself reading feedback in its prompt (`teacher_mode='shared'`): "
         "nothing more is saved",
         "frozen": "the **teacher** is the initial model (the base without adapters, or the starting weights): nothing "

@@ -129,8 +129,7 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
             environment_factory=environment_factory,
         )
 
-        # resolves `teacher_mode=None` from the model
-        self.teacher = build_teacher(self, model_copy, teacher_peft_config)
+        self.teacher = build_teacher(self, model_copy, teacher_peft_config)  # resolves `teacher_mode=None` first
         initial = args.e_step_reference in ("frozen", "initial_teacher") and args.teacher_mode != "adapter"
         if args.e_step and initial and not is_peft_model(self.model) and self.ref_model is None:
             raise ValueError(
