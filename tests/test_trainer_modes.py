@@ -538,3 +538,24 @@ def test_full_weights_teacher_adapter_learning_rate(tmp_path, tiny_tokenizer):
     for trainer, expected in ((full, 1e-3), (lora, 1e-4), (pinned, 3e-4)):
         trainer.create_optimizer()
         assert trainer.teacher_optimizer.param_groups[0]["lr"] == pytest.approx(expected)
+
+
+def test_full_weights_teacher_adapter_checkpoints_its_e_step_like_the_student(tmp_path, tiny_tokenizer):
+    """With activation checkpointing on (TRL's default) the teacher copy's E-step forward is recomputed in the backward
+    (a layer inside it runs twice per E-step pass), and the teacher learns exactly what it learns without it."""
+    runs = {}
+    for checkpointing in (True, False):
+        trainer = make_trainer(tmp_path / str(checkpointing), tiny_tokenizer, teacher_mode="adapter", max_steps=1,
+                               gradient_checkpointing=checkpointing, e_step_chunk_size=0)  # one E-step pass; fmt: skip
+        module = trainer.teacher.module
+        assert module.training == checkpointing  # transformers checkpoints in train mode only
+        layer = module.base_model.model.model.layers[0].mlp.down_proj.base_layer  # inside the checkpointed forward
+        calls = []
+        layer.register_forward_hook(lambda *_, calls=calls: calls.append(torch.is_grad_enabled()))
+        trainer.train()
+        runs[checkpointing] = ([p.detach().clone() for p in trainer.teacher.parameters()], calls)
+    (with_ckpt, calls_ckpt), (without, calls_plain) = runs[True], runs[False]
+    # the E-step's pass with gradient: once without checkpointing, twice (forward, then recompute) with it
+    assert calls_plain.count(True) == 1 and calls_ckpt.count(True) == 2
+    for a, b in zip(with_ckpt, without, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)

@@ -323,13 +323,29 @@ def _prepare_adapter_copy(trainer, model_copy, lora):
     from peft import get_peft_model
 
     model_copy = _frozen_copy(trainer, model_copy)
+    checkpointing = _enable_checkpointing(model_copy, trainer.args)
     device = next(model_copy.parameters()).device
     # LoRA's random init, from the run's seed (the same on every rank), must not move the sampler's random stream: the
     # same seed samples what GRPO would
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(trainer.args.seed)
         module = get_peft_model(model_copy, copy.deepcopy(lora or default_teacher_lora()), adapter_name=TEACHER_ADAPTER)
+    # transformers checkpoints only in train mode (and with gradient); the teacher's forwards turn dropout off themselves
+    module.train(checkpointing)
     return trainer.accelerator.prepare_model(module, evaluation_mode=True)
+
+
+def _enable_checkpointing(model, args) -> bool:
+    """Activation checkpointing on `model` as the Trainer sets it on the student (its config fields), so that the
+    E-step's backward through a teacher copy holds no more activations than the student's; whether it was set."""
+    if not getattr(args, "activation_checkpointing", args.gradient_checkpointing):
+        return False
+    kwargs = dict(getattr(args, "activation_checkpointing_kwargs", args.gradient_checkpointing_kwargs) or {})
+    every_n_layers, offload = kwargs.pop("every_n_layers", 1), kwargs.pop("offload", False)
+    model.activation_checkpointing_enable(
+        activation_checkpointing_kwargs=kwargs or None, every_n_layers=every_n_layers, offload=offload
+    )
+    return True
 
 
 def _frozen_copy(trainer, model_copy):
