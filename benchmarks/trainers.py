@@ -1133,6 +1133,18 @@ METHODS = {
     # worth 0.02. On the demo models (Z62 in demo_seeds.py) it costs the larger one 0.067 and leaves the demo model
     # level. Reading and copying trade off through the one adapter, differently per family: no variant of the
     # full-weights teacher adapter beats the shared default everywhere, and the default stays `shared`.
+    # The copy adapter's lr is 10 × the student's by default (LoRA's usual ratio to full fine-tuning); on `reveal` it
+    # drifts far enough to lose copying (Z78). Smaller ratios, predictions written before the run (as Z75 with
+    # `--methods vpd_i13_copy_adapter_tlr1x,vpd_i13_copy_adapter_tlr3x --out
+    # benchmarks/results/copyadaptertlr13_{reveal,letters}`, against copyadapter13_*.json and fowsconfirm13b_*.json):
+    #   Z80. `reveal`: at 1× its final copy rate stays ≥ 0.7 on ≥ 4/5 seeds and its student ends within ±0.03 of
+    #        vpd_i13_new_fows's; 3× between 1× and 10× on both. `letters`: at 1× its gain over vpd_i13_new_fows shrinks
+    #        to ≤ +0.005 on average (the reading it gains is smaller). Decision rule: `learning_rate_scale` moves to the
+    #        ratio with the best mean of the two families' differences from vpd_i13_new_fows if that beats 10×'s by ≥ 0.02.
+    "vpd_i13_copy_adapter_tlr1x": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
+                                           "feedback_only_without_solution": False, "teacher_learning_rate": 1e-4}, False),
+    "vpd_i13_copy_adapter_tlr3x": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
+                                           "feedback_only_without_solution": False, "teacher_learning_rate": 3e-4}, False),
     "vpd_i13_copy_adapter_fows_esol": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": True,
                                                "feedback_only_without_solution": True}, False),
     "vpd_i13_copy_adapter": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
