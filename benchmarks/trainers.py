@@ -1141,6 +1141,11 @@ METHODS = {
     #        vpd_i13_new_fows's; 3× between 1× and 10× on both. `letters`: at 1× its gain over vpd_i13_new_fows shrinks
     #        to ≤ +0.005 on average (the reading it gains is smaller). Decision rule: `learning_rate_scale` moves to the
     #        ratio with the best mean of the two families' differences from vpd_i13_new_fows if that beats 10×'s by ≥ 0.02.
+    # Outcome (copyadaptertlr13_{reveal,letters}.md): Z80 partly held — `reveal` at 1×: copy 0.74-0.79 (≥ 0.7 on 5/5),
+    # its repair back at the passive level (0.09-0.12), its student −0.036 ± 0.008 against vpd_i13_new_fows (0/5;
+    # outside ±0.03, about where passive_i13 with the same contexts ends); 3× between (copy 0.65-0.73, −0.047).
+    # `letters` at 1× −0.006 ± 0.010 (its gain gone), 3× +0.002. Means over the two families against the default:
+    # 10× −0.032, 3× −0.023, 1× −0.021: 1× beats 10× by 0.011 < 0.02, so `learning_rate_scale` stays 10 (rule).
     "vpd_i13_copy_adapter_tlr1x": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
                                            "feedback_only_without_solution": False, "teacher_learning_rate": 1e-4}, False),
     "vpd_i13_copy_adapter_tlr3x": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
