@@ -212,7 +212,7 @@ class CopyAdapterTeacher(Teacher):
 
     def __init__(self, module):
         self.module = module
-        self.params = [p for n, p in unwrap_ddp(module).named_parameters() if is_adapter_parameter(n, TEACHER_ADAPTER)]
+        self.params = list(adapter_parameters(unwrap_ddp(module), TEACHER_ADAPTER).values())
 
     def activate(self, model):
         return _yield(self.module)
