@@ -378,6 +378,23 @@ METHODS = {
     # Outcome (demo_seeds_{large_,}copy_adapter_esol.md): refuted on the larger model (−0.067 ± 0.034 against
     # vpd_copy_adapter_fows, 2/10; +0.005 over vpd_fows, −0.022 against grpo; GRPO's final reached on 8/10 at a median
     # step of 75 against 30), held on the demo model (−0.005 ± 0.039, 5/10; repair 0.40 against 0.52).
+    # Both kinds in one E-step (`e_step_mixed_contexts=True`: every other rollout scored in the M-step's context, the
+    # rest under the critique alone; Z81-Z82 in benchmarks/trainers.py for the text families). Predictions, written
+    # before the runs (copy adapter: as Z59/Z60 with `--methods vpd_copy_adapter_mix` / `vpd_copy_adapter_tlr3e3_mix`,
+    # `--with` the Z59/Z60/Z62 results too, `--out benchmarks/results/demo_seeds_{large_,}copy_adapter_mix`; LoRA: as
+    # Z8/Z12's `vpd_adapter_esol_init` runs (seeds 10-19, lr 3e-3 / 1e-3) with `--methods vpd_adapter_esol_init_mix
+    # --with` their results `--out benchmarks/results/demo_seeds_{large_,}adapter_mix`):
+    #   Z63. copy adapter: each within ±0.04 of its critique-only counterpart (vpd_copy_adapter on the larger model,
+    #        vpd_copy_adapter_tlr3e3 on the demo model) on average, its teacher's repair ending above vpd_fows's on the
+    #        larger model on ≥ 6/10 (half its E-step still reads critiques alone; Z62's M-step-contexts-only E-step lost
+    #        0.067 there).
+    #   Z64. LoRA teacher adapter: within ±0.04 of vpd_adapter_esol_init on both models on average.
+    "vpd_copy_adapter_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
+                             "feedback_only_without_solution": False},
+    "vpd_copy_adapter_tlr3e3_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
+                                    "feedback_only_without_solution": False, "teacher_learning_rate": 3e-3},
+    "vpd_adapter_esol_init_mix": {"teacher_mode": "adapter", "e_step_solutions": False, "e_step_mixed_contexts": True,
+                                  "e_step_reference": "initial_teacher"},
     "vpd_copy_adapter": {**COPY_ADAPTER, "e_step_solutions": False, "feedback_only_without_solution": False},
     "vpd_copy_adapter_tlr3e3": {**COPY_ADAPTER, "e_step_solutions": False, "feedback_only_without_solution": False,
                                 "teacher_learning_rate": 3e-3},

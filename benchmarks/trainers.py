@@ -1146,6 +1146,34 @@ METHODS = {
     # outside ±0.03, about where passive_i13 with the same contexts ends); 3× between (copy 0.65-0.73, −0.047).
     # `letters` at 1× −0.006 ± 0.010 (its gain gone), 3× +0.002. Means over the two families against the default:
     # 10× −0.032, 3× −0.023, 1× −0.021: 1× beats 10× by 0.011 < 0.02, so `learning_rate_scale` stays 10 (rule).
+    # Reading (critique contexts, Z78) and copying (the M-step's contexts, Z79) trade off through the one adapter when
+    # its E-step sees one kind only. `e_step_mixed_contexts=True` scores every other rollout in the M-step's context
+    # and the rest under the critique alone, so both are trained every E-step. Predictions, written before the runs
+    # (copy adapter: as Z75 with `--methods vpd_i13_copy_adapter_mix --out
+    # benchmarks/results/copyadaptermix13_{reveal,letters}`, paired with copyadapter13_*.json, copydiag13_reveal.json,
+    # copyadapteresol13_*.json, fowsconfirm13b_*.json; LoRA, seeds 25-29: `--methods
+    # vpd_i13_adapter_esol_init,vpd_i13_adapter_esol_init_mix --out benchmarks/results/loramix13_{reveal,letters}`,
+    # paired with adapter13_*.json (grpo_lora, p13l_passive), the first method reproducing adapterinit13_*'s finals
+    # and adding the copy rate):
+    #   Z81. copy adapter, `reveal`: its final copy rate ≥ 0.7 on ≥ 4/5 seeds (the critique-only one: 0.35-0.68), its
+    #        repair with the critique alone ≥ 0.2 on ≥ 4/5 (the M-step-contexts one: 0.00), its student ≥ +0.04 over
+    #        vpd_i13_copy_adapter on average and within ±0.02 of vpd_i13_new_fows. `letters`: within ±0.015 of
+    #        vpd_i13_copy_adapter, its follow rate ending ≥ 0.30 on ≥ 4/5.
+    #   Z82. LoRA teacher adapter, `reveal`: the critique-only default's copy rate falls below 0.7 on ≥ 3/5 seeds (as
+    #        the copy adapter's did), the mixed one's stays ≥ 0.7 on ≥ 4/5, and the mixed student ends ≥ +0.02 above the
+    #        default on average. `letters`: within ±0.01 of the default.
+    #   Decision rule (with the demo models' runs, Z63-Z64 in demo_seeds.py): `e_step_mixed_contexts` defaults to True
+    #   for a teacher adapter if, for each adapter kind, its mean difference from the critique-only E-step over the
+    #   families measured is ≥ +0.01 and no family is below −0.02. The full-weights default moves from `shared` to the
+    #   adapter if the mixed copy adapter's mean difference from vpd_i13_new_fows (the shared default) over the four
+    #   families is ≥ +0.01 and no family is below −0.03.
+    "vpd_i13_copy_adapter_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
+                                         "feedback_only_without_solution": False}, False),
+    "vpd_i13_adapter_esol_init_mix": (
+        "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_mixed_contexts": True,
+                "e_step_reference": "initial_teacher"},
+        True,
+    ),
     "vpd_i13_copy_adapter_tlr1x": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
                                            "feedback_only_without_solution": False, "teacher_learning_rate": 1e-4}, False),
     "vpd_i13_copy_adapter_tlr3x": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,

@@ -228,6 +228,11 @@ MATRIX = [
      [True, False, True]),
     ("adapter", True, dict(steps_per_generation=2, loss_type="dapo", beta=0.04, e_step_solutions=False,
                            e_step_pairing="self"), [True, False, True]),
+    # the E-step's contexts mixed (critique alone / the M-step's), crossed with reused rollouts, β > 0, chunked passes
+    ("adapter", True, dict(num_iterations=2, loss_type="grpo", beta=0.04, e_step_solutions=False,
+                           e_step_mixed_contexts=True, e_step_chunk_size=1), [True, False, True]),
+    ("adapter", False, dict(steps_per_generation=2, loss_type="dr_grpo", e_step_mixed_contexts=True,
+                            mask_truncated_completions=True), [True, False, True]),
     # the E-step's context detached (key/value cache), crossed with reused rollouts, DAPO/Dr. GRPO, β > 0, both teachers
     ("shared", True, dict(num_iterations=2, loss_type="dapo", beta=0.04, e_step_detach_context=True,
                           gradient_checkpointing=False), [True, False, True]),
@@ -342,6 +347,53 @@ def test_e_step_without_solutions_scores_under_feedback_alone(tmp_path, tiny_tok
     else:
         assert inputs["vpd_e_has_context"].tolist() == expected
     assert inputs["vpd_has_context"].tolist() == [1.0] * len(rewards)  # the M-step: demonstration or feedback
+
+
+@pytest.mark.parametrize("pairing", ["self", "group"])
+def test_mixed_e_step_contexts_alternate_critique_alone_and_the_m_steps(tmp_path, tiny_tokenizer, pairing):
+    """`e_step_mixed_contexts=True`: even rollouts of the generation batch are scored under the critique alone, odd
+    ones in the M-step's context (the critique beside a successful sibling's solution); group pairing takes the
+    group's critic in either kind, and the swapped-feedback contexts follow the same rows."""
+
+    def feedback_on_failures(completions, rewards=None, **kwargs):
+        return [None if r >= 0.5 else "wrong, try again" for r in rewards]
+
+    trainer = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="shared", e_step_pairing=pairing,
+                           feedback_column=None, feedback_funcs=[feedback_on_failures], e_step_solutions=False,
+                           e_step_mixed_contexts=True, feedback_only_without_solution=False,
+                           e_step_swapped_feedback=1.0)  # fmt: skip
+    inputs = prepared_batch(trainer)
+    width = inputs["completion_ids"].size(1)
+
+    def prompt(key, row):
+        ids, mask = inputs[f"{key}_input_ids"][row, :-width], inputs[f"{key}_attention_mask"][row, :-width]
+        return tiny_tokenizer.decode(ids[mask.bool()], skip_special_tokens=True)
+
+    rewards = inputs["vpd_rewards"].tolist()
+    failed = [i for i, r in enumerate(rewards) if r < 0.5]
+    assert failed and len(failed) < len(rewards), rewards  # a mixed group: siblings exist
+    owner = failed[0] if pairing == "group" else None
+    for row in range(len(rewards)):
+        text, own = prompt("vpd_e_teacher", row), row if owner is None else owner
+        if row % 2:  # the M-step's context (its critic's, with group pairing)
+            assert text == prompt("teacher", own)
+            assert "A correct solution" in text and ("wrong, try again" in text) == (own in failed)
+        else:
+            assert "A correct solution" not in text and ("wrong, try again" in text) == (own in failed)
+        swapped = prompt("vpd_s_teacher", row)
+        assert ("A correct solution" in swapped) == bool(row % 2)
+    expected = [1.0 if row % 2 else float((row if owner is None else owner) in failed) for row in range(len(rewards))]
+    assert inputs["vpd_e_has_context"].tolist() == expected
+    assert inputs["vpd_has_context"].tolist() == [1.0] * len(rewards)  # the M-step's contexts are untouched
+
+
+def test_mixed_e_step_contexts_need_the_critique_alone_contexts(tmp_path):
+    with pytest.raises(ValueError, match="e_step_solutions=False"):
+        VPDConfig(output_dir=str(tmp_path), teacher_mode="shared", e_step_mixed_contexts=True)
+    with pytest.raises(ValueError, match="use_sibling_solutions"):
+        VPDConfig(output_dir=str(tmp_path), teacher_mode="adapter", e_step_mixed_contexts=True,
+                  use_sibling_solutions=False)  # fmt: skip
+    assert VPDConfig(output_dir=str(tmp_path), teacher_mode="adapter", e_step_mixed_contexts=True).e_step_solutions is False
 
 
 @pytest.mark.parametrize("peft", [False, True])

@@ -250,6 +250,16 @@ class VPDConfig(GRPOConfig):
             "otherwise (under shared weights the critique-only E-step cost the student on two of four benchmarks)."
         },
     )
+    e_step_mixed_contexts: bool = field(
+        default=False,
+        metadata={
+            "help": "With `e_step_solutions=False`: score every other rollout (by its index in the generation batch) "
+            "in the M-step's contexts instead, so the E-step trains the teacher both to read a critique alone and to "
+            "use a shown solution. A teacher adapter trained on critiques alone wore its copying of shown solutions "
+            "down, which the M-step's demonstrations need (benchmarks/trainers.py, Z78); one trained on the M-step's "
+            "contexts alone stopped reading critiques (Z79). Costs one more tokenization of the contexts."
+        },
+    )
     e_step_swapped_feedback: float = field(
         default=0.0,
         metadata={
@@ -455,6 +465,12 @@ class VPDConfig(GRPOConfig):
                 "e_step_swapped_feedback > 0 with feedback_only_without_solution=True and e_step_solutions=True: the "
                 "E-step's successes are shown a sibling's solution and no critique, so the swapped-feedback term "
                 "has nothing to swap. Set feedback_only_without_solution=False or e_step_solutions=False."
+            )
+        if self.e_step_mixed_contexts and not self.e_step_drops_solutions:
+            raise ValueError(
+                "e_step_mixed_contexts=True mixes the E-step's critique-alone contexts (e_step_solutions=False) with "
+                "the M-step's, which show a successful sibling's solution: set e_step_solutions=False and keep "
+                "use_sibling_solutions=True."
             )
         _check_choice("e_step_reference", self.e_step_reference, E_STEP_REFERENCES)
         if self.e_step_chunk_size and self.teacher_mode not in ("shared", "adapter"):

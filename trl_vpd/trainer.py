@@ -299,45 +299,72 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
     def _add_e_step_contexts(self, output, contexts, padded, pending, completions_global, group_size) -> None:
         """The teacher contexts the E-step scores (`vpd_e_*` keys), where they differ from the M-step's (`contexts`,
         `padded`): group pairing (a failed sibling's context for the whole group) and/or `e_step_solutions=False` (no
-        demonstrations)."""
-        device = self.accelerator.device
-        has_context = output["vpd_has_context"]
-        own = self.args.e_step_drops_solutions
-        if own:
-            contexts = self._build_contexts(pending, completions_global, group_size, use_siblings=False)
-            has_context = torch.tensor(contexts.has_context, dtype=torch.float32, device=device)
-            padded = self._pad_prompts(contexts.prompt_ids)
-        index = torch.arange(len(has_context), device=device) if own else None
-        if self.args.e_step_pairing == "group":
-            rewards = output["vpd_rewards"].tolist()
-            owners = self._group_owners(contexts.has_context, rewards, group_size, pending["offset"])
-            index = index if owners is None else torch.tensor(owners, device=device)
+        demonstrations; with `e_step_mixed_contexts`, on every other rollout only)."""
+        sets = self._e_step_context_sets(pending, completions_global, group_size, m_step=contexts)
+        rows = self._e_step_context_rows(sets, output["vpd_rewards"].tolist(), group_size, pending["offset"])
         if self.args.e_step_swapped_feedback:
-            self._add_swapped_contexts(output, pending, completions_global, group_size, index)
-        if index is None:
+            self._add_swapped_contexts(output, pending, completions_global, group_size, rows)
+        if rows is None:
             return
-        prompt, mask = padded
-        output["vpd_e_teacher_input_ids"] = torch.cat([prompt[index], output["completion_ids"]], 1)
-        output["vpd_e_teacher_attention_mask"] = torch.cat([mask[index], output["completion_mask"]], 1)
-        output["vpd_e_has_context"] = has_context[index]
+        if sets == [contexts]:
+            prompt, mask = padded
+            has_context = output["vpd_has_context"]
+        else:
+            prompt, mask, has_context = self._stack_context_sets(sets)
+        output["vpd_e_teacher_input_ids"] = torch.cat([prompt[rows], output["completion_ids"]], 1)
+        output["vpd_e_teacher_attention_mask"] = torch.cat([mask[rows], output["completion_mask"]], 1)
+        output["vpd_e_has_context"] = has_context[rows]
 
-    def _add_swapped_contexts(self, output, pending, completions_global, group_size, index) -> None:
-        """`e_step_swapped_feedback`: the E-step's teacher contexts (the same demonstrations or none, the same `index`
-        of pairing) with another problem's critique in place of each one's own (`vpd_s_*` keys; `vpd_s_has_context`
-        marks the rollouts that have one). Gathers the feedback of the whole batch: a collective that every process
-        takes at every generation."""
-        siblings = False if self.args.e_step_drops_solutions else None
+    def _e_step_context_sets(self, pending, completions_global, group_size, m_step=None) -> list:
+        """The kinds of teacher context the E-step scores, each for every local rollout: the M-step's (`m_step`, or
+        built), the critique alone (`e_step_solutions=False`), or both, critique first (`e_step_mixed_contexts`)."""
+        if not self.args.e_step_drops_solutions:
+            return [m_step if m_step is not None else self._build_contexts(pending, completions_global, group_size)]
+        alone = self._build_contexts(pending, completions_global, group_size, use_siblings=False)
+        if not self.args.e_step_mixed_contexts:
+            return [alone]
+        with_solutions = m_step if m_step is not None else self._build_contexts(pending, completions_global, group_size)
+        return [alone, with_solutions]
+
+    def _e_step_context_rows(self, sets, rewards, group_size, offset) -> torch.Tensor | None:
+        """Per local rollout, its E-step context as a row of the context sets stacked (`_stack_context_sets`): with
+        two sets the rollouts alternate between them by their index in the generation batch (the same on every
+        process), and group pairing picks the row of the group's critic in that set. None when the E-step scores each
+        rollout in its own M-step context (no second set of keys)."""
+        count = len(sets[0].has_context)
+        kinds = [(offset + i) % len(sets) for i in range(count)]
+        owners = [list(range(count))] * len(sets)
+        if self.args.e_step_pairing == "group":
+            grouped = [self._group_owners(s.has_context, rewards, group_size, offset) for s in sets]
+            owners = [o if g is None else g for o, g in zip(owners, grouped, strict=True)]
+            if grouped[0] is None and not self.args.e_step_drops_solutions:
+                return None
+        elif not self.args.e_step_drops_solutions:
+            return None
+        return torch.tensor([k * count + owners[k][i] for i, k in enumerate(kinds)], device=self.accelerator.device)
+
+    def _stack_context_sets(self, sets) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The context sets' prompts, left-padded to one width and stacked (ids, attention mask), and whether each
+        row has a context."""
+        prompt, mask = self._pad_prompts([ids for s in sets for ids in s.prompt_ids])
+        has_context = [flag for s in sets for flag in s.has_context]
+        return prompt, mask, torch.tensor(has_context, dtype=torch.float32, device=prompt.device)
+
+    def _add_swapped_contexts(self, output, pending, completions_global, group_size, rows) -> None:
+        """`e_step_swapped_feedback`: the E-step's teacher contexts (the same kinds, the same `rows` of pairing) with
+        another problem's critique in place of each one's own (`vpd_s_*` keys; `vpd_s_has_context` marks the rollouts
+        that have one). Gathers the feedback of the whole batch: a collective that every process takes at every
+        generation."""
         feedback_global = gather_object(pending["feedback"])
         swapped = swapped_feedback(feedback_global, pending["offset"], len(pending["prompts"]), group_size)
-        contexts = self._build_contexts(
-            {**pending, "feedback": swapped}, completions_global, group_size, use_siblings=siblings
-        )
-        prompt, mask = self._pad_prompts(contexts.prompt_ids)
-        valid = torch.tensor([fb is not None for fb in contexts.feedback], dtype=torch.float32, device=prompt.device)
-        index = torch.arange(len(valid), device=prompt.device) if index is None else index
-        output["vpd_s_teacher_input_ids"] = torch.cat([prompt[index], output["completion_ids"]], 1)
-        output["vpd_s_teacher_attention_mask"] = torch.cat([mask[index], output["completion_mask"]], 1)
-        output["vpd_s_has_context"] = valid[index]
+        sets = self._e_step_context_sets({**pending, "feedback": swapped}, completions_global, group_size)
+        prompt, mask, _ = self._stack_context_sets(sets)
+        valid = [fb is not None for s in sets for fb in s.feedback]
+        valid = torch.tensor(valid, dtype=torch.float32, device=prompt.device)
+        rows = torch.arange(len(valid), device=prompt.device) if rows is None else rows
+        output["vpd_s_teacher_input_ids"] = torch.cat([prompt[rows], output["completion_ids"]], 1)
+        output["vpd_s_teacher_attention_mask"] = torch.cat([mask[rows], output["completion_mask"]], 1)
+        output["vpd_s_has_context"] = valid[rows]
 
     def _pad_prompts(self, prompt_ids: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Teacher prompts left-padded into (ids, attention mask)."""
