@@ -38,12 +38,13 @@ def test_two_process_ddp(tmp_path, teacher_mode, em_schedule, chunk):
     [("feedback_rank0", "shared"), ("failed_rank1", "shared"), ("lengths", "shared"), ("feedback_rank0", "adapter"),
      ("feedback_rank0_e_without_solutions", "shared"), ("lengths_detached", "shared"), ("lengths_detached", "adapter"),
      ("failed_rank1_swapped", "shared"), ("failed_rank1_swapped", "adapter"), ("failed_rank1_defaults", "shared"),
-     ("failed_rank1_repairs", "shared"), ("failed_rank1_repairs", "adapter"), ("failed_rank1", "adapter_full")],
+     ("failed_rank1_repairs", "shared"), ("failed_rank1_repairs", "adapter"), ("failed_rank1", "adapter_full"),
+     ("feedback_rank0_e_mixed", "adapter")],
 )
 def test_ranks_with_different_data_take_the_same_collectives(tmp_path, scenario, teacher_mode):
-    """Teacher context on one rank only, every rollout failed on one rank, different padded teacher lengths, the
-    swapped-feedback term trained on one rank only, the default teacher and contexts (critiques only in all-failed
-    groups), teacher repairs generated and scored on one rank only, a full-weights student's teacher adapter (its
+    """Teacher context on one rank only (also for half the E-step's rollouts, mixed contexts), every rollout failed on
+    one rank, different padded teacher lengths, the swapped-feedback term trained on one rank only, the default
+    teacher and contexts (critiques only in all-failed groups), teacher repairs generated and scored on one rank only, a full-weights student's teacher adapter (its
     gradients averaged by the trainer): the E-step (auto chunks) must not hang, and both ranks end with the same
     weights."""
     _launch(tmp_path, teacher_mode, "joint", "", scenario=scenario)

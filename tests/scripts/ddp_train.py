@@ -23,7 +23,9 @@ RANK = int(os.environ.get("RANK", "0"))
 # `feedback_rank0`: only rank 0 has teacher context; `failed_rank1`: every rollout of rank 1 fails (no E-step label
 # there); `lengths`: rank 0's feedback is long, rank 1's short (different padded teacher lengths);
 # `feedback_rank0_e_without_solutions`: feedback on rank 0 only and `e_step_solutions=False`, so rank 1's rollouts
-# have teacher context for the M-step (a sibling's solution) and none for the E-step; `lengths_detached`: `lengths`
+# have teacher context for the M-step (a sibling's solution) and none for the E-step; `feedback_rank0_e_mixed`: the
+# same with `e_step_mixed_contexts=True`, so rank 1's odd rollouts have an E-step context and its even ones none;
+# `lengths_detached`: `lengths`
 # with `e_step_detach_context=True` (each rank's context cache as long as its own padded teacher prompt);
 # `failed_rank1_swapped`: `failed_rank1` with `e_step_swapped_feedback` and critiques that name their prompt, so rank 0
 # trains the swapped-feedback term (its critiques swapped for rank 1's) and rank 1, without successes, does not;
@@ -33,7 +35,8 @@ RANK = int(os.environ.get("RANK", "0"))
 # 4), while every rollout of rank 0 succeeds: rank 1 generates and scores repairs, rank 0 has none and pads GRPO's
 # reward gather with its own rollouts.
 SCENARIO = os.environ.get("VPD_DDP_SCENARIO", "")
-E_WITHOUT_SOLUTIONS = SCENARIO == "feedback_rank0_e_without_solutions"
+E_MIXED = SCENARIO == "feedback_rank0_e_mixed"
+E_WITHOUT_SOLUTIONS = SCENARIO == "feedback_rank0_e_without_solutions" or E_MIXED
 DETACHED = SCENARIO.endswith("_detached")
 SWAPPED = SCENARIO.endswith("_swapped")
 DEFAULTS = SCENARIO.endswith("_defaults")
@@ -71,6 +74,7 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         e_step_chunk_size=int(chunk) if chunk else None,
         use_sibling_solutions=SCENARIO != "feedback_rank0",
         e_step_solutions=None if DEFAULTS else not E_WITHOUT_SOLUTIONS,
+        e_step_mixed_contexts=E_MIXED,
         e_step_detach_context=DETACHED,
         e_step_swapped_feedback=1.0 if SWAPPED else 0.0,
         # the critiques beside the demonstrations, which the scenarios vary (`_defaults`: the library's rule)
