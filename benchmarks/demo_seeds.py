@@ -389,6 +389,12 @@ METHODS = {
     #        larger model on ≥ 6/10 (half its E-step still reads critiques alone; Z62's M-step-contexts-only E-step lost
     #        0.067 there).
     #   Z64. LoRA teacher adapter: within ±0.04 of vpd_adapter_esol_init on both models on average.
+    # Outcome (demo_seeds_{large_,}copy_adapter_mix.md, demo_seeds_{large_,}adapter_mix.md): Z63 refuted on the larger
+    # model — −0.050 ± 0.025 against vpd_copy_adapter (2/10; +0.031 ± 0.028 over vpd_fows, 6/10; +0.005 against grpo),
+    # its repair 0.19 → 0.18 (above vpd_fows's on 8/10: that clause held) — held on the demo model (+0.014 ± 0.041
+    # against vpd_copy_adapter_tlr3e3, 5/10; −0.069 ± 0.058 against vpd_fows; repair 0.19 → 0.53, rose on 10/10). Z64
+    # held: −0.002 ± 0.026 (demo model, 4/10), −0.027 ± 0.034 (larger, 5/10). On the larger model the gain of the
+    # copy adapter came from reading critiques, which half the E-step no longer trains.
     "vpd_copy_adapter_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                              "feedback_only_without_solution": False},
     "vpd_copy_adapter_tlr3e3_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,

@@ -1167,6 +1167,19 @@ METHODS = {
     #   families measured is ≥ +0.01 and no family is below −0.02. The full-weights default moves from `shared` to the
     #   adapter if the mixed copy adapter's mean difference from vpd_i13_new_fows (the shared default) over the four
     #   families is ≥ +0.01 and no family is below −0.03.
+    # Outcome (copyadaptermix13_*.md, loramix13_*.md): Z81 held but for the copy-rate clause — copy adapter, `reveal`:
+    # +0.066 ± 0.025 over vpd_i13_copy_adapter (4/5), −0.011 ± 0.004 against vpd_i13_new_fows (0/5; within ±0.02),
+    # −0.009 against grpo; repair with the critique alone 0.18-0.29 (≥ 0.2 on 4/5; follow +0.21); copy rate 0.66-0.84
+    # (≥ 0.7 on 1/5, three seeds at 0.69: refuted narrowly, but up from 0.35-0.68). `letters`: −0.014 ± 0.005 against
+    # vpd_i13_copy_adapter (0/5; within ±0.015), −0.002 against vpd_i13_new_fows, +0.037 over grpo (5/5); follow 0.35
+    # (as the critique-only E-step's), copy 0.89-0.93. Z82 refuted — under LoRA the critique-only default hardly loses
+    # copying on `reveal` (0.68-0.76, below 0.7 on 2/5; mixed 0.67-0.81), and mixing moves nothing: +0.000 ± 0.003
+    # (`reveal`), +0.000 ± 0.002 (`letters`); the default's finals reproduce adapterinit13_*. With the demo models
+    # (Z63-Z64): copy adapter against its critique-only E-step +0.066 / −0.014 / +0.014 / −0.050 (mean +0.004, the
+    # larger model below −0.02); LoRA +0.000 / +0.000 / −0.002 / −0.027 (mean −0.007); the mixed copy adapter against
+    # the shared default −0.011 / −0.002 / −0.069 / +0.031 (mean −0.013). By the rule, no default changes:
+    # `e_step_mixed_contexts` stays opt-in (the way to keep a full-weights teacher adapter's copying on a family like
+    # `reveal`), the full-weights default stays `shared`.
     "vpd_i13_copy_adapter_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                          "feedback_only_without_solution": False}, False),
     "vpd_i13_adapter_esol_init_mix": (
