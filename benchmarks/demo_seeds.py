@@ -395,6 +395,15 @@ METHODS = {
     # against vpd_copy_adapter_tlr3e3, 5/10; −0.069 ± 0.058 against vpd_fows; repair 0.19 → 0.53, rose on 10/10). Z64
     # held: −0.002 ± 0.026 (demo model, 4/10), −0.027 ± 0.034 (larger, 5/10). On the larger model the gain of the
     # copy adapter came from reading critiques, which half the E-step no longer trains.
+    # The default E-step every second step (Z83 in benchmarks/trainers.py). Predictions, written before the runs (demo
+    # model: `--seeds 30,...,39 --steps 100 --eval-every 10 --methods grpo,vpd_fows,vpd_fows_e2 --against
+    # grpo,vpd_fows --teacher-against vpd_fows --active vpd_fows_e2 --out benchmarks/results/demo_seeds_every2`; larger
+    # model: `--seeds 20,...,29` with its flags and the same methods, `--out
+    # benchmarks/results/demo_seeds_large_every2`; the first two methods must reproduce demo_seeds_repairs_b's and
+    # demo_seeds_large_fows_b's finals):
+    #   Z65. demo model: vpd_fows_e2 within ±0.03 of vpd_fows on average, its teacher's repair ending lower (the demo's
+    #        E-step lifts the reading, 0.19 → 0.51, and gets half the updates); larger model: within ±0.03.
+    "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_copy_adapter_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                              "feedback_only_without_solution": False},
     "vpd_copy_adapter_tlr3e3_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,

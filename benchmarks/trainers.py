@@ -1180,6 +1180,17 @@ METHODS = {
     # the shared default −0.011 / −0.002 / −0.069 / +0.031 (mean −0.013). By the rule, no default changes:
     # `e_step_mixed_contexts` stays opt-in (the way to keep a full-weights teacher adapter's copying on a family like
     # `reveal`), the full-weights default stays `shared`.
+    # Cost: the default E-step runs every step (2.7× GRPO's step, `cost_issue13_defaults.md`) and at equal wall time
+    # GRPO is ahead on `letters` (walltime13_letters.md). Every second step halves the E-step's share; never measured
+    # (only 1 and 5). Predictions, written before the runs (`--size estep2 --steps 150 --eval-every 10 --seeds
+    # 35,36,37,38,39 --methods grpo,vpd_i13_new_fows,vpd_i13_new_fows_e2 --out benchmarks/results/every2_13_{reveal,
+    # letters}`, all three in one invocation so that their seconds per run compare; the first two must reproduce
+    # fowsconfirm13b_*'s finals):
+    #   Z83. on both families vpd_i13_new_fows_e2 within ±0.01 of vpd_i13_new_fows on average, at ≤ 0.85× its seconds
+    #        per run. Decision rule (with the demo models, Z65 in demo_seeds.py): `e_step_every` defaults to 2 if its
+    #        mean difference from every step over the four families is ≥ −0.005, no family is below −0.02, and its
+    #        seconds per run are ≤ 0.85× on every family.
+    "vpd_i13_new_fows_e2": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "e_step_every": 2}, False),
     "vpd_i13_copy_adapter_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                          "feedback_only_without_solution": False}, False),
     "vpd_i13_adapter_esol_init_mix": (
