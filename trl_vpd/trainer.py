@@ -306,7 +306,7 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
             self._add_swapped_contexts(output, pending, completions_global, group_size, rows)
         if rows is None:
             return
-        if sets == [contexts]:
+        if len(sets) == 1 and sets[0] is contexts:  # the M-step's, already padded
             prompt, mask = padded
             has_context = output["vpd_has_context"]
         else:
