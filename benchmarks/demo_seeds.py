@@ -403,6 +403,10 @@ METHODS = {
     # demo_seeds_large_fows_b's finals):
     #   Z65. demo model: vpd_fows_e2 within ±0.03 of vpd_fows on average, its teacher's repair ending lower (the demo's
     #        E-step lifts the reading, 0.19 → 0.51, and gets half the updates); larger model: within ±0.03.
+    # Outcome (demo_seeds_every2.md, demo_seeds_large_every2.md; grpo and vpd_fows reproduce their earlier finals): Z65
+    # held — demo model −0.027 ± 0.048 against vpd_fows (5/10; +0.077 over grpo, 7/10), its teacher's repair 0.19 →
+    # 0.37 against 0.51 (below on 8/10); larger model −0.006 ± 0.037 (5/10). Seconds per run 6 against 7 (demo), 11
+    # against 14 (larger).
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_copy_adapter_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                              "feedback_only_without_solution": False},

@@ -1190,6 +1190,12 @@ METHODS = {
     #        per run. Decision rule (with the demo models, Z65 in demo_seeds.py): `e_step_every` defaults to 2 if its
     #        mean difference from every step over the four families is ≥ −0.005, no family is below −0.02, and its
     #        seconds per run are ≤ 0.85× on every family.
+    # Outcome (every2_13_*.md; the other two methods reproduce fowsconfirm13b_*'s finals): Z83 held for learning, not
+    # quite for time — `reveal` −0.005 ± 0.011 (3/5), `letters` +0.005 ± 0.005 (2/5); seconds per run 0.86× and 0.83×
+    # (12.2 s / 11.9 s against 14.3 s; GRPO 7.0 s / 6.7 s: 1.76× instead of 2.05-2.13×). With the demo models (Z65):
+    # −0.027 ± 0.048 (demo model, 5/10; its teacher's repair 0.37 against 0.51) and −0.006 ± 0.037 (larger). Mean
+    # −0.008, the demo model below −0.02: by the rule `e_step_every` stays 1; every second step is the cheaper setting
+    # where the teacher's reading matters less (README, Cost).
     "vpd_i13_new_fows_e2": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "e_step_every": 2}, False),
     "vpd_i13_copy_adapter_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                          "feedback_only_without_solution": False}, False),
