@@ -250,6 +250,13 @@ MATRIX = [
     ("adapter", False, dict(steps_per_generation=2, loss_type="dr_grpo", gradient_accumulation_steps=2,
                             per_device_train_batch_size=2, em_schedule="sequential"), [True, False, True]),
     ("adapter", False, dict(loss_type="grpo", em_schedule="alternate", teacher_repairs=1), [True, False, True]),
+    # the loss types beyond GRPO/DAPO/Dr. GRPO (each policy term linear in the advantages: test_trainer.py)
+    ("shared", False, dict(num_iterations=2, loss_type="cispo", beta=0.04), [True, False, True]),
+    ("adapter", True, dict(steps_per_generation=2, loss_type="luspo", importance_sampling_level="sequence"),
+     [True, False, True]),
+    ("adapter", False, dict(loss_type="vespo", e_step_mixed_contexts=True), [True, False, True]),
+    ("shared", True, dict(loss_type="sapo", gradient_accumulation_steps=2, per_device_train_batch_size=2),
+     [True, False, True]),
     ("frozen", True, dict(num_iterations=2, beta=0.04, loss_type="grpo"), [False, False, False]),
     ("frozen", False, dict(steps_per_generation=2, loss_type="dapo"), [False, False, False]),
 ]

@@ -90,8 +90,11 @@ COPY_ADAPTER = dict(teacher_mode="adapter", e_step=True, e_step_every=1)
         (dict(loss_type="grpo", num_iterations=2, beta=0.04, mask_truncated_completions=True), PASSIVE),
         (dict(), COPY_ADAPTER),
         (dict(loss_type="grpo", num_iterations=2, beta=0.04, mask_truncated_completions=True), COPY_ADAPTER),
+        (dict(loss_type="vespo", num_iterations=2), PASSIVE),
+        (dict(loss_type="sapo", steps_per_generation=2), COPY_ADAPTER),
     ],
-    ids=["passive", "passive-grpo-features", "copy_adapter", "copy_adapter-grpo-features"],
+    ids=["passive", "passive-grpo-features", "copy_adapter", "copy_adapter-grpo-features", "passive-vespo",
+         "copy_adapter-sapo"],
 )
 def test_weight_zero_trains_exactly_as_grpo(tmp_path, tiny_model_dir, grpo_options, teacher):
     """With the distillation weighted 0, VPDTrainer is GRPOTrainer: the same sampled rollouts, losses and weights, bit
@@ -179,10 +182,30 @@ def reference_distillation(trainer, inputs, has_context, alpha, topk=None):
     ],
 )
 def test_student_loss_is_grpo_plus_weighted_distillation(tmp_path, tiny_tokenizer, weight, context, alpha, topk, mixing):
+    check_student_loss(tmp_path, tiny_tokenizer, weight, context, alpha, topk, mixing)
+
+
+@pytest.mark.parametrize("loss_type", ["grpo", "bnpo", "dr_grpo", "cispo", "sapo", "luspo", "vespo"])
+def test_student_loss_is_grpo_plus_weighted_distillation_for_every_loss_type(tmp_path, tiny_tokenizer, loss_type):
+    """Every GRPO policy term is linear in the advantages, so scaling them by (1 − w) on rollouts with context is
+    (1 − w)·L_GRPO whatever the `loss_type` (DAPO, the default, above)."""
+    trainer, inputs = check_student_loss(tmp_path, tiny_tokenizer, 0.5, [1, 0, 1, 0], 1.0, 5, "interpolate",
+                                         loss_type=loss_type)  # fmt: skip
+    model = trainer.model
+    whole = grads(model, GRPOTrainer._compute_loss(trainer, model, inputs))
+    halved = grads(model, GRPOTrainer._compute_loss(trainer, model, {**inputs, "advantages": inputs["advantages"] / 2}))
+    assert set(halved) == set(whole) and max(g.abs().max().item() for g in whole.values()) > 1e-4
+    for name, grad in halved.items():
+        torch.testing.assert_close(grad, whole[name] / 2, rtol=1e-5, atol=1e-8, msg=name)
+
+
+def check_student_loss(tmp_path, tiny_tokenizer, weight, context, alpha, topk, mixing, loss_type="dapo"):
+    """VPD's student loss and gradients on one prepared batch equal GRPO's `_compute_loss` with the advantages scaled
+    by (1 − w·context) (or kept whole, `add`) plus w × an independent M-step computed from the materialized logits."""
     trainer = make_trainer(
         tmp_path, tiny_tokenizer, teacher_mode="shared", e_step=False, distillation_weight=weight,
         distillation_mode="full" if topk is None else "topk", distillation_alpha=alpha,
-        distillation_topk=topk or 100, distillation_chunk_tokens=3, distillation_mixing=mixing,
+        distillation_topk=topk or 100, distillation_chunk_tokens=3, distillation_mixing=mixing, loss_type=loss_type,
     )  # fmt: skip
     inputs = prepared_batch(trainer)
     assert inputs["vpd_has_context"].tolist() == [1.0] * 4  # every row has a hint
@@ -215,6 +238,7 @@ def test_student_loss_is_grpo_plus_weighted_distillation(tmp_path, tiny_tokenize
     assert set(vpd_grads) == set(expected_grads)
     for name, grad in vpd_grads.items():
         torch.testing.assert_close(grad, expected_grads[name], rtol=1e-3, atol=1e-6, msg=name)
+    return trainer, inputs
 
 
 @pytest.mark.parametrize(
