@@ -250,6 +250,9 @@ MATRIX = [
     ("adapter", False, dict(steps_per_generation=2, loss_type="dr_grpo", gradient_accumulation_steps=2,
                             per_device_train_batch_size=2, em_schedule="sequential"), [True, False, True]),
     ("adapter", False, dict(loss_type="grpo", em_schedule="alternate", teacher_repairs=1), [True, False, True]),
+    # GRPO's reference model synced toward the student (TR-DPO), the E-step's reference the student
+    ("shared", False, dict(beta=0.04, sync_ref_model=True, ref_model_sync_steps=1, ref_model_mixup_alpha=0.5),
+     [True, False, True]),
     # the loss types beyond GRPO/DAPO/Dr. GRPO (each policy term linear in the advantages: test_trainer.py)
     ("shared", False, dict(num_iterations=2, loss_type="cispo", beta=0.04), [True, False, True]),
     ("adapter", True, dict(steps_per_generation=2, loss_type="luspo", importance_sampling_level="sequence"),
@@ -534,3 +537,16 @@ def test_adaptive_trust_region_on_a_reference_that_did_not_sample_the_rollouts_i
         VPDConfig(output_dir=str(tmp_path), teacher_mode="adapter")
     warned = [r for r in caplog.records if "overstates the KL" in r.getMessage()]
     assert len(warned) == 1 and "'initial_teacher'" in warned[0].getMessage()
+
+
+@pytest.mark.parametrize("reference", ["initial_teacher", "frozen"])
+def test_initial_weights_reference_refuses_a_synced_grpo_reference_model(tmp_path, tiny_tokenizer, tiny_model_dir,
+                                                                         reference):
+    """A shared teacher's `initial_teacher`/`frozen` reference reads GRPO's reference model, which `sync_ref_model`
+    moves toward the student: refused with the ways out, instead of a reference that silently stops being initial."""
+    with pytest.raises(ValueError, match="sync_ref_model=False"):
+        make_trainer(tmp_path, tiny_tokenizer, model=str(tiny_model_dir), teacher_mode="shared", beta=0.04,
+                     e_step_reference=reference, sync_ref_model=True)  # fmt: skip
+    trainer = make_trainer(tmp_path, tiny_tokenizer, model=str(tiny_model_dir), teacher_mode="shared", beta=0.04,
+                           e_step_reference=reference)  # fmt: skip
+    assert trainer.ref_model is not None

@@ -136,6 +136,12 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
                 f"e_step_reference={args.e_step_reference!r} needs the initial weights: train with PEFT (adapters "
                 "disabled) or set beta > 0 so that GRPO keeps a reference model."
             )
+        if args.e_step and initial and self.ref_model is not None and args.sync_ref_model:
+            raise ValueError(
+                f"e_step_reference={args.e_step_reference!r} reads the initial weights from GRPO's reference model, "
+                "which sync_ref_model=True moves toward the student every ref_model_sync_steps: set "
+                "sync_ref_model=False, e_step_reference='student', or teacher_mode='adapter' (its own frozen copy)."
+            )
         if args.e_step_chunk_size and args.teacher_mode == "shared" and (self.is_deepspeed_enabled or self.is_fsdp_enabled):
             raise ValueError(
                 "e_step_chunk_size > 0 with teacher_mode='shared' needs several backward passes per micro-batch, which "
