@@ -253,6 +253,12 @@ MATRIX = [
     # GRPO's reference model synced toward the student (TR-DPO), the E-step's reference the student
     ("shared", False, dict(beta=0.04, sync_ref_model=True, ref_model_sync_steps=1, ref_model_mixup_alpha=0.5),
      [True, False, True]),
+    # GRPO's token selection and regularisers: off-policy sequence masking, the top-entropy tokens, entropy bonuses,
+    # batch-scaled and per-function-normalized rewards
+    ("adapter", True, dict(num_iterations=2, off_policy_mask_threshold=0.5, top_entropy_quantile=0.2,
+                           entropy_coef=0.01), [True, False, True]),
+    ("shared", False, dict(scale_rewards="batch", multi_objective_aggregation="normalize_then_sum",
+                           use_adaptive_entropy=True), [True, False, True]),
     # the loss types beyond GRPO/DAPO/Dr. GRPO (each policy term linear in the advantages: test_trainer.py)
     ("shared", False, dict(num_iterations=2, loss_type="cispo", beta=0.04), [True, False, True]),
     ("adapter", True, dict(steps_per_generation=2, loss_type="luspo", importance_sampling_level="sequence"),
