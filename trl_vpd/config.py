@@ -459,27 +459,24 @@ class VPDConfig(GRPOConfig):
         if self.feedback_only_without_solution is None:
             self.feedback_only_without_solution = self.teacher_mode == "shared"
         self._teacher_auto = {name: getattr(self, name) for name in chosen}
-        # said once per config: the trainer resolves a config again that its construction resolved already
         inert_swap = bool(self.e_step_swapped_feedback) and self.feedback_only_without_solution
-        inert_swap = inert_swap and not self.e_step_drops_solutions
-        warned, self._warned_inert_swap = getattr(self, "_warned_inert_swap", False), inert_swap
-        if inert_swap and not warned:
-            logging.getLogger(__name__).warning(
-                "e_step_swapped_feedback > 0 with feedback_only_without_solution=True and e_step_solutions=True: the "
-                "E-step's successes are shown a sibling's solution and no critique, so the swapped-feedback term "
-                "has nothing to swap. Set feedback_only_without_solution=False or e_step_solutions=False."
-            )
-        off_sample = self.trust_region_target_kl is not None and self.e_step and self.e_step_reference != "student"
-        warned, self._warned_off_sample_kl = getattr(self, "_warned_off_sample_kl", False), off_sample
-        if off_sample and not warned:
-            logging.getLogger(__name__).warning(
-                "trust_region_target_kl is set with e_step_reference=%r: KL_E is estimated on the student's rollouts "
-                "(r·log r − r + 1, r = teacher / reference, unbiased only when the reference sampled them), so against "
-                "this reference it overstates the KL, by orders of magnitude once the teacher raises tokens the "
-                "reference finds unlikely, and the controller will tighten β_E. Use e_step_reference='student' for an "
-                "adaptive trust region.",
-                self.e_step_reference,
-            )
+        self._warn_once(
+            "_warned_inert_swap",
+            inert_swap and not self.e_step_drops_solutions,
+            "e_step_swapped_feedback > 0 with feedback_only_without_solution=True and e_step_solutions=True: the "
+            "E-step's successes are shown a sibling's solution and no critique, so the swapped-feedback term "
+            "has nothing to swap. Set feedback_only_without_solution=False or e_step_solutions=False.",
+        )
+        self._warn_once(
+            "_warned_off_sample_kl",
+            self.trust_region_target_kl is not None and self.e_step and self.e_step_reference != "student",
+            "trust_region_target_kl is set with e_step_reference=%r: KL_E is estimated on the student's rollouts "
+            "(r·log r − r + 1, r = teacher / reference, unbiased only when the reference sampled them), so against "
+            "this reference it overstates the KL, by orders of magnitude once the teacher raises tokens the "
+            "reference finds unlikely, and the controller will tighten β_E. Use e_step_reference='student' for an "
+            "adaptive trust region.",
+            self.e_step_reference,
+        )
         if self.e_step_mixed_contexts and not self.e_step_drops_solutions:
             raise ValueError(
                 "e_step_mixed_contexts=True mixes the E-step's critique-alone contexts (e_step_solutions=False) with "
@@ -502,6 +499,14 @@ class VPDConfig(GRPOConfig):
                 "em_schedule='sequential' updates the teacher before the student on each batch, which needs a "
                 "teacher with its own parameters: use teacher_mode='adapter' (with PEFT), or em_schedule='joint'."
             )
+
+    def _warn_once(self, flag: str, condition: bool, message: str, *args) -> None:
+        """Log `message` when `condition` holds, once per config: the trainer resolves a config again that its
+        construction resolved already (`flag` remembers whether the previous resolution warned)."""
+        warned = getattr(self, flag, False)
+        setattr(self, flag, condition)
+        if condition and not warned:
+            logging.getLogger(__name__).warning(message, *args)
 
     @property
     def e_step_drops_solutions(self) -> bool:
