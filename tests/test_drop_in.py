@@ -556,3 +556,18 @@ def test_initial_weights_reference_refuses_a_synced_grpo_reference_model(tmp_pat
     trainer = make_trainer(tmp_path, tiny_tokenizer, model=str(tiny_model_dir), teacher_mode="shared", beta=0.04,
                            e_step_reference=reference)  # fmt: skip
     assert trainer.ref_model is not None
+
+
+def test_model_card_names_the_e_steps_contexts(tmp_path, tiny_tokenizer):
+    """The card's E-step row says which contexts it scored: critiques alone, every other rollout on its critique alone
+    (mixed), or nothing extra where they are the M-step's."""
+    from trl_vpd.model_card import training_settings
+
+    def e_step_row(**overrides):
+        trainer = make_trainer(tmp_path, tiny_tokenizer, peft=True, teacher_mode="adapter", **overrides)
+        return dict(training_settings(trainer))["E-step (teacher update)"]
+
+    assert "every other rollout on its critique alone" in e_step_row(e_step_mixed_contexts=True)
+    alone = e_step_row()
+    assert "on critiques alone" in alone and "every other" not in alone
+    assert "critique" not in e_step_row(e_step_solutions=True)

@@ -109,17 +109,21 @@ def loading_snippet(path: str, teacher_mode: str, peft: bool, base: str | None =
     return "\n".join(lines)
 
 
-_E_STEP_CONTEXTS = {
-    (False, False): "",
-    (True, False): ", on critiques alone (no demonstrations)",
-    (True, True): ", every other rollout on its critique alone (no demonstrations)",
-}
 _REFERENCES = {
     "student": "the current student",
     "initial_teacher": "the passive teacher (initial weights, same context)",
     "frozen": "the initial student",
     "teacher_snapshot": "the teacher before each E-step",
 }
+
+
+def _e_step_contexts(args) -> str:
+    """Which teacher contexts the E-step scored, where they are not the M-step's."""
+    if not args.e_step_drops_solutions:
+        return ""
+    if args.e_step_mixed_contexts:
+        return ", every other rollout on its critique alone (no demonstrations)"
+    return ", on critiques alone (no demonstrations)"
 
 
 def training_settings(trainer) -> list[tuple[str, str]]:
@@ -134,7 +138,7 @@ def training_settings(trainer) -> list[tuple[str, str]]:
     e_step = (
         f"every {args.e_step_every} steps, `{args.e_step_loss}` loss, β_E {args.e_step_beta:g}, "
         f"{'successes and failures' if args.e_step_negatives else 'successes only'}"
-        f"{_E_STEP_CONTEXTS[(args.e_step_drops_solutions, args.e_step_mixed_contexts)]}, "
+        f"{_e_step_contexts(args)}, "
         f"relative to {_REFERENCES[args.e_step_reference]}"
         if args.e_step
         else "off (passive teacher)"
