@@ -30,7 +30,7 @@ from . import cost, task
 # (rewards, feedback, teacher contexts, advantages); "rest" is whatever the step runs outside the named methods: TRL's
 # backward of the student loss and the optimizer steps.
 PHASES = ("generate", "scoring", "reference", "e-step", "student loss", "rest")
-METHODS = {"_generate_and_score_completions": "scoring", "_generate": "generate", "_reference_logps": "reference",
+METHODS = {"_generate_and_score_completions": "scoring", "_generate": "generate", "_reference_forward": "reference",
            "_e_backward": "e-step", "compute_loss": "student loss"}
 
 

@@ -127,7 +127,7 @@ def test_frozen_reference_without_initial_weights_is_refused(tmp_path):
 def test_frozen_reference_with_peft_uses_disabled_adapters(tmp_path):
     trainer = _trainer(tmp_path, varying_reward, max_steps=1, teacher_mode="shared", e_step_reference="frozen")
     seen = {}
-    original = trainer._reference_logps
+    original = trainer._reference_forward
 
     def completion_logps(batch, base: bool):
         ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)
@@ -138,12 +138,13 @@ def test_frozen_reference_with_peft_uses_disabled_adapters(tmp_path):
         return torch.log_softmax(logits, -1).gather(-1, batch["completion_ids"].unsqueeze(-1)).squeeze(-1)
 
     def spy(batch):
-        seen["reference"] = original(batch)
+        reference = original(batch)
+        seen["reference"] = reference[0]
         seen["base"] = completion_logps(batch, base=True)
         seen["student"] = completion_logps(batch, base=False)
-        return seen["reference"]
+        return reference
 
-    trainer._reference_logps = spy
+    trainer._reference_forward = spy
     with torch.no_grad():  # move the student away from the base, so the two references differ
         for name, param in trainer.model.named_parameters():
             if "lora_B.default" in name:
@@ -174,7 +175,8 @@ def test_m_step_reuses_the_e_step_teacher_forward(tmp_path, teacher_mode, distil
 
     trainer._teacher_forward = spy
     trainer.train()
-    expected_hidden = distillation_mode == "topk"
+    # hidden states for the top-k targets, and for an exact KL_E against the initial weights (the adapter's reference)
+    expected_hidden = distillation_mode == "topk" or trainer.args.e_step_reference != "student"
     assert calls == [(True, expected_hidden)] * 2, calls  # two E-step micro-batches, no separate target forward
     for (logps, hidden, _), (fresh_logps, fresh_hidden, _) in checks:
         torch.testing.assert_close(logps.detach(), fresh_logps)
@@ -188,14 +190,16 @@ def test_m_step_reuses_the_e_step_teacher_forward(tmp_path, teacher_mode, distil
 def test_m_step_reuses_the_chunked_e_step_teacher_forward(tmp_path, distillation_mode):
     """With a chunked E-step the M-step's targets come from the E-step's own teacher passes. The default (separable)
     sigmoid E-loss streams: per micro-batch only the chunks' passes with gradient (with hidden states for top-k),
-    nothing else. KTO (whose z_ref couples the rollouts) first runs one pass without gradient over the micro-batch."""
-    for loss, per_step in (
-        ("sigmoid", [(True, distillation_mode == "topk", 3), (True, distillation_mode == "topk", 3),
-                     (True, distillation_mode == "topk", 2)]),
-        ("kto", [(False, distillation_mode == "topk", 8), (True, False, 3), (True, False, 3), (True, False, 2)]),
-    ):
+    nothing else. KTO (whose z_ref couples the rollouts) first runs one pass without gradient over the micro-batch.
+    The passes that measure KL_E against the initial weights (the adapter's reference) keep hidden states too."""
+    for loss in ("sigmoid", "kto"):
         trainer = _trainer(tmp_path, varying_reward, max_steps=2, distillation_mode=distillation_mode,
                            e_step_chunk_size=3, e_step_loss=loss, e_step_pairing="self", e_step_solutions=True)
+        measured = distillation_mode == "topk" or trainer.args.e_step_reference != "student"
+        if loss == "sigmoid":
+            per_step = [(True, measured, 3), (True, measured, 3), (True, measured, 2)]
+        else:
+            per_step = [(False, measured, 8), (True, False, 3), (True, False, 3), (True, False, 2)]
         calls = []
         original = trainer._teacher_forward
 
@@ -491,7 +495,7 @@ def test_initial_teacher_reference_is_the_base_model_on_the_teacher_context(tmp_
     with torch.no_grad():
         for p in trainer.teacher.parameters():
             p.add_(0.05)
-    reference = trainer._reference_logps(batch)
+    reference = trainer._reference_forward(batch)[0]
     ids, mask, completion = batch[f"{key}_input_ids"], batch[f"{key}_attention_mask"], batch["completion_ids"]
     with torch.no_grad(), trainer.model.disable_adapter():
         logits = trainer.model(input_ids=ids, attention_mask=mask).logits[:, -completion.size(1) - 1 : -1]
@@ -525,3 +529,46 @@ def test_adapter_default_reference_is_the_passive_teacher(tmp_path):
     trainer.train()
     kls = _logged(trainer, "vpd/kl_e")
     assert kls[0] == pytest.approx(0.0, abs=1e-7) and kls[-1] > 1e-4
+
+
+@pytest.mark.parametrize("chunk", [0, 3])
+def test_kl_e_against_the_initial_weights_is_the_exact_kl(tmp_path, chunk):
+    """Against the initial weights (the teacher adapter's default reference, which did not sample the rollouts) KL_E
+    is the exact per-token KL(q ‖ π_ref) over the vocabulary, averaged over the measured tokens, computed by hand
+    here from materialized logits: in one pass and streamed in chunks. The sampled estimate on the same tokens is not."""
+    from helpers import prepared_batch
+
+    from trl_vpd.dropout import dropout_disabled
+
+    trainer = _trainer(tmp_path, varying_reward, e_step_reference="initial_teacher", e_step_chunk_size=chunk)
+    batch = prepared_batch(trainer)
+    with torch.no_grad():  # a teacher adapter that has moved from the initial weights
+        for p in trainer.teacher.parameters():
+            p.add_(0.05)
+    key, completion = trainer._e_key(batch), batch["completion_ids"]
+
+    def next_token_logps(teacher: bool):
+        ids, mask = batch[f"{key}_input_ids"], batch[f"{key}_attention_mask"]
+        route = trainer.teacher.activate(trainer.model) if teacher else trainer.model.disable_adapter()
+        with torch.no_grad(), route, dropout_disabled(trainer.model):
+            logits = trainer.model(input_ids=ids, attention_mask=mask).logits[:, -completion.size(1) - 1 : -1]
+        return torch.log_softmax(logits.float() / trainer.temperature, -1)
+
+    q, p = next_token_logps(True), next_token_logps(False)
+    targets = trainer._e_targets(batch)
+    measured = targets["mask"] * targets["rows"].unsqueeze(1)
+    assert measured.sum() > 0
+    expected = ((q.exp() * (q - p)).sum(-1) * measured).sum() / measured.sum()
+    sampled_q, sampled_p = (x.gather(-1, completion.unsqueeze(-1)).squeeze(-1) for x in (q, p))
+    ratio = sampled_q - sampled_p
+    sampled = ((ratio.exp() * ratio - torch.expm1(ratio)) * measured).sum() / measured.sum()
+
+    trainer._metrics["train"].clear()
+    if chunk:
+        trainer._e_backward(trainer.model, batch, chunk=chunk)
+    else:
+        trainer._e_step(trainer.model, batch)
+    (logged,) = trainer._metrics["train"]["vpd/kl_e"]
+    assert expected.item() > 1e-3
+    assert logged == pytest.approx(expected.item(), rel=1e-3)
+    assert abs(sampled.item() - expected.item()) > 0.05 * expected.item()

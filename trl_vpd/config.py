@@ -364,9 +364,9 @@ class VPDConfig(GRPOConfig):
             "help": "Target ε of the per-token KL(teacher‖reference). When set, β_E adapts multiplicatively toward "
             "it after each E-step; None keeps β_E fixed (the paper-faithful setting). Set it above the first E-step's "
             "`vpd/kl_e`: the teacher prompt alone makes KL_E > 0 before any update (0.35 in our benchmark). KL_E is "
-            "estimated on the student's rollouts, so it is a KL only against the reference that sampled them "
-            "(`e_step_reference='student'`); against the others it overstates, by orders of magnitude once the "
-            "teacher raises tokens the reference finds unlikely (warned)."
+            "measured on the student's rollouts: sampled (r·log r − r + 1 on each token) against the student that drew "
+            "them, exact over the vocabulary against the initial weights (`initial_teacher`, `frozen`), where the "
+            "sampled estimate would be biased and overstate by orders of magnitude as the teacher learns."
         },
     )
     trust_region_rate: float = field(default=0.1, metadata={"help": "η in β ← β·exp(η·clip((KL − ε)/ε, −c, c))."})
@@ -466,16 +466,6 @@ class VPDConfig(GRPOConfig):
             "e_step_swapped_feedback > 0 with feedback_only_without_solution=True and e_step_solutions=True: the "
             "E-step's successes are shown a sibling's solution and no critique, so the swapped-feedback term "
             "has nothing to swap. Set feedback_only_without_solution=False or e_step_solutions=False.",
-        )
-        self._warn_once(
-            "_warned_off_sample_kl",
-            self.trust_region_target_kl is not None and self.e_step and self.e_step_reference != "student",
-            "trust_region_target_kl is set with e_step_reference=%r: KL_E is estimated on the student's rollouts "
-            "(r·log r − r + 1, r = teacher / reference, unbiased only when the reference sampled them), so against "
-            "this reference it overstates the KL, by orders of magnitude once the teacher raises tokens the "
-            "reference finds unlikely, and the controller will tighten β_E. Use e_step_reference='student' for an "
-            "adaptive trust region.",
-            self.e_step_reference,
         )
         if self.e_step_mixed_contexts and not self.e_step_drops_solutions:
             raise ValueError(

@@ -2,7 +2,7 @@
 streamed), the statistics it hands to the trust region and the monitor, and a teacher adapter's own optimizer step.
 
 A mixin so that `trainer.py` keeps the GRPO integration (generation, context, forwards, the M-step) and this module
-the E-step; it uses the trainer's forwards (`_teacher_forward`, `_reference_logps`, `_completion_logps`).
+the E-step; it uses the trainer's forwards (`_teacher_forward`, `_reference_forward`, `_completion_logps`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 import torch
 
 from .e_step_plan import EStepPlan, chunk_rows, e_step_rows, is_e_step
-from .losses import e_step_loss, selected_labels, swapped_feedback_loss
+from .losses import e_step_loss, head_divergence, selected_labels, swapped_feedback_loss
 
 
 # The E-loss statistics that add up over chunks and processes (`losses.e_step_loss`); the means derive from them.
@@ -28,18 +28,22 @@ class EStepMixin:
         process has a labelled rollout or the hard trust region skips the batch. With `grad=False` the teacher forward
         runs without gradient and its log-probs are a leaf that requires one (for `_chunked_e_backward`)."""
         key = self._e_key(inputs)
-        reference = self._reference_logps(inputs)
+        reference = self._reference_forward(inputs)
         if reference is None:  # the current student, read off the M-step's forward when there is one
-            reference = student_logps.detach() if student_logps is not None else self._completion_logps(model, inputs)
+            logps = student_logps.detach() if student_logps is not None else self._completion_logps(model, inputs)
+            reference = (logps, None, None)
         with_hidden = key == "teacher" and self.args.distillation_mode != "sampled"
-        teacher_logps, hidden, head = self._teacher_forward(model, inputs, grad=grad, key=key, with_hidden=with_hidden)
+        teacher_logps, hidden, head = self._teacher_forward(
+            model, inputs, grad=grad, key=key, with_hidden=with_hidden or reference[1] is not None
+        )
         if not grad:
             teacher_logps = teacher_logps.detach().requires_grad_(True)
+        hidden = hidden.detach() if hidden is not None else None
         if key == "teacher":
-            hidden = hidden.detach() if hidden is not None else None
             self._vpd_teacher_forward = (inputs["teacher_input_ids"], teacher_logps.detach(), hidden, head)
         targets = self._e_targets(inputs)
-        loss, stats = self._e_loss(targets, teacher_logps, reference)
+        kl_terms = self._exact_kl_terms(targets, hidden, head, reference)
+        loss, stats = self._e_loss(targets, teacher_logps, reference[0], kl_terms)
         if not self._record_e_step(loss, stats):
             return None, teacher_logps
         swap = self._swapped_feedback(inputs, targets) if grad else None
@@ -71,8 +75,34 @@ class EStepMixin:
             "rewards": inputs["vpd_rewards"],
         }
 
-    def _e_loss(self, targets: dict, teacher_logps, reference):
-        """The configured E-loss and its statistics (`losses.e_step_loss`) on `targets` (rows of `_e_targets`)."""
+    def _exact_kl_terms(self, targets: dict, teacher_hidden, teacher_head, reference) -> torch.Tensor | None:
+        """Per-token KL(q ‖ π_ref) over the whole vocabulary (B, T) at the positions the E-step measures (zero
+        elsewhere), from the teacher's and the reference's final hidden states, for a reference that did not sample
+        the rollouts (the initial weights): there the sampled estimate r·log r − r + 1 is biased, heavy-tailed and
+        overstates by orders of magnitude as the teacher learns. None for the student (its estimate is unbiased)."""
+        _, ref_hidden, ref_head = reference
+        if ref_hidden is None:
+            return None
+        valid = (targets["mask"] * targets["rows"].unsqueeze(1)) != 0
+        terms = torch.zeros(valid.shape, device=valid.device)
+        if valid.any():
+            with torch.no_grad():
+                per_valid = head_divergence(
+                    "full",
+                    teacher_hidden.detach()[valid],
+                    ref_hidden.detach()[valid],
+                    teacher_head,
+                    ref_head,
+                    alpha=1.0,
+                    temperature=self.temperature,
+                    chunk_tokens=self.args.distillation_chunk_tokens,
+                )
+            terms = terms.masked_scatter(valid, per_valid.float())
+        return terms
+
+    def _e_loss(self, targets: dict, teacher_logps, reference, kl_terms=None):
+        """The configured E-loss and its statistics (`losses.e_step_loss`) on `targets` (rows of `_e_targets`);
+        `kl_terms` replaces the sampled KL_E estimate (`_exact_kl_terms`)."""
         args = self.args
         controller = self.trust_region.controller
         return e_step_loss(
@@ -90,6 +120,7 @@ class EStepMixin:
             negatives=args.e_step_negatives,
             rows=targets["rows"],
             normalize=args.e_step_normalize,
+            kl_terms=kl_terms,
         )
 
     def _label_threshold(self) -> float | None:
@@ -217,9 +248,10 @@ class EStepMixin:
         )
         total = float((trained != 0).sum())
         swap = self._swapped_feedback(inputs, targets)
-        reference = self._reference_logps(inputs)
+        reference = self._reference_forward(inputs)
         if reference is None:
-            reference = self._completion_logps(model, inputs)
+            reference = (self._completion_logps(model, inputs), None, None)
+        ref_logps, ref_hidden, ref_head = reference
         with_hidden = key == "teacher" and self.args.distillation_mode != "sampled"
         sums, loss_sum, logps, hidden, head = dict.fromkeys(SUMMED_STATS, 0.0), 0.0, [], [], None
         for start in range(0, inputs["completion_ids"].size(0), chunk):
@@ -230,10 +262,12 @@ class EStepMixin:
             # gradient may take a collective (its first one rebuilds the gradient buckets across ranks)
             with self.teacher.activate(model):
                 part_logps, part_hidden, head = self._teacher_forward(
-                    model, part, grad=True, key=key, with_hidden=with_hidden
+                    model, part, grad=True, key=key, with_hidden=with_hidden or ref_hidden is not None
                 )
                 part_targets = {name: value[start:end] for name, value in targets.items()}
-                loss, stats = self._e_loss(part_targets, part_logps, reference[start:end])
+                part_reference = (ref_logps[start:end], None if ref_hidden is None else ref_hidden[start:end], ref_head)
+                kl_terms = self._exact_kl_terms(part_targets, part_hidden, head, part_reference)
+                loss, stats = self._e_loss(part_targets, part_logps, part_reference[0], kl_terms)
                 parts = []
                 if stats["num_labelled"] > 0:
                     parts.append(loss * (stats["num_labelled"] / total))

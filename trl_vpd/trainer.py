@@ -491,26 +491,28 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
     def _teacher_logps(self, model, inputs, grad: bool, key: str = "teacher"):
         return self._teacher_forward(model, inputs, grad, key)[0]
 
-    def _reference_logps(self, batch):
-        """log π_ref(y|·) of the completions for the E-step's implicit reward, without gradient, read when the E-step
-        runs (so "student" is the student of this optimizer step). None means "the current student", read off the
-        M-step's own forward (shared teacher) at no extra cost. A teacher adapter reuses GRPO's `old_per_token_logps`
-        where they exist: the student that sampled these rollouts. "frozen" and "initial_teacher" are the initial
-        weights (GRPO's reference model, or the base under disabled adapters) on the bare prompt and on the E-step's
-        teacher contexts."""
+    def _reference_forward(self, batch):
+        """(log π_ref(y|·), hidden, head) of the completions for the E-step's implicit reward and KL_E, without gradient,
+        read when the E-step runs (so "student" is the student of this optimizer step). None means "the current
+        student", read off the M-step's own forward (shared teacher) at no extra cost. A teacher adapter reuses GRPO's
+        `old_per_token_logps` where they exist: the student that sampled these rollouts. "frozen" and
+        "initial_teacher" are the initial weights (GRPO's reference model, or the base under disabled adapters) on the
+        bare prompt and on the E-step's teacher contexts; for them (which did not sample the rollouts) `hidden` and
+        `head` are their final hidden states at the completion positions and output head, for an exact KL_E (else
+        None)."""
         reference = self.args.e_step_reference
         if reference == "teacher_snapshot":
-            return self._teacher_logps(self.model, batch, grad=False)
+            return self._teacher_logps(self.model, batch, grad=False), None, None
         if reference == "student":
             if not self.teacher.parameters():
                 return None
             if batch.get("old_per_token_logps") is not None:
-                return batch["old_per_token_logps"]
-        if reference == "student":
-            return self._completion_logps(self.model, batch)
+                return batch["old_per_token_logps"], None, None
+            return self._completion_logps(self.model, batch), None, None
         key = self._e_key(batch) if reference == "initial_teacher" else None
-        with self.teacher.initial(self.model, self.ref_model) as module:
-            return self._completion_logps(module, batch, key)
+        with self.teacher.initial(self.model, self.ref_model) as module, capture_final_hidden(module) as hidden:
+            logps = self._completion_logps(module, batch, key)
+            return logps, completion_hidden(hidden, batch["completion_ids"].size(1)), output_head(module)
 
     def _completion_logps(self, model, batch, key: str | None = None):
         """log p(y|x) of the completions under the student's own prompt (or, with `key`, under `batch[key +

@@ -191,6 +191,7 @@ def e_step_loss(
     negatives: bool = True,
     rows: torch.Tensor | None = None,
     normalize: bool = False,
+    kl_terms: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """The E-step loss named in `E_STEP_LOSSES` and its statistics.
 
@@ -200,6 +201,8 @@ def e_step_loss(
     advantage itself, so labels, thresholds and `use_weights` only shape its statistics. `negatives=False` leaves the
     z=-1 rollouts out of the loss ("awr": negative advantages become 0) but not out of `h_neg`. `rows` (B,) bool keeps
     only those rollouts in the loss and in every statistic (the others are unlabelled and their tokens unmeasured).
+    `kl_terms` (B, T), when given, is the per-token KL(q ‖ π_ref) measured otherwise (exact over the vocabulary, for a
+    reference that did not sample the rollouts) and replaces the sampled estimate in `kl`/`kl_sum`.
     For averaging across processes the stats also hold the sums and counts behind each mean: `kl_sum`/`kl_tokens`,
     `h_pos_sum`/`num_pos`, `h_neg_sum`/`num_neg`.
 
@@ -218,12 +221,13 @@ def e_step_loss(
     labels, trained = selected_labels(advantages, rows, rewards, success_threshold, negatives)
     weights = advantages.detach().float().abs() if use_weights else None
     h_detached = h.detach()
-    kl_terms = _token_kl_terms(teacher_token_logps.detach(), ref_token_logps)
+    if kl_terms is None:
+        kl_terms = _token_kl_terms(teacher_token_logps.detach(), ref_token_logps)
     kl_mask = mask.to(torch.float32) != 0
     stats = {
         "h_pos": _masked_sample_mean(h_detached, labels > 0),
         "h_neg": _masked_sample_mean(h_detached, labels < 0),
-        "kl": float(token_kl(teacher_token_logps.detach(), ref_token_logps, mask)),
+        "kl": float(masked_mean(kl_terms, mask)),
         "num_labelled": float((trained != 0).sum()),
         "kl_sum": float(kl_terms[kl_mask].sum()),
         "kl_tokens": float(kl_mask.sum()),
