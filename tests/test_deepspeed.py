@@ -42,7 +42,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _launch(tmp_path, stage, teacher_mode, distillation_mode, ga=1, detach=False, repairs=False):
+def _launch(
+    tmp_path, stage, teacher_mode, distillation_mode, ga=1, detach=False, repairs=False, frozen_reference=False
+):
     config = tmp_path / f"zero{stage}.yaml"
     config.write_text(ACCELERATE_CONFIG.format(stage=stage, ga=ga))
     command = [
@@ -51,7 +53,7 @@ def _launch(tmp_path, stage, teacher_mode, distillation_mode, ga=1, detach=False
         "1" if detach else "",
     ]  # fmt: skip
     env = {**os.environ, "DS_ACCELERATOR": "cpu", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-           "VPD_DS_REPAIRS": "1" if repairs else ""}
+           "VPD_DS_REPAIRS": "1" if repairs else "", "VPD_DS_FROZEN_REFERENCE": "1" if frozen_reference else ""}
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, check=False)
     assert result.returncode == 0, result.stderr[-6000:]
     return json.loads((tmp_path / "deepspeed_result.json").read_text())
@@ -100,6 +102,13 @@ def test_zero3_detached_e_step_context(tmp_path):
     """`e_step_detach_context=True` under ZeRO-3: the context's forward without gradient and the completion's on its
     cache each gather the sharded weights; the shared teacher's E-step trains and the ranks agree."""
     _check(_launch(tmp_path, 3, "shared", "topk", detach=True), 3, "shared")
+
+
+@pytest.mark.distributed
+def test_zero3_exact_kl_e_against_the_reference_model(tmp_path):
+    """β > 0 and the E-step's reference the initial weights under ZeRO-3: KL_E is the exact KL from GRPO's reference
+    engine's hidden states and its gathered output head; the shared teacher trains and the ranks agree."""
+    _check(_launch(tmp_path, 3, "shared", "topk", frozen_reference=True), 3, "shared")
 
 
 @pytest.mark.distributed

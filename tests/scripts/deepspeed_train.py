@@ -39,6 +39,9 @@ def _projection(name: str, param: torch.Tensor) -> float:
 # repairs succeed (the repair call's rows, not a batch of 4): only rank 1 generates, both enter ZeRO-3's gathered
 # generation and GRPO's reward gather.
 REPAIRS = os.environ.get("VPD_DS_REPAIRS") == "1"
+# `VPD_DS_FROZEN_REFERENCE=1`: β > 0 and `e_step_reference="frozen"`, so the E-step's reference is GRPO's reference
+# model (a ZeRO-3 engine of its own) and KL_E is the exact KL from its hidden states and gathered head.
+FROZEN_REFERENCE = os.environ.get("VPD_DS_FROZEN_REFERENCE") == "1"
 RANK = int(os.environ.get("RANK", "0"))
 
 
@@ -49,6 +52,10 @@ def repair_reward(completion_ids, **kwargs):
 
 def main(output_dir: str, teacher_mode: str, distillation_mode: str, ga: str = "1", detach: str = "") -> None:
     tokenizer, model, dataset = model_and_data()
+    if FROZEN_REFERENCE:  # GRPO loads its reference model from a path; each rank saves the same seeded weights
+        path = os.path.join(output_dir, f"model_rank{RANK}")
+        model.save_pretrained(path)
+        model = path
     args = VPDConfig(
         **COMMON_CONFIG,
         output_dir=output_dir,
@@ -61,6 +68,7 @@ def main(output_dir: str, teacher_mode: str, distillation_mode: str, ga: str = "
         # the E-step's context as a key/value cache (which TRL's default gradient checkpointing would drop)
         **({"e_step_detach_context": True, "gradient_checkpointing": False} if detach else {}),
         teacher_repairs=2 if REPAIRS else 0,
+        **({"beta": 0.04, "e_step_reference": "frozen"} if FROZEN_REFERENCE else {}),
     )
     trainer = VPDTrainer(
         model=model,
