@@ -1197,6 +1197,18 @@ METHODS = {
     # −0.008, the demo model below −0.02: by the rule `e_step_every` stays 1; every second step is the cheaper setting
     # where the teacher's reading matters less (README, Cost).
     "vpd_i13_new_fows_e2": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "e_step_every": 2}, False),
+    # KL_E against the initial weights is now exact (it overstated by orders of magnitude before), so the adaptive
+    # trust region can hold a teacher adapter near the passive teacher. The copy adapter's critique-only E-step drifted
+    # far enough on `reveal` to lose its copying (Z78). Predictions, written before the run (as Z75 with `--methods
+    # vpd_i13_copy_adapter_tr --out benchmarks/results/copyadaptertr13_{reveal,letters}`, ε = 0.3 nats per token,
+    # about the median KL_E of the first 60 steps; paired with copyadapter13_*.json, copyadaptermix13_*.json,
+    # fowsconfirm13b_*.json):
+    #   Z84. `reveal`: its final copy rate ≥ 0.7 on ≥ 3/5 seeds and its student ≥ +0.03 over vpd_i13_copy_adapter on
+    #        average (a brake on the drift that wore the copying down); `letters`: within ±0.015 of
+    #        vpd_i13_copy_adapter (the reading it gains there is small). No default changes this session whatever the
+    #        outcome (one setting of ε); the README reports it beside the mixed contexts.
+    "vpd_i13_copy_adapter_tr": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
+                                        "feedback_only_without_solution": False, "trust_region_target_kl": 0.3}, False),
     "vpd_i13_copy_adapter_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                          "feedback_only_without_solution": False}, False),
     "vpd_i13_adapter_esol_init_mix": (
