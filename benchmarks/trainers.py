@@ -1207,6 +1207,11 @@ METHODS = {
     #        average (a brake on the drift that wore the copying down); `letters`: within ±0.015 of
     #        vpd_i13_copy_adapter (the reading it gains there is small). No default changes this session whatever the
     #        outcome (one setting of ε); the README reports it beside the mixed contexts.
+    # Outcome (copyadaptertr13_*.md): Z84 refuted on `reveal` — +0.022 ± 0.008 over vpd_i13_copy_adapter (4/5; below the
+    # +0.03 predicted), −0.044 ± 0.023 against the mixed contexts, −0.055 against vpd_i13_new_fows; copy rate
+    # 0.57-0.75 (≥ 0.7 on 2/5), repair 0.24-0.31. β_E sat at trust_region_beta_max = 10 on 396 of 406 logged steps
+    # while KL_E stayed above ε (median 0.72): at this ε the brake saturates and only slows the drift. Held on
+    # `letters` (−0.009 ± 0.006). The mixed contexts (Z81) keep the copying better than any trust region we can set.
     "vpd_i13_copy_adapter_tr": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
                                         "feedback_only_without_solution": False, "trust_region_target_kl": 0.3}, False),
     "vpd_i13_copy_adapter_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
