@@ -242,6 +242,36 @@ def test_environment_factory_trains_and_the_teacher_sees_the_tools_and_the_sibli
     assert batch["tool_mask"][0].min() == 0  # sample 0 carries tool-result tokens
 
 
+def test_mixed_e_step_contexts_with_an_environment_keep_the_tool_transcripts(tmp_path):
+    """`e_step_mixed_contexts` with tool-calling rollouts: the odd rollout's E-step context is its M-step context (the
+    successful sibling's calls and the tools' answers), the even ones' the critique alone (none here: the
+    environment gives no feedback, so they carry no context), and the E-step scores the same completion tokens."""
+    tokenizer = tool_tokenizer()
+    trainer = VPDTrainer(
+        model=build_tiny_model(tokenizer),
+        args=make_args(tmp_path, teacher_mode="adapter", e_step_solutions=False, e_step_mixed_contexts=True),
+        processing_class=tokenizer,
+        environment_factory=increment_doc(),
+        peft_config=lora_config(),
+    )
+    spy = BatchSpy(trainer)
+    generation = Generation(tokenizer, [INCREMENT_CALL, DECREMENT_CALL, "I won't increment<|im_end|>"])
+    before = snapshot(trainer.model.named_parameters())
+    with patch.object(trainer.model, "generate", side_effect=generation):
+        trainer.train()
+    assert_trained(trainer, before)
+    batch = spy.batches[0]
+    assert batch["vpd_rewards"].tolist() == [1.0, 0.0, 0.0]
+    assert batch["vpd_e_has_context"].tolist() == [0.0, 1.0, 0.0]
+    completion_len = batch["completion_ids"].size(1)
+    e_step = rows(batch["vpd_e_teacher_input_ids"][:, :-completion_len],
+                  batch["vpd_e_teacher_attention_mask"][:, :-completion_len])  # fmt: skip
+    assert e_step[1] == teacher_prompts(batch)[1]
+    assert 'Tool call: {"name": "increment"' in tokenizer.decode(e_step[1])
+    assert e_step[0] == rows(batch["prompt_ids"], batch["prompt_mask"])[0]  # no context: the student's own prompt
+    assert torch.equal(batch["vpd_e_teacher_input_ids"][:, -completion_len:], batch["completion_ids"])
+
+
 def test_multiple_environments_each_teacher_prompt_carries_its_own_environments_tools(tmp_path):
     """A dict `environment_factory`: each sample's teacher prompt is rendered with its own environment's tools."""
     tokenizer = tool_tokenizer()
