@@ -407,7 +407,15 @@ METHODS = {
     # held — demo model −0.027 ± 0.048 against vpd_fows (5/10; +0.077 over grpo, 7/10), its teacher's repair 0.19 →
     # 0.37 against 0.51 (below on 8/10); larger model −0.006 ± 0.037 (5/10). Seconds per run 6 against 7 (demo), 11
     # against 14 (larger).
+    # The shared default with both E-step context kinds (Z85 in benchmarks/trainers.py). Predictions, written before
+    # the runs (as Z65 with `--methods vpd_fows_mix --with` demo_seeds_every2.json / demo_seeds_large_every2.json
+    # `--against grpo,vpd_fows --teacher-against vpd_fows --active vpd_fows_mix --out
+    # benchmarks/results/demo_seeds_{large_,}shared_mix`):
+    #   Z66. demo model: within ±0.04 of vpd_fows on average, its teacher's repair ending within ±0.08 of vpd_fows's
+    #        (0.51); larger model: its teacher's repair ending above vpd_fows's (0.10) on ≥ 6/10 seeds and its student
+    #        ≥ vpd_fows's on average (the erosion cost the shared teacher there).
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
+    "vpd_fows_mix": {"feedback_only_without_solution": True, "e_step_solutions": False, "e_step_mixed_contexts": True},
     "vpd_copy_adapter_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                              "feedback_only_without_solution": False},
     "vpd_copy_adapter_tlr3e3_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,

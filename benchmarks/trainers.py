@@ -1216,6 +1216,21 @@ METHODS = {
                                         "feedback_only_without_solution": False, "trust_region_target_kl": 0.3}, False),
     "vpd_i13_copy_adapter_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                          "feedback_only_without_solution": False}, False),
+    # The shared default's E-step (successes in the M-step's contexts, which under `feedback_only_without_solution`
+    # show a sibling's solution and never a critique) lets the teacher's reading wear down as the shared weights train
+    # as the student: `letters` follow rate 0.30 → 0.21 (passive 0.29), larger demo repair 0.19 → 0.10. Mixed E-step
+    # contexts were measured for teacher adapters only (Z81-Z82). Predictions, written before the runs (`--size
+    # estep2 --steps 150 --eval-every 10 --seeds 35,36,37,38,39 --methods vpd_i13_new_fows_mix --out
+    # benchmarks/results/sharedmix13_{reveal,letters}`, paired with fowsconfirm13b_*.json (vpd_i13_new_fows, grpo) and
+    # passive13fows_*.json (passive_i13_fows)):
+    #   Z85. `letters`: its follow rate ends ≥ 0.26 on ≥ 4/5 seeds (the default's 0.21) and its student within ±0.015
+    #        of vpd_i13_new_fows; `reveal`: within ±0.02 of vpd_i13_new_fows (the critique-only shared E-step, Z58,
+    #        lost 0.05 there; half of this one keeps the M-step's contexts).
+    #   Decision rule (with the demo models, Z66 in demo_seeds.py): the shared teacher's default E-step takes both
+    #   context kinds if its mean difference from vpd_i13_new_fows over the four families is ≥ +0.01 and no family is
+    #   below −0.02.
+    "vpd_i13_new_fows_mix": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "e_step_solutions": False,
+                                     "e_step_mixed_contexts": True}, False),
     "vpd_i13_adapter_esol_init_mix": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_mixed_contexts": True,
                 "e_step_reference": "initial_teacher"},
