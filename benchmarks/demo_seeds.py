@@ -414,6 +414,10 @@ METHODS = {
     #   Z66. demo model: within ±0.04 of vpd_fows on average, its teacher's repair ending within ±0.08 of vpd_fows's
     #        (0.51); larger model: its teacher's repair ending above vpd_fows's (0.10) on ≥ 6/10 seeds and its student
     #        ≥ vpd_fows's on average (the erosion cost the shared teacher there).
+    # Outcome (demo_seeds_{large_,}shared_mix.md): Z66 held — demo model −0.009 ± 0.021 against vpd_fows (3/10; +0.094
+    # over grpo), its teacher's repair 0.19 → 0.63 against 0.51 (above on 9/10); larger model +0.052 ± 0.022 (8/10;
+    # +0.025 ± 0.040 over grpo, 5/10), repair 0.19 → 0.17 against 0.11 (above on 8/10). Seconds per run 9 / 16 against
+    # 7 / 14. On `reveal` the same E-step lost 0.10 (Z85), so the shared default does not change.
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_fows_mix": {"feedback_only_without_solution": True, "e_step_solutions": False, "e_step_mixed_contexts": True},
     "vpd_copy_adapter_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,

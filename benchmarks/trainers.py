@@ -1229,6 +1229,14 @@ METHODS = {
     #   Decision rule (with the demo models, Z66 in demo_seeds.py): the shared teacher's default E-step takes both
     #   context kinds if its mean difference from vpd_i13_new_fows over the four families is ≥ +0.01 and no family is
     #   below −0.02.
+    # Outcome (sharedmix13_*.md, demo_seeds_{large_,}shared_mix.md): Z85 held on `letters` — follow rate 0.30 → 0.30
+    # (per seed 0.43/0.15/0.33/0.32/0.27: ≥ 0.26 on 4/5; the default's 0.29/0.15/0.22/0.17/0.22, the passive teacher's
+    # 0.26-0.33), student −0.014 ± 0.009 against vpd_i13_new_fows (1/5; −0.005 ± 0.004 against passive_i13_fows) —
+    # and refuted on `reveal`: −0.102 ± 0.006 (0/5; −0.100 against grpo), its teacher's follow rate 0.12 → 0.08. With
+    # the demo models (Z66): −0.009 ± 0.021 (demo model, repair 0.63 against 0.51) and +0.052 ± 0.022 (larger, 8/10;
+    # repair 0.17 against 0.11, +0.025 over grpo): reading critiques in the E-step keeps the shared teacher's reading
+    # where training as the student wore it down, but on `reveal` a shared E-step on the revealed answer costs the
+    # student far more. Mean −0.018, `reveal` below −0.02: by the rule the shared default keeps its E-step contexts.
     "vpd_i13_new_fows_mix": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "e_step_solutions": False,
                                      "e_step_mixed_contexts": True}, False),
     "vpd_i13_adapter_esol_init_mix": (
