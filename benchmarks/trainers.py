@@ -1237,6 +1237,12 @@ METHODS = {
     # repair 0.17 against 0.11, +0.025 over grpo): reading critiques in the E-step keeps the shared teacher's reading
     # where training as the student wore it down, but on `reveal` a shared E-step on the revealed answer costs the
     # student far more. Mean −0.018, `reveal` below −0.02: by the rule the shared default keeps its E-step contexts.
+    # The streamed E-step now runs its teacher pass with gradient only over the rollouts with an E-loss term (the
+    # others without: same gradient, a narrower backward; `cost_grad_rows_{before,after}.md`). Prediction, written
+    # before the reruns (`--methods vpd_i13_new_fows --out benchmarks/results/gradrows13_{reveal,letters}`, seeds
+    # 35-39, as fowsconfirm13b_*): finals within ±0.01 of fowsconfirm13b_*'s vpd_i13_new_fows on average (float
+    # summation order may change a sampled token, not the expected result), seconds per run ≤ 0.9× (16.6 s / 61.0 s
+    # recorded, the latter on a loaded machine).
     "vpd_i13_new_fows_mix": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "e_step_solutions": False,
                                      "e_step_mixed_contexts": True}, False),
     "vpd_i13_adapter_esol_init_mix": (

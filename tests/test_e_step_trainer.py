@@ -196,10 +196,6 @@ def test_m_step_reuses_the_chunked_e_step_teacher_forward(tmp_path, distillation
         trainer = _trainer(tmp_path, varying_reward, max_steps=2, distillation_mode=distillation_mode,
                            e_step_chunk_size=3, e_step_loss=loss, e_step_pairing="self", e_step_solutions=True)
         measured = distillation_mode == "topk" or trainer.args.e_step_reference != "student"
-        if loss == "sigmoid":
-            per_step = [(True, measured, 3), (True, measured, 3), (True, measured, 2)]
-        else:
-            per_step = [(False, measured, 8), (True, False, 3), (True, False, 3), (True, False, 2)]
         calls = []
         original = trainer._teacher_forward
 
@@ -209,7 +205,15 @@ def test_m_step_reuses_the_chunked_e_step_teacher_forward(tmp_path, distillation
 
         trainer._teacher_forward = spy
         trainer.train()
-        assert calls == per_step * 2, (loss, calls)
+        for _ in range(2):  # per micro-batch, chunks of 3, 3 and 2 rollouts
+            if loss == "kto":
+                assert calls.pop(0) == (False, measured, 8), calls
+            for size in (3, 3, 2):
+                grad, hidden, rows = calls.pop(0)
+                assert grad and 1 <= rows <= size and hidden == (measured and loss == "sigmoid"), (loss, calls)
+                if loss == "sigmoid" and rows < size:  # the chunk's rollouts without an E-loss term, measured only
+                    assert calls.pop(0) == (False, measured, size - rows), (loss, calls)
+        assert calls == [], (loss, calls)
 
 
 def _record_teacher_passes(trainer) -> list[tuple[bool, int]]:
@@ -224,6 +228,22 @@ def _record_teacher_passes(trainer) -> list[tuple[bool, int]]:
     return seen
 
 
+def _streamed_passes(trainer, batch, chunk: int) -> list[tuple[bool, int]]:
+    """The teacher passes of a streamed (sigmoid) E-step in chunks of `chunk` rollouts: per chunk one pass with
+    gradient over its rollouts with an E-loss term (at least one), then one without over the others."""
+    from trl_vpd.losses import selected_labels
+
+    targets = trainer._e_targets(batch)
+    _, trained = selected_labels(targets["advantages"], targets["rows"], targets["rewards"],
+                                 trainer._label_threshold(), trainer.args.e_step_negatives)  # fmt: skip
+    passes = []
+    for start in range(0, trained.numel(), chunk):
+        part = trained[start : start + chunk]
+        with_grad = max(int((part != 0).sum()), 1)
+        passes += [(True, with_grad)] + ([(False, part.numel() - with_grad)] if with_grad < part.numel() else [])
+    return passes
+
+
 def _auto_chunk(batch) -> tuple[int, int, int]:
     """The student micro-batch's padded tokens, the teacher contexts' width, and the auto chunk's rollouts."""
     student_tokens = batch["completion_ids"].size(0) * (batch["prompt_ids"].size(1) + batch["completion_ids"].size(1))
@@ -235,7 +255,8 @@ def _auto_chunk(batch) -> tuple[int, int, int]:
 def test_chunked_e_step_gives_the_same_teacher_gradient(tmp_path, e_step_loss):
     """`e_step_chunk_size` (fixed, or None: auto): the teacher adapter's gradient equals the one-pass E-step's (also
     for KTO, whose z_ref couples the rollouts of the batch), while no teacher forward with gradient sees more than the
-    chunk's rollouts; auto chunks keep each pass within the student micro-batch's tokens."""
+    chunk's rollouts, nor any rollout without a loss term (backpropagating through it would cost as much as through
+    one with); auto chunks keep each pass within the student micro-batch's tokens."""
     from helpers import prepared_batch
 
     trainer = _trainer(tmp_path, varying_reward, e_step_loss=e_step_loss)
@@ -254,18 +275,28 @@ def test_chunked_e_step_gives_the_same_teacher_gradient(tmp_path, e_step_loss):
         trainer._e_backward(trainer.model, batch)
         grads.append([p.grad.clone() for p in params])
         kls.append(trainer.trust_region._kls[-1])
-        # the separable sigmoid loss streams its chunks; KTO and AWR first run one forward without gradient on all
-        # rollouts, then the chunks with gradient
+        # the separable sigmoid loss streams its chunks, with gradient only through the rollouts with a loss term;
+        # KTO and AWR first run one forward without gradient on all rollouts, then per chunk one with gradient over
+        # the rollouts whose log-probs get one
         first = [] if e_step_loss == "sigmoid" else [(False, 8)]
+        chunks = seen[len(first):]
         if chunk == 0:
             assert seen == [(True, 8)]
+            continue
+        assert seen[: len(first)] == first, seen
+        if chunk == 3 and e_step_loss == "sigmoid":
+            assert seen == _streamed_passes(trainer, batch, 3), seen
+            assert sum(rows for grad, rows in seen if grad) < 8  # rollouts without a loss term ran without gradient
         elif chunk == 3:
-            assert seen == first + [(True, 3), (True, 3), (True, 2)], seen
-        else:  # auto: no pass with gradient holds more teacher tokens than the student micro-batch
-            chunks = seen[len(first):]
-            assert seen[: len(first)] == first and all(grad and rows <= auto for grad, rows in chunks), seen
-            assert sum(rows for _, rows in chunks) == 8
+            assert [grad for grad, _ in chunks] == [True] * 3 and all(
+                1 <= rows <= size for (_, rows), size in zip(chunks, (3, 3, 2), strict=True)
+            ), seen
+        else:  # auto: no pass holds more teacher tokens than the student micro-batch
+            assert all(rows <= auto for _, rows in chunks), seen
+            assert sum(rows for _, rows in chunks) == 8 if e_step_loss == "sigmoid" else all(g for g, _ in chunks)
             assert max(rows for _, rows in chunks) * teacher_width <= student_tokens
+        if chunk is None and e_step_loss == "sigmoid":
+            assert seen == _streamed_passes(trainer, batch, auto), seen
     assert any(g.abs().max() > 0 for g in grads[0])
     for chunked in grads[1:]:
         for one_pass, part in zip(grads[0], chunked, strict=True):
@@ -306,10 +337,8 @@ def test_chunked_shared_e_step_gives_the_same_gradient(tmp_path, distillation_mo
         # the M-step reuses the E-step's passes; the (separable, default) sigmoid E-loss streams its chunks
         if chunk == 0:
             assert seen == [(True, 8)], seen
-        elif chunk == 3:
-            assert seen == [(True, 3), (True, 3), (True, 2)], seen
         else:
-            assert all(g and rows <= auto for g, rows in seen) and sum(rows for _, rows in seen) == 8, seen
+            assert seen == _streamed_passes(trainer, batch, chunk or auto), seen
     assert set(grads[1]) == set(grads[0]) == set(grads[2])
     assert any(g.abs().max() > 0 for g in grads[0].values())
     for chunked in grads[1:]:

@@ -224,10 +224,12 @@ class EStepMixin:
             end = min(start + chunk, rows)
             names = ("completion_ids", f"{key}_input_ids", f"{key}_attention_mask")
             part = {name: inputs[name][start:end] for name in names}
+            # only the rollouts whose log-probs carry a gradient run with one (the swapped term reads the whole chunk)
+            keep = with_one_row((grad[start:end] != 0).any(-1) | (swap is not None))
             with self.teacher.activate(model):
-                logps = self._teacher_logps(model, part, grad=True, key=key)
+                logps = self._teacher_logps(model, {name: value[keep] for name, value in part.items()}, True, key)
                 # Σ g·log q has the gradient g·∂log q/∂θ: the E-loss's, restricted to these rollouts
-                total = (logps * grad[start:end]).sum()
+                total = (logps * grad[start:end][keep]).sum()
                 if swap is not None:
                     total = total + weight * swap.loss(model, start, end, logps)
                 self.accelerator.backward(total)
@@ -248,6 +250,7 @@ class EStepMixin:
         )
         total = float((trained != 0).sum())
         swap = self._swapped_feedback(inputs, targets)
+        needs_grad = trained != 0  # the swapped term's rollouts are trained ones
         reference = self._reference_forward(inputs)
         if reference is None:
             reference = (self._completion_logps(model, inputs), None, None)
@@ -261,8 +264,8 @@ class EStepMixin:
             # every process runs every chunk's forward with gradient, whatever its own labels: a DDP forward with
             # gradient may take a collective (its first one rebuilds the gradient buckets across ranks)
             with self.teacher.activate(model):
-                part_logps, part_hidden, head = self._teacher_forward(
-                    model, part, grad=True, key=key, with_hidden=with_hidden or ref_hidden is not None
+                part_logps, part_hidden, head = self._teacher_forward_rows(
+                    model, part, key, with_hidden or ref_hidden is not None, needs_grad[start:end]
                 )
                 part_targets = {name: value[start:end] for name, value in targets.items()}
                 part_reference = (ref_logps[start:end], None if ref_hidden is None else ref_hidden[start:end], ref_head)
@@ -290,6 +293,28 @@ class EStepMixin:
         if key == "teacher":
             hidden = torch.cat(hidden) if with_hidden else None
             self._vpd_teacher_forward = (inputs["teacher_input_ids"], torch.cat(logps), hidden, head)
+
+    def _teacher_forward_rows(self, model, part, key: str, with_hidden: bool, grad_rows: torch.Tensor):
+        """`_teacher_forward` of one E-step chunk with gradient through `grad_rows` only (the rollouts with an E-loss
+        term) and without it through the rest, whose log-probs the statistics and the M-step still read: a backward
+        costs as many rollouts as its forward held, with or without a loss term. One pass with gradient per chunk
+        on every process, over at least one rollout."""
+        grad_rows = with_one_row(grad_rows)
+        if grad_rows.all():
+            return self._teacher_forward(model, part, grad=True, key=key, with_hidden=with_hidden)
+        order = torch.cat([grad_rows.nonzero().flatten(), (~grad_rows).nonzero().flatten()])
+        passes = [
+            self._teacher_forward(model, {n: v[rows] for n, v in part.items()}, grad=grad, key=key, with_hidden=with_hidden)
+            for rows, grad in ((grad_rows, True), (~grad_rows, False))
+        ]
+
+        def merged(index):
+            if passes[0][index] is None:
+                return None
+            stacked = torch.cat([passes[0][index], passes[1][index]])
+            return stacked.new_zeros(stacked.shape).index_copy(0, order, stacked)
+
+        return merged(0), merged(1), passes[0][2]
 
     def _sequential_e_step(self, batch):
         """`em_schedule="sequential"`: one teacher update on the whole generation batch before any M-step uses it
@@ -396,6 +421,15 @@ def trained_tokens(inputs) -> torch.Tensor:
     its `tool_mask` (zero on tool outputs, which the model did not write)."""
     mask = inputs["completion_mask"].float()
     return mask * inputs["tool_mask"] if "tool_mask" in inputs else mask
+
+
+def with_one_row(rows: torch.Tensor) -> torch.Tensor:
+    """`rows` (bool), with the first row set when none is: the pass still runs (a DDP forward with gradient may take a
+    collective that every process must join)."""
+    if rows.numel() and not rows.any():
+        rows = rows.clone()
+        rows[0] = True
+    return rows
 
 
 def slice_rows(value, start, end, total):
