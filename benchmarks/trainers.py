@@ -1243,6 +1243,19 @@ METHODS = {
     # 35-39, as fowsconfirm13b_*): finals within ±0.01 of fowsconfirm13b_*'s vpd_i13_new_fows on average (float
     # summation order may change a sampled token, not the expected result), seconds per run ≤ 0.9× (16.6 s / 61.0 s
     # recorded, the latter on a loaded machine).
+    # Outcome (gradrows13_*.md): held — the same finals on 10/10 runs (and on the demo model's ten seeds against
+    # demo_seeds_every2's vpd_fows, teacher repair too); 11.3 s per run on both families against 16.6 s
+    # (fowsconfirm13b_letters) and 14.3 s (every2_13_*, the same method): 0.68-0.79×. On the demo model (its tiny
+    # decoder leaves the per-pass overhead a larger share) 5.3 s against 5.6-6.2 s per run, same session.
+    # At equal wall time, with the narrower E-step backward: GRPO was ahead on `letters` given 360 steps against VPD's
+    # 150 (walltime13_letters.md, the earlier default, 18.3 s per VPD run). VPD's default now takes 11.3 s per 150-step
+    # run; GRPO 7.0 s (every2_13_*). Predictions, written before the runs (`--size estep2 --steps 240 --eval-every 30
+    # --seeds 35,36,37,38,39 --methods grpo --out benchmarks/results/walltime240_13_{letters,reveal}`, paired with
+    # gradrows13_*.json's 150-step vpd_i13_new_fows; 240 steps ≈ VPD's time if GRPO's step time holds):
+    #   Z87. GRPO's seconds per run within ±15 % of VPD's 11.3 s. `letters`: VPD's 150-step final within ±0.015 of
+    #        GRPO's 240-step final or above it (VPD was +0.039 ahead at equal steps; GRPO gained +0.017 over the old
+    #        default only with 2.4× the steps). `reveal`: GRPO's 240-step final above VPD's on ≥ 3/5 seeds (level at
+    #        equal steps, and GRPO keeps climbing there).
     "vpd_i13_new_fows_mix": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "e_step_solutions": False,
                                      "e_step_mixed_contexts": True}, False),
     "vpd_i13_adapter_esol_init_mix": (
