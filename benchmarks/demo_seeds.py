@@ -418,6 +418,14 @@ METHODS = {
     # over grpo), its teacher's repair 0.19 → 0.63 against 0.51 (above on 9/10); larger model +0.052 ± 0.022 (8/10;
     # +0.025 ± 0.040 over grpo, 5/10), repair 0.19 → 0.17 against 0.11 (above on 8/10). Seconds per run 9 / 16 against
     # 7 / 14. On `reveal` the same E-step lost 0.10 (Z85), so the shared default does not change.
+    # Equal wall time, now that the E-step backpropagates only through the rollouts it trains on (README, Cost): GRPO's
+    # 200 steps were level with VPD's 100 before (8 s against 13 s, the earlier default). Prediction, written before
+    # the runs (`--seeds 30,...,39 --steps 100 --eval-every 10 --methods vpd_fows --out
+    # benchmarks/results/demo_seeds_walltime_vpd`, then `--steps 200 --eval-every 10 --methods grpo --out
+    # benchmarks/results/demo_seeds_walltime_grpo`; GRPO's success read off its curve at the evaluation nearest the
+    # step count k = 200 × VPD's seconds per run / GRPO's):
+    #   Z68. k ≤ 150, and VPD's 100-step final ≥ GRPO's at k on average, ahead on ≥ 6/10 seeds (at equal steps
+    #        +0.103 ± 0.025, 9/10).
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_fows_mix": {"feedback_only_without_solution": True, "e_step_solutions": False, "e_step_mixed_contexts": True},
     "vpd_copy_adapter_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
