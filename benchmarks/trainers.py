@@ -1256,6 +1256,11 @@ METHODS = {
     #        GRPO's 240-step final or above it (VPD was +0.039 ahead at equal steps; GRPO gained +0.017 over the old
     #        default only with 2.4× the steps). `reveal`: GRPO's 240-step final above VPD's on ≥ 3/5 seeds (level at
     #        equal steps, and GRPO keeps climbing there).
+    # Outcome (walltime240_13_*.md): refuted on time — GRPO's 240 steps took 8.8-9.1 s per run, 0.78× VPD's 11.3 s
+    # (GRPO's step is 0.49× VPD's here, evaluation included, not the 0.62× assumed), so equal time would give GRPO ~300
+    # steps. Held otherwise: `letters` VPD's 150-step final +0.002 ± 0.010 above GRPO's 240-step one (1/5; its linear
+    # schedule over 240 steps also lifts GRPO's step-150 success to 0.700 from the 150-step run's 0.670), `reveal`
+    # −0.037 ± 0.010 (0/5). At equal wall time GRPO stays level or ahead on these CPU benchmarks.
     "vpd_i13_new_fows_mix": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "e_step_solutions": False,
                                      "e_step_mixed_contexts": True}, False),
     "vpd_i13_adapter_esol_init_mix": (
