@@ -426,6 +426,10 @@ METHODS = {
     # step count k = 200 × VPD's seconds per run / GRPO's):
     #   Z68. k ≤ 150, and VPD's 100-step final ≥ GRPO's at k on average, ahead on ≥ 6/10 seeds (at equal steps
     #        +0.103 ± 0.025, 9/10).
+    # Outcome (demo_seeds_walltime_{vpd,grpo}.md; seconds per run without the first seed's one-time start-up): refuted
+    # on the step count, held on the result — VPD's 100 steps take 7.3 s, GRPO's 200 take 8.0 s, so k = 183; against
+    # GRPO at step 180 VPD is +0.053 ± 0.040 ahead (7/10; at 170 +0.019 ± 0.045, 6/10; against GRPO's 200-step final,
+    # the more time, +0.037 ± 0.046, 6/10). VPD's finals reproduce demo_seeds_every2's vpd_fows.
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_fows_mix": {"feedback_only_without_solution": True, "e_step_solutions": False, "e_step_mixed_contexts": True},
     "vpd_copy_adapter_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,

@@ -60,6 +60,21 @@ def test_ranks_with_different_data_take_the_same_collectives(tmp_path, scenario,
         assert {"vpd/repaired_groups", "vpd/repair_loss"} <= set(outcome["metrics"])
 
 
+@pytest.mark.distributed
+def test_ranks_whose_e_step_trains_on_different_rollouts_take_the_same_collectives(tmp_path):
+    """The E-step's teacher pass with gradient covers only the rollouts with an E-loss term: with every rollout of
+    rank 0 trained and rank 1's failures not, rank 1 runs passes without gradient that rank 0 does not (chunks of 3
+    rollouts), and both ranks still end with the same weights."""
+    _launch(tmp_path, "shared", "joint", "3", scenario="succeeded_rank0")
+    outcome = json.loads((tmp_path / "ddp_result.json").read_text())
+    assert outcome["identical"] and "vpd/e_loss" in outcome["metrics"]
+    passes = [json.loads((tmp_path / f"passes_rank{rank}.json").read_text()) for rank in (0, 1)]
+    with_grad = [[rows for grad, rows in ranks if grad] for ranks in passes]
+    assert len(with_grad[0]) == len(with_grad[1]) > 0  # one pass with gradient per chunk on every rank
+    assert with_grad[0] == [3, 1] * len(with_grad[0][::2])  # rank 0: the whole chunk, every rollout trained
+    assert sum(with_grad[1]) < sum(with_grad[0])  # rank 1: its failures ran without gradient
+
+
 def _launch(tmp_path, teacher_mode, em_schedule, chunk, scenario=""):
     # `--multi_gpu` on a machine without a GPU launches two processes; `use_cpu=True` makes them MULTI_CPU (gloo).
     command = [
