@@ -33,9 +33,10 @@ RANK = int(os.environ.get("RANK", "0"))
 # so a group's critique is shown only where no sibling succeeded, on whichever rank its rollouts landed;
 # `failed_rank1_repairs`: `failed_rank1` with teacher repairs, which succeed (the repair call's rows, not a batch of
 # 4), while every rollout of rank 0 succeeds: rank 1 generates and scores repairs, rank 0 has none and pads GRPO's
-# reward gather with its own rollouts. `succeeded_rank0`: every rollout of rank 0 succeeds and, with self pairing, has
-# an E-loss term, so its E-step chunks run one teacher pass with gradient each while rank 1's also run passes without
-# gradient over their failures (each rank writes the passes it took to `passes_rank<N>.json`).
+# reward gather with its own rollouts. `trained_rank0`: rank 0's rollouts alternate success and failure and, with self
+# pairing and the failures as negatives, every one has an E-loss term, while every rollout of rank 1 fails (no label):
+# rank 0's E-step chunks run one teacher pass with gradient each, rank 1's one over a single rollout and one without
+# gradient over the rest (each rank writes the passes it took to `passes_rank<N>.json`).
 SCENARIO = os.environ.get("VPD_DDP_SCENARIO", "")
 E_MIXED = SCENARIO == "feedback_rank0_e_mixed"
 E_WITHOUT_SOLUTIONS = SCENARIO == "feedback_rank0_e_without_solutions" or E_MIXED
@@ -48,8 +49,8 @@ REPAIRS = SCENARIO.endswith("_repairs")
 def reward(completion_ids, **kwargs):
     if REPAIRS and (RANK == 0 or len(completion_ids) != COMMON_CONFIG["per_device_train_batch_size"]):
         return [1.0 for _ in completion_ids]
-    if SCENARIO == "succeeded_rank0" and RANK == 0:
-        return [1.0 for _ in completion_ids]
+    if SCENARIO == "trained_rank0":
+        return [float(RANK == 0 and i % 2 == 0) for i in range(len(completion_ids))]
     if SCENARIO.startswith("failed_rank1") and RANK == 1:
         return [0.0 for _ in completion_ids]
     return divisible_by_three(completion_ids)
@@ -84,7 +85,8 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         # the critiques beside the demonstrations, which the scenarios vary (`_defaults`: the library's rule)
         feedback_only_without_solution=None if DEFAULTS else False,
         teacher_repairs=2 if REPAIRS else 0,
-        e_step_pairing="self" if SCENARIO == "succeeded_rank0" else "group",
+        e_step_pairing="self" if SCENARIO == "trained_rank0" else "group",
+        e_step_negatives=SCENARIO == "trained_rank0",
         gradient_checkpointing=not DETACHED,  # TRL's default, which the detached context's cache cannot take
         ddp_timeout=180,  # a collective taken in a different order fails the test in minutes, not half an hour
     )
