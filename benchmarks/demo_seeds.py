@@ -430,7 +430,18 @@ METHODS = {
     # on the step count, held on the result — VPD's 100 steps take 7.3 s, GRPO's 200 take 8.0 s, so k = 183; against
     # GRPO at step 180 VPD is +0.053 ± 0.040 ahead (7/10; at 170 +0.019 ± 0.045, 6/10; against GRPO's 200-step final,
     # the more time, +0.037 ± 0.046, 6/10). VPD's finals reproduce demo_seeds_every2's vpd_fows.
+    # The copy adapter with mixed E-step contexts and the shared default's rule for critiques (Z86 in
+    # benchmarks/trainers.py). Predictions, written before the runs (as Z63 with `--methods
+    # vpd_copy_adapter_tlr3e3_fows_mix` / `vpd_copy_adapter_fows_mix`, `--with` demo_seeds_{large_,}copy_adapter_mix.json
+    # and demo_seeds_{large_,}every2.json, `--against grpo,vpd_fows,<its mixed counterpart>`, `--out
+    # benchmarks/results/demo_seeds_{large_,}copy_adapter_fows_mix`):
+    #   Z69. each within ±0.04 of its mixed counterpart on average (the rule lifted the demo model's critique-only
+    #        copy adapter by +0.060, moved the larger model's by −0.009).
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
+    "vpd_copy_adapter_fows_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
+                                  "feedback_only_without_solution": True},
+    "vpd_copy_adapter_tlr3e3_fows_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
+                                         "feedback_only_without_solution": True, "teacher_learning_rate": 3e-3},
     "vpd_fows_mix": {"feedback_only_without_solution": True, "e_step_solutions": False, "e_step_mixed_contexts": True},
     "vpd_copy_adapter_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                              "feedback_only_without_solution": False},

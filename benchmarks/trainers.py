@@ -1263,6 +1263,18 @@ METHODS = {
     # −0.037 ± 0.010 (0/5). At equal wall time GRPO stays level or ahead on these CPU benchmarks.
     "vpd_i13_new_fows_mix": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "e_step_solutions": False,
                                      "e_step_mixed_contexts": True}, False),
+    # The full-weights teacher adapter with both E-step context kinds and the critique shown only where no sibling
+    # succeeded (`feedback_only_without_solution=True`, the shared default's rule): mixing kept its copying on
+    # `reveal` (Z81) and the rule lifted its demo (−0.083 → −0.023 against the shared default, Z61 in demo_seeds.py);
+    # never measured together. Predictions, written before the runs (as Z75 with `--methods
+    # vpd_i13_copy_adapter_fows_mix --out benchmarks/results/copyadapterfowsmix13_{reveal,letters}`, paired with
+    # copyadaptermix13_*.json, fowsconfirm13b_*.json and passive13fows_*.json; demo models: Z69 in demo_seeds.py):
+    #   Z86. `letters` and `reveal`: within ±0.02 of vpd_i13_copy_adapter_mix on average. Decision rule: the
+    #   full-weights default moves from the shared teacher to this adapter if its mean difference from vpd_i13_new_fows
+    #   over the four families is ≥ +0.01 and no family is below −0.03 (the rule of Z81).
+    "vpd_i13_copy_adapter_fows_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
+                                              "e_step_mixed_contexts": True,
+                                              "feedback_only_without_solution": True}, False),
     "vpd_i13_adapter_esol_init_mix": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_mixed_contexts": True,
                 "e_step_reference": "initial_teacher"},
