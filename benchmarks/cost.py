@@ -132,6 +132,13 @@ CONFIGS = {
     # against 2.50×; refuted for the peak, in the lower direction: 1016 against 1157 MiB (−12 %), not explained here.
     "vpd_adapter_topk_E1_group_auto_esol_init": _vpd("adapter", "topk", True, "lora", chunk=None, pairing="group",
                                                      e_step_solutions=False, e_step_reference="initial_teacher"),
+    # a full-weights student's teacher adapter (a LoRA on a frozen copy of the initial model) with the settings of
+    # benchmarks/trainers.py's vpd_i13_copy_adapter_fows_mix (Z86): mixed E-step contexts, critiques only where no
+    # sibling succeeded, h against the passive teacher
+    "vpd_copyadapter_topk_E1_group_auto_fows_mix": _vpd("adapter", "topk", True, chunk=None, pairing="group",
+                                                        e_step_solutions=False, e_step_reference="initial_teacher",
+                                                        e_step_mixed_contexts=True,
+                                                        feedback_only_without_solution=True),
     # the same without E-step (the teacher adapter is still there): with the E1 rows, the cost of the default schedule
     "vpd_adapter_topk_Eoff": _vpd("adapter", "topk", False, "lora"),
     "vpd_adapter_qlora_topk_Eoff": _vpd("adapter", "topk", False, "qlora"),

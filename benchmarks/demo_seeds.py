@@ -437,6 +437,10 @@ METHODS = {
     # benchmarks/results/demo_seeds_{large_,}copy_adapter_fows_mix`):
     #   Z69. each within ±0.04 of its mixed counterpart on average (the rule lifted the demo model's critique-only
     #        copy adapter by +0.060, moved the larger model's by −0.009).
+    # Outcome (demo_seeds_{large_,}copy_adapter_fows_mix.md): refuted the good way on the demo model (+0.050 ± 0.019
+    # against vpd_copy_adapter_tlr3e3_mix, 8/10; −0.019 ± 0.050 against vpd_fows; repair 0.19 → 0.50, rose on 10/10),
+    # held on the larger model (+0.034 ± 0.009 against vpd_copy_adapter_mix, 7/10; +0.066 ± 0.027 over vpd_fows, 7/10;
+    # +0.039 ± 0.026 over grpo; repair 0.19 → 0.18 against vpd_fows's 0.11).
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_copy_adapter_fows_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                   "feedback_only_without_solution": True},

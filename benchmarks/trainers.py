@@ -1272,6 +1272,14 @@ METHODS = {
     #   Z86. `letters` and `reveal`: within ±0.02 of vpd_i13_copy_adapter_mix on average. Decision rule: the
     #   full-weights default moves from the shared teacher to this adapter if its mean difference from vpd_i13_new_fows
     #   over the four families is ≥ +0.01 and no family is below −0.03 (the rule of Z81).
+    # Outcome (copyadapterfowsmix13_*.md, demo_seeds_{large_,}copy_adapter_fows_mix.md): Z86 held — `letters` −0.002 ±
+    # 0.007 against vpd_i13_copy_adapter_mix (1/5), `reveal` +0.020 ± 0.007 (4/5, at the edge the good way). Against
+    # the shared default: `letters` −0.003 ± 0.010 (2/5; +0.036 ± 0.013 over grpo, 5/5; +0.006 ± 0.013 over
+    # passive_i13_fows, 2/5; follow rate 0.30 → 0.33), `reveal` +0.009 ± 0.005 (4/5; +0.011 ± 0.012 over grpo, 3/5;
+    # +0.019 ± 0.011 over passive_i13_fows, 4/5; follow rate 0.12 → 0.21, passive 0.13), demo model −0.019 ± 0.050
+    # (3/10; +0.084 ± 0.038 over grpo, 8/10), larger +0.066 ± 0.027 (7/10; +0.039 ± 0.026 over grpo, 5/10). Mean
+    # +0.013, no family below −0.03: the rule's condition is met. Seconds per run 22.0 / 18.2 s against the shared
+    # default's 11.3 s, 13 / 20 s against 7 / 14 s on the demo models (cost_copy_adapter_fows_mix.md for the step).
     "vpd_i13_copy_adapter_fows_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
                                               "e_step_mixed_contexts": True,
                                               "feedback_only_without_solution": True}, False),

@@ -466,9 +466,10 @@ def test_teacher_mode_default_resolves_from_the_model(tmp_path):
     args.resolve_teacher_mode(peft=True, sharded=False)
     assert (args.teacher_mode, args.e_step_solutions, args.e_step_reference) == ("adapter", False, "initial_teacher")
     assert args.feedback_only_without_solution is False
+    assert args.e_step_mixed_contexts is False
     args.resolve_teacher_mode(peft=False, sharded=False)
     assert (args.teacher_mode, args.e_step_solutions, args.e_step_reference) == ("shared", True, "student")
-    assert args.feedback_only_without_solution is True
+    assert (args.feedback_only_without_solution, args.e_step_mixed_contexts) == (True, False)
     both = VPDConfig(output_dir=str(tmp_path), feedback_only_without_solution=False)
     both.resolve_teacher_mode(peft=False, sharded=False)
     assert both.feedback_only_without_solution is False
@@ -494,6 +495,31 @@ def test_teacher_mode_default_resolves_from_the_model(tmp_path):
         sequential.resolve_teacher_mode(peft=False, sharded=False)
     with pytest.raises(ValueError, match="sequential"):
         VPDConfig(output_dir=str(tmp_path), em_schedule="sequential", teacher_mode="shared")
+
+
+def test_full_weights_teacher_adapter_defaults_to_mixed_e_step_contexts(tmp_path, tiny_tokenizer):
+    """A full-weights student's teacher adapter (a LoRA on a frozen copy) scores both context kinds in its E-step and
+    shows the critique only where no sibling succeeded; a PEFT student's adapter keeps critiques alone and critiques
+    beside the demonstrations. The config cannot tell the two apart before the trainer does: it resolves as a PEFT
+    student's, then again. Explicit values win; without demonstrations to mix there is nothing to mix."""
+    args = VPDConfig(output_dir=str(tmp_path), teacher_mode="adapter")
+    assert (args.e_step_mixed_contexts, args.feedback_only_without_solution) == (False, False)
+    args.resolve_teacher_mode(peft=False, sharded=False)
+    assert (args.e_step_solutions, args.e_step_mixed_contexts, args.feedback_only_without_solution) == (
+        False, True, True)  # fmt: skip
+    args.resolve_teacher_mode(peft=True, sharded=False)  # the same config given to a PEFT student
+    assert (args.e_step_mixed_contexts, args.feedback_only_without_solution) == (False, False)
+    kept = VPDConfig(output_dir=str(tmp_path), teacher_mode="adapter", e_step_mixed_contexts=False,
+                     feedback_only_without_solution=False)  # fmt: skip
+    kept.resolve_teacher_mode(peft=False, sharded=False)
+    assert (kept.e_step_mixed_contexts, kept.feedback_only_without_solution) == (False, False)
+    for nothing_to_mix in ({"e_step_solutions": True}, {"use_sibling_solutions": False}):
+        plain = VPDConfig(output_dir=str(tmp_path), teacher_mode="adapter", **nothing_to_mix)
+        plain.resolve_teacher_mode(peft=False, sharded=False)  # no error: the default simply stays off
+        assert plain.e_step_mixed_contexts is False
+    for peft in (False, True):  # as the trainer resolves it
+        trainer = make_trainer(tmp_path / str(peft), tiny_tokenizer, teacher_mode="adapter", peft=peft)
+        assert (trainer.args.e_step_mixed_contexts, trainer.args.feedback_only_without_solution) == (not peft,) * 2
 
 
 def test_swapped_feedback_without_critiques_in_the_e_step_is_warned(tmp_path, caplog):

@@ -79,8 +79,9 @@ def test_grpo_script_with_swapped_class_names_trains(tmp_path, tiny_model_dir):
 
 
 PASSIVE = dict(teacher_mode="frozen", e_step=False)
-# a teacher adapter on a frozen copy of the initial model, trained on every step: its E-step must not reach the student
-COPY_ADAPTER = dict(teacher_mode="adapter", e_step=True, e_step_every=1)
+# a teacher adapter on a frozen copy of the initial model, trained on every step (on both context kinds, its default):
+# its E-step must not reach the student; every failure's critique shown, so that the teacher reads feedback each step
+COPY_ADAPTER = dict(teacher_mode="adapter", e_step=True, e_step_every=1, feedback_only_without_solution=False)
 
 
 @pytest.mark.parametrize(

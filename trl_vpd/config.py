@@ -62,8 +62,9 @@ class VPDConfig(GRPOConfig):
             "help": "Use environment/column feedback only for samples that have no successful sibling (SDPO's "
             "`environment_feedback_only_without_solution`; the SDPO reference code's default); False: show both. "
             "None (default): True for `teacher_mode='shared'` (on `reveal` the critique next to a correct sibling "
-            "cost the student, and without it the shared teacher's student drew level with GRPO; README), False "
-            "otherwise."
+            "cost the student, and without it the shared teacher's student drew level with GRPO; README) and for a "
+            "full-weights student's teacher adapter (with `e_step_mixed_contexts`, below), False for a PEFT "
+            "student's teacher adapter (level either way on the text families, behind with it on the demo)."
         },
     )
     sibling_contrast: bool = field(
@@ -250,14 +251,17 @@ class VPDConfig(GRPOConfig):
             "otherwise (under shared weights the critique-only E-step cost the student on two of four benchmarks)."
         },
     )
-    e_step_mixed_contexts: bool = field(
-        default=False,
+    e_step_mixed_contexts: bool | None = field(
+        default=None,
         metadata={
             "help": "With `e_step_solutions=False`: score every other rollout (by its index in the generation batch) "
             "in the M-step's contexts instead, so the E-step trains the teacher both to read a critique alone and to "
             "use a shown solution. A teacher adapter trained on critiques alone wore its copying of shown solutions "
             "down, which the M-step's demonstrations need (benchmarks/trainers.py, Z78); one trained on the M-step's "
-            "contexts alone stopped reading critiques (Z79). Costs one more tokenization of the contexts."
+            "contexts alone stopped reading critiques (Z79). Costs one more tokenization of the contexts. None "
+            "(default): True for a full-weights student's teacher adapter whose E-step drops the demonstrations "
+            "(with `feedback_only_without_solution`, +0.03 over critiques alone on average over four benchmark "
+            "families, Z86), False otherwise (a PEFT student's adapter kept its copying: no effect, Z82)."
         },
     )
     e_step_swapped_feedback: float = field(
@@ -441,6 +445,7 @@ class VPDConfig(GRPOConfig):
         """Fill the fields left at None from the model the trainer holds: a teacher adapter for a PEFT student on one
         process or DDP, the shared weights otherwise (`sharded`: DeepSpeed or FSDP). Called by `VPDTrainer`; a
         config reused for another model, or whose `teacher_mode` was set after construction, is resolved again."""
+        self._peft_student = peft
         self._resolve_teacher_fields(default_mode="adapter" if peft and not sharded else "shared")
 
     def _resolve_teacher_fields(self, default_mode: str | None = None) -> None:
@@ -456,8 +461,12 @@ class VPDConfig(GRPOConfig):
             self.e_step_solutions = self.teacher_mode != "adapter"
         if self.e_step_reference is None:
             self.e_step_reference = "initial_teacher" if self.teacher_mode == "adapter" else "student"
+        # a full-weights student's teacher adapter (a LoRA on a frozen copy); until the trainer says, a PEFT student's
+        copy_adapter = self.teacher_mode == "adapter" and getattr(self, "_peft_student", True) is False
         if self.feedback_only_without_solution is None:
-            self.feedback_only_without_solution = self.teacher_mode == "shared"
+            self.feedback_only_without_solution = self.teacher_mode == "shared" or copy_adapter
+        if self.e_step_mixed_contexts is None:
+            self.e_step_mixed_contexts = copy_adapter and self.e_step_drops_solutions
         self._teacher_auto = {name: getattr(self, name) for name in chosen}
         inert_swap = bool(self.e_step_swapped_feedback) and self.feedback_only_without_solution
         self._warn_once(
@@ -525,7 +534,9 @@ class VPDConfig(GRPOConfig):
 
 
 # The fields whose default depends on the teacher mode, `teacher_mode` itself first (`_resolve_teacher_fields`).
-_TEACHER_DEFAULTS = ("teacher_mode", "e_step_solutions", "e_step_reference", "feedback_only_without_solution")
+_TEACHER_DEFAULTS = (
+    "teacher_mode", "e_step_solutions", "e_step_reference", "feedback_only_without_solution", "e_step_mixed_contexts"
+)
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
