@@ -66,7 +66,7 @@ def _check(outcome, stage, teacher_mode):
     assert outcome["finite"]
     assert "lm_head.weight" in outcome["changed"]
     assert {"vpd/distill_loss", "vpd/teacher_student_kl", "vpd/feedback_coverage"} <= set(outcome["metrics"])
-    if teacher_mode == "shared":
+    if teacher_mode in ("shared", "default"):
         assert {"vpd/e_loss", "vpd/kl_e", "vpd/beta_e"} <= set(outcome["metrics"])
     if teacher_mode == "ema":
         assert outcome["teacher_changed"]
@@ -95,6 +95,16 @@ def test_zero2_and_zero3_train_the_same_weights(tmp_path):
 )
 def test_two_process_deepspeed(tmp_path, stage, teacher_mode, distillation_mode, ga):
     _check(_launch(tmp_path, stage, teacher_mode, distillation_mode, ga), stage, teacher_mode)
+
+
+@pytest.mark.distributed
+def test_default_teacher_of_a_full_weights_student_under_zero2_is_the_shared_one(tmp_path):
+    """`teacher_mode=None` for a full-weights student resolves to a teacher adapter on a frozen copy on one process or
+    DDP, but DeepSpeed does not shard the adapter's optimizer: the shared teacher there, and the trainer knew it was
+    sharded before it would have copied the model."""
+    outcome = _launch(tmp_path, 2, "default", "topk")
+    _check(outcome, 2, "default")
+    assert (outcome["teacher_mode"], outcome["sharded_before_the_trainer"]) == ("shared", True)
 
 
 @pytest.mark.distributed

@@ -54,8 +54,8 @@ def test_ranks_with_different_data_take_the_same_collectives(tmp_path, scenario,
         assert outcome["teacher_changed"] and outcome["teacher_mode"] == "adapter"
     if scenario.endswith("_swapped"):
         assert "vpd/feedback_gain" in outcome["metrics"]
-    if scenario.endswith("_defaults"):  # full weights: the shared teacher, the critique only where no sibling succeeded
-        assert (outcome["teacher_mode"], outcome["feedback_only_without_solution"]) == ("shared", True)
+    if scenario.endswith("_defaults"):  # full weights: a teacher adapter on a copy, critiques where no sibling succeeded
+        assert (outcome["teacher_mode"], outcome["feedback_only_without_solution"]) == ("adapter", True)
     if scenario.endswith("_repairs"):  # rank 1's all-failed group got a repair; rank 0 took the same collectives
         assert {"vpd/repaired_groups", "vpd/repair_loss"} <= set(outcome["metrics"])
 

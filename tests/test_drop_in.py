@@ -457,9 +457,10 @@ def test_e_step_solutions_default_follows_the_teacher_mode(tmp_path, tiny_tokeni
 
 
 def test_teacher_mode_default_resolves_from_the_model(tmp_path):
-    """`teacher_mode=None` waits for the trainer: a teacher adapter for a PEFT student on one process or DDP, the
-    shared weights for full weights or a sharded engine; the fields derived from the mode follow it, explicit values
-    win, and a reused config is resolved again from its original Nones."""
+    """`teacher_mode=None` waits for the trainer: a teacher adapter on one process or DDP (a PEFT student's second
+    LoRA, or a LoRA on a frozen copy for a full-weights student with an E-step), the shared weights on a sharded engine
+    or for a full-weights student without an E-step; the fields derived from the mode follow it, explicit values win,
+    and a reused config is resolved again from its original Nones."""
     args = VPDConfig(output_dir=str(tmp_path))
     assert (args.teacher_mode, args.e_step_solutions, args.e_step_reference) == (None, None, None)
     assert args.feedback_only_without_solution is None
@@ -468,13 +469,19 @@ def test_teacher_mode_default_resolves_from_the_model(tmp_path):
     assert args.feedback_only_without_solution is False
     assert args.e_step_mixed_contexts is False
     args.resolve_teacher_mode(peft=False, sharded=False)
-    assert (args.teacher_mode, args.e_step_solutions, args.e_step_reference) == ("shared", True, "student")
-    assert (args.feedback_only_without_solution, args.e_step_mixed_contexts) == (True, False)
+    assert (args.teacher_mode, args.e_step_solutions, args.e_step_reference) == ("adapter", False, "initial_teacher")
+    assert (args.feedback_only_without_solution, args.e_step_mixed_contexts) == (True, True)
     both = VPDConfig(output_dir=str(tmp_path), feedback_only_without_solution=False)
     both.resolve_teacher_mode(peft=False, sharded=False)
     assert both.feedback_only_without_solution is False
+    args.resolve_teacher_mode(peft=False, sharded=True)
+    assert (args.teacher_mode, args.e_step_solutions, args.e_step_reference) == ("shared", True, "student")
+    assert (args.feedback_only_without_solution, args.e_step_mixed_contexts) == (True, False)
     args.resolve_teacher_mode(peft=True, sharded=True)
     assert args.teacher_mode == "shared"
+    without_e_step = VPDConfig(output_dir=str(tmp_path), e_step=False)
+    without_e_step.resolve_teacher_mode(peft=False, sharded=False)  # no teacher to train: no copy of the model
+    assert without_e_step.teacher_mode == "shared"
     explicit = VPDConfig(output_dir=str(tmp_path), teacher_mode="shared")
     explicit.resolve_teacher_mode(peft=True, sharded=False)
     assert (explicit.teacher_mode, explicit.e_step_reference) == ("shared", "student")
@@ -491,8 +498,9 @@ def test_teacher_mode_default_resolves_from_the_model(tmp_path):
     assert (switched.teacher_mode, switched.e_step_solutions, switched.e_step_reference) == ("shared", True, "student")
     sequential = VPDConfig(output_dir=str(tmp_path), em_schedule="sequential")
     sequential.resolve_teacher_mode(peft=True, sharded=False)
+    sequential.resolve_teacher_mode(peft=False, sharded=False)  # the full-weights student's teacher adapter
     with pytest.raises(ValueError, match="sequential.*with PEFT"):
-        sequential.resolve_teacher_mode(peft=False, sharded=False)
+        sequential.resolve_teacher_mode(peft=False, sharded=True)
     with pytest.raises(ValueError, match="sequential"):
         VPDConfig(output_dir=str(tmp_path), em_schedule="sequential", teacher_mode="shared")
 
@@ -539,18 +547,22 @@ def test_swapped_feedback_without_critiques_in_the_e_step_is_warned(tmp_path, ca
 
 @pytest.mark.parametrize("peft", [True, False])
 def test_trainer_resolves_the_default_teacher(tmp_path, tiny_tokenizer, peft):
-    """Without `teacher_mode` a PEFT student gets a trained teacher adapter (its own weights, its own optimizer) and
-    a full-weights student the shared teacher; the first E-step trains what the mode says."""
+    """Without `teacher_mode` every student gets a trained teacher adapter (its own weights, its own optimizer): a
+    PEFT student's is a second LoRA on its own base, a full-weights student's a LoRA on a frozen copy of the initial
+    model, leaving the student's parameters alone; the first E-step trains it."""
     trainer = make_trainer(tmp_path, tiny_tokenizer, peft=peft, max_steps=1)
-    assert trainer.args.teacher_mode == ("adapter" if peft else "shared")
-    teacher = {n: p for n, p in trainer.model.named_parameters() if ".vpd_teacher." in n}
-    assert bool(teacher) == peft
+    assert trainer.args.teacher_mode == "adapter"
+    in_student = {n: p for n, p in trainer.model.named_parameters() if ".vpd_teacher." in n}
+    assert bool(in_student) == peft
+    teacher = dict(enumerate(trainer.teacher.parameters()))
+    assert teacher and (not peft or {id(p) for p in teacher.values()} == {id(p) for p in in_student.values()})
+    student_ids = {id(p) for n, p in trainer.model.named_parameters() if ".vpd_teacher." not in n}
+    assert not student_ids & {id(p) for p in teacher.values()}
     before = snapshot(teacher.items())
     trainer.train()
     assert _steps_with(trainer, "vpd/e_loss") == [True]
-    if peft:
-        assert changed(before, teacher.items()), "the teacher adapter did not train"
-        assert optimizer_param_ids(trainer.teacher_optimizer) == {id(p) for p in teacher.values()}
+    assert changed(before, teacher.items()), "the teacher adapter did not train"
+    assert optimizer_param_ids(trainer.teacher_optimizer) == {id(p) for p in teacher.values()}
 
 
 def test_e_step_with_solutions_adds_no_keys_under_self_pairing(tmp_path, tiny_tokenizer):

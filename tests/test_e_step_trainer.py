@@ -118,7 +118,7 @@ def test_e_step_schedule_warmup_and_every(tmp_path):
 def test_frozen_reference_without_initial_weights_is_refused(tmp_path):
     tokenizer = build_tiny_tokenizer()
     args = VPDConfig(output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=4, report_to="none",
-                     e_step_reference="frozen")  # fmt: skip
+                     teacher_mode="shared", e_step_reference="frozen")  # fmt: skip
     with pytest.raises(ValueError, match="e_step_reference='frozen'"):
         VPDTrainer(model=build_tiny_model(tokenizer), reward_funcs=varying_reward, args=args,
                    train_dataset=Dataset.from_dict({"prompt": ["a", "b"]}), processing_class=tokenizer)  # fmt: skip

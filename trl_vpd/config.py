@@ -120,10 +120,13 @@ class VPDConfig(GRPOConfig):
             "a passive SDPO-style baseline. `ema`: an exponential moving average of the student (PEFT: an EMA "
             "adapter). `adapter`: a second LoRA adapter on the same (optionally 4-bit) base, trained by the E-step "
             "with its own learning rate; for a full-weights student, a LoRA adapter on a frozen copy of the initial "
-            "model (VPDTrainer's `teacher_peft_config`). None (default): resolved by the trainer, `adapter` "
-            "when the student is a PEFT model trained on one process or with DDP (on three benchmark families the "
-            "better reader of feedback, the student level or ahead of `shared`), `shared` otherwise (full weights, or "
-            "DeepSpeed/FSDP, which do not shard the teacher's own optimizer)."
+            "model (VPDTrainer's `teacher_peft_config`). None (default): resolved by the trainer, `adapter` on one "
+            "process or with DDP when the student is a PEFT model (on three benchmark families the better reader of "
+            "feedback, the student level or ahead of `shared`) or a full-weights one that the E-step trains a teacher "
+            "for (its teacher then holds a frozen copy of the initial model, as TRL's SDPOTrainer's EMA teacher does; "
+            "on four benchmark families +0.013 over `shared` on average, its reading rising where the shared "
+            "teacher's falls), `shared` otherwise (DeepSpeed/FSDP, which do not shard the teacher's own optimizer, "
+            "or a full-weights student without an E-step)."
         },
     )
     teacher_ema_rate: float = field(
@@ -441,12 +444,18 @@ class VPDConfig(GRPOConfig):
         if self.max_teacher_prompt_length < 16:
             raise ValueError("max_teacher_prompt_length must be at least 16 tokens.")
 
+    def default_teacher_mode(self, peft: bool, sharded: bool) -> str:
+        """What `teacher_mode=None` becomes: a teacher adapter on one process or DDP for a PEFT student, or for a
+        full-weights one whose teacher an E-step trains (a LoRA on a frozen copy of the initial model); the shared
+        weights otherwise (`sharded`: DeepSpeed or FSDP)."""
+        return "adapter" if not sharded and (peft or self.e_step) else "shared"
+
     def resolve_teacher_mode(self, peft: bool, sharded: bool) -> None:
-        """Fill the fields left at None from the model the trainer holds: a teacher adapter for a PEFT student on one
-        process or DDP, the shared weights otherwise (`sharded`: DeepSpeed or FSDP). Called by `VPDTrainer`; a
-        config reused for another model, or whose `teacher_mode` was set after construction, is resolved again."""
+        """Fill the fields left at None from the model the trainer holds (`default_teacher_mode`). Called by
+        `VPDTrainer`; a config reused for another model, or whose `teacher_mode` was set after construction, is
+        resolved again."""
         self._peft_student = peft
-        self._resolve_teacher_fields(default_mode="adapter" if peft and not sharded else "shared")
+        self._resolve_teacher_fields(default_mode=self.default_teacher_mode(peft, sharded))
 
     def _resolve_teacher_fields(self, default_mode: str | None = None) -> None:
         """The defaults and checks that depend on the teacher mode."""

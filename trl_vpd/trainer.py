@@ -709,14 +709,31 @@ def _check_feedback_column(column, *datasets) -> None:
 
 def _initial_copy(model, args, peft_config):
     """A copy of the untouched model for a full-weights frozen, EMA or adapter teacher (taken before GRPO patches the
-    model)."""
+    model; `teacher_mode=None` as it will resolve for full weights)."""
     import copy
 
-    if args.teacher_mode not in ("frozen", "ema", "adapter") or peft_config is not None or isinstance(model, str):
-        return None
     from accelerate.utils import is_peft_model
 
-    return None if is_peft_model(model) else copy.deepcopy(model)
+    if peft_config is not None or isinstance(model, str) or is_peft_model(model):
+        return None
+    mode = args.teacher_mode
+    if mode is None:
+        mode = args.default_teacher_mode(peft=False, sharded=sharded_launch(args))
+    return copy.deepcopy(model) if mode in ("frozen", "ema", "adapter") else None
+
+
+def sharded_launch(args) -> bool:
+    """Whether this run will train under DeepSpeed or FSDP, known before the accelerator exists (from the config or
+    the flags `accelerate launch` sets)."""
+    from accelerate.utils import parse_flag_from_env
+
+    return (
+        bool(args.deepspeed)
+        or bool(args.fsdp)
+        or parse_flag_from_env("ACCELERATE_USE_DEEPSPEED")
+        or parse_flag_from_env("ACCELERATE_USE_FSDP")
+        or args.distributed_state.distributed_type in ("DEEPSPEED", "FSDP")
+    )
 
 
 def _strengthen_hint(args, teacher) -> str:

@@ -18,6 +18,7 @@ from launched import (
 )  # fmt: skip
 
 from trl_vpd import VPDConfig, VPDTrainer
+from trl_vpd.trainer import sharded_launch
 
 
 def _full_parameters(model, trainable_only=True):
@@ -61,15 +62,17 @@ def main(output_dir: str, teacher_mode: str, distillation_mode: str, ga: str = "
         output_dir=output_dir,
         max_steps=2,
         gradient_accumulation_steps=int(ga),
-        teacher_mode=teacher_mode,
+        teacher_mode=None if teacher_mode == "default" else teacher_mode,  # "default": the trainer resolves it
         distillation_mode=distillation_mode,
         distillation_topk=8,
-        e_step=teacher_mode == "shared",  # frozen and EMA teachers are passive
+        e_step=teacher_mode in ("shared", "default"),  # frozen and EMA teachers are passive
         # the E-step's context as a key/value cache (which TRL's default gradient checkpointing would drop)
         **({"e_step_detach_context": True, "gradient_checkpointing": False} if detach else {}),
         teacher_repairs=2 if REPAIRS else 0,
         **({"beta": 0.04, "e_step_reference": "frozen"} if FROZEN_REFERENCE else {}),
     )
+    # what the trainer reads, before building anything, to decide whether a full-weights teacher needs a model copy
+    sharded = sharded_launch(args)
     trainer = VPDTrainer(
         model=model,
         reward_funcs=repair_reward if REPAIRS else divisible_by_three,
@@ -104,6 +107,8 @@ def main(output_dir: str, teacher_mode: str, distillation_mode: str, ga: str = "
             "metrics": vpd_metric_names(trainer),
             "finite": finite,
             "zero_stage": trainer.accelerator.state.deepspeed_plugin.zero_stage,
+            "teacher_mode": trainer.args.teacher_mode,
+            "sharded_before_the_trainer": sharded,
         }
         with open(f"{output_dir}/deepspeed_result.json", "w") as f:
             json.dump(result, f)
