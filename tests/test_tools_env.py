@@ -203,16 +203,16 @@ def multiply_tool(a: int, b: int) -> int:
 # ------------------------------------------------------------------------------------------- environment_factory
 
 
-@pytest.mark.parametrize("teacher_mode", ["shared", "adapter"])
-def test_environment_factory_trains_and_the_teacher_sees_the_tools_and_the_sibling_calls(tmp_path, teacher_mode):
-    """One environment, environment-owned data (no dataset: `reset` returns the prompt) and reward (`get_reward`)."""
+def _train_with_the_increment_environment(tmp_path, **config):
+    """(tokenizer, trainer, its first batch) after training with the counter environment on three scripted rollouts
+    (a call that succeeds, one that fails, no call); a teacher adapter's student is a LoRA."""
     tokenizer = tool_tokenizer()
     trainer = VPDTrainer(
         model=build_tiny_model(tokenizer),
-        args=make_args(tmp_path, teacher_mode=teacher_mode),
+        args=make_args(tmp_path, **config),
         processing_class=tokenizer,
         environment_factory=increment_doc(),
-        peft_config=lora_config() if teacher_mode == "adapter" else None,
+        peft_config=lora_config() if config.get("teacher_mode") == "adapter" else None,
     )
     spy = BatchSpy(trainer)
     generation = Generation(tokenizer, [INCREMENT_CALL, DECREMENT_CALL, "I won't increment<|im_end|>"])
@@ -220,9 +220,15 @@ def test_environment_factory_trains_and_the_teacher_sees_the_tools_and_the_sibli
     with patch.object(trainer.model, "generate", side_effect=generation):
         trainer.train()
     assert_trained(trainer, before)
+    return tokenizer, trainer, spy.batches[0]
+
+
+@pytest.mark.parametrize("teacher_mode", ["shared", "adapter"])
+def test_environment_factory_trains_and_the_teacher_sees_the_tools_and_the_sibling_calls(tmp_path, teacher_mode):
+    """One environment, environment-owned data (no dataset: `reset` returns the prompt) and reward (`get_reward`)."""
+    tokenizer, trainer, batch = _train_with_the_increment_environment(tmp_path, teacher_mode=teacher_mode)
     assert logged(trainer, "tools/call_frequency") == pytest.approx([2 / 3, 2 / 3])
 
-    batch = spy.batches[0]
     students = rows(batch["prompt_ids"], batch["prompt_mask"])
     teachers = teacher_prompts(batch)
     # rewards 1, 0, 0: the success has no successful sibling, so its teacher reads exactly the student's prompt
@@ -246,21 +252,9 @@ def test_mixed_e_step_contexts_with_an_environment_keep_the_tool_transcripts(tmp
     """`e_step_mixed_contexts` with tool-calling rollouts: the odd rollout's E-step context is its M-step context (the
     successful sibling's calls and the tools' answers), the even ones' the critique alone (none here: the
     environment gives no feedback, so they carry no context), and the E-step scores the same completion tokens."""
-    tokenizer = tool_tokenizer()
-    trainer = VPDTrainer(
-        model=build_tiny_model(tokenizer),
-        args=make_args(tmp_path, teacher_mode="adapter", e_step_solutions=False, e_step_mixed_contexts=True),
-        processing_class=tokenizer,
-        environment_factory=increment_doc(),
-        peft_config=lora_config(),
+    tokenizer, _, batch = _train_with_the_increment_environment(
+        tmp_path, teacher_mode="adapter", e_step_solutions=False, e_step_mixed_contexts=True
     )
-    spy = BatchSpy(trainer)
-    generation = Generation(tokenizer, [INCREMENT_CALL, DECREMENT_CALL, "I won't increment<|im_end|>"])
-    before = snapshot(trainer.model.named_parameters())
-    with patch.object(trainer.model, "generate", side_effect=generation):
-        trainer.train()
-    assert_trained(trainer, before)
-    batch = spy.batches[0]
     assert batch["vpd_rewards"].tolist() == [1.0, 0.0, 0.0]
     assert batch["vpd_e_has_context"].tolist() == [0.0, 1.0, 0.0]
     completion_len = batch["completion_ids"].size(1)
