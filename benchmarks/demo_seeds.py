@@ -441,6 +441,13 @@ METHODS = {
     # against vpd_copy_adapter_tlr3e3_mix, 8/10; −0.019 ± 0.050 against vpd_fows; repair 0.19 → 0.50, rose on 10/10),
     # held on the larger model (+0.034 ± 0.009 against vpd_copy_adapter_mix, 7/10; +0.066 ± 0.027 over vpd_fows, 7/10;
     # +0.039 ± 0.026 over grpo; repair 0.19 → 0.18 against vpd_fows's 0.11).
+    # Confirmation of the new full-weights default on fresh seeds (Z88 in benchmarks/trainers.py). Predictions, written
+    # before the runs (demo model: `--seeds 40,...,49 --steps 100 --eval-every 10 --methods
+    # grpo,vpd_fows,vpd_copy_adapter_tlr3e3_fows_mix --against grpo,vpd_fows --teacher-against vpd_fows --active
+    # vpd_copy_adapter_tlr3e3_fows_mix --out benchmarks/results/demo_seeds_newdefault`; larger model: `--seeds
+    # 30,...,39` with its flags and `vpd_copy_adapter_fows_mix`, `--out benchmarks/results/demo_seeds_large_newdefault`):
+    #   Z70. demo model: within ±0.04 of vpd_fows on average, ahead of grpo on ≥ 6/10; larger model: ahead of vpd_fows
+    #        on average and on ≥ 6/10 seeds, its teacher's repair ending above vpd_fows's on ≥ 6/10.
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_copy_adapter_fows_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                   "feedback_only_without_solution": True},

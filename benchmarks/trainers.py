@@ -1280,6 +1280,13 @@ METHODS = {
     # (3/10; +0.084 ± 0.038 over grpo, 8/10), larger +0.066 ± 0.027 (7/10; +0.039 ± 0.026 over grpo, 5/10). Mean
     # +0.013, no family below −0.03: the rule's condition is met. Seconds per run 22.0 / 18.2 s against the shared
     # default's 11.3 s, 13 / 20 s against 7 / 14 s on the demo models (cost_copy_adapter_fows_mix.md for the step).
+    # The full-weights default moved to this adapter on seeds 35-39 (Z86). Confirmation on fresh seeds, predictions
+    # written before the runs (`--size estep2 --steps 150 --eval-every 10 --seeds 40,41,42,43,44 --methods
+    # grpo,passive_i13_fows,vpd_i13_new_fows,vpd_i13_copy_adapter_fows_mix --out
+    # benchmarks/results/newdefault13_{reveal,letters}`; the demo models: Z70 in demo_seeds.py):
+    #   Z88. vpd_i13_copy_adapter_fows_mix against vpd_i13_new_fows: `letters` within ±0.015, `reveal` ≥ −0.005 on
+    #        average; against grpo ahead on ≥ 4/5 seeds on `letters` and ≥ 0 on average on `reveal`; its follow rate
+    #        ending above passive_i13_fows's on ≥ 4/5 seeds on `reveal`.
     "vpd_i13_copy_adapter_fows_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
                                               "e_step_mixed_contexts": True,
                                               "feedback_only_without_solution": True}, False),
