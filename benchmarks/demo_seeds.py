@@ -443,7 +443,8 @@ METHODS = {
     # +0.039 ± 0.026 over grpo; repair 0.19 → 0.18 against vpd_fows's 0.11).
     # Confirmation of the new full-weights default on fresh seeds (Z88 in benchmarks/trainers.py). Predictions, written
     # before the runs (demo model: `--seeds 40,...,49 --steps 100 --eval-every 10 --methods
-    # grpo,vpd_fows,vpd_copy_adapter_tlr3e3_fows_mix --against grpo,vpd_fows --teacher-against vpd_fows --active
+    # grpo,passive_frozen_fows,vpd_fows,vpd_copy_adapter_tlr3e3_fows_mix --against grpo,vpd_fows,passive_frozen_fows
+    # --teacher-against vpd_fows --active
     # vpd_copy_adapter_tlr3e3_fows_mix --out benchmarks/results/demo_seeds_newdefault`; larger model: `--seeds
     # 30,...,39` with its flags and `vpd_copy_adapter_fows_mix`, `--out benchmarks/results/demo_seeds_large_newdefault`):
     #   Z70. demo model: within ±0.04 of vpd_fows on average, ahead of grpo on ≥ 6/10; larger model: ahead of vpd_fows
