@@ -449,6 +449,11 @@ METHODS = {
     # 30,...,39` with its flags and `vpd_copy_adapter_fows_mix`, `--out benchmarks/results/demo_seeds_large_newdefault`):
     #   Z70. demo model: within ±0.04 of vpd_fows on average, ahead of grpo on ≥ 6/10; larger model: ahead of vpd_fows
     #        on average and on ≥ 6/10 seeds, its teacher's repair ending above vpd_fows's on ≥ 6/10.
+    # Outcome (demo_seeds_{large_,}newdefault.md): demo model refuted both ways — +0.097 ± 0.031 over vpd_fows (8/10;
+    # outside ±0.04, the good way), +0.047 ± 0.028 over grpo but ahead on 5/10 only, +0.183 ± 0.031 over
+    # passive_frozen_fows (10/10), repair 0.19 → 0.49 (passive 0.18); larger model held but for the seed count —
+    # +0.028 ± 0.023 over vpd_fows (5/10), +0.062 ± 0.030 over grpo (8/10), +0.059 ± 0.036 over passive_frozen_fows
+    # (8/10), repair 0.19 → 0.23 against vpd_fows's 0.17 (above on 8/10).
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_copy_adapter_fows_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                   "feedback_only_without_solution": True},

@@ -1287,6 +1287,12 @@ METHODS = {
     #   Z88. vpd_i13_copy_adapter_fows_mix against vpd_i13_new_fows: `letters` within ±0.015, `reveal` ≥ −0.005 on
     #        average; against grpo ahead on ≥ 4/5 seeds on `letters` and ≥ 0 on average on `reveal`; its follow rate
     #        ending above passive_i13_fows's on ≥ 4/5 seeds on `reveal`.
+    # Outcome (newdefault13_*.md): held on `letters` — +0.005 ± 0.004 against vpd_i13_new_fows (3/5), +0.027 ± 0.012
+    # over grpo (4/5), −0.006 ± 0.005 against passive_i13_fows (1/5), follow rate 0.30 → 0.29-0.40 (passive 0.22-0.33,
+    # the shared default 0.18-0.22), GRPO's final at a median step of 70 (5/5). Refuted on `reveal` for the student,
+    # narrowly — −0.008 ± 0.009 against vpd_i13_new_fows (2/5), −0.013 ± 0.008 against grpo (1/5; the shared default
+    # −0.005), +0.005 ± 0.005 over passive_i13_fows (3/5) — held for the teacher: follow rate 0.12 → 0.16-0.24, above
+    # passive_i13_fows's (0.11-0.15) on 5/5 and the shared default's (0.10-0.13) on 5/5.
     "vpd_i13_copy_adapter_fows_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
                                               "e_step_mixed_contexts": True,
                                               "feedback_only_without_solution": True}, False),
