@@ -7,10 +7,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import torch
-from accelerate.utils import is_peft_model
 
 from .losses import OutputHead
-from .utils import unwrap_ddp
+from .utils import is_peft_model, unwrap_ddp
 
 # Head scalings that TRL's fused head reads under other names; our top-k projection does not replicate them.
 _UNSUPPORTED_SCALINGS = ("output_multiplier", "lm_head_multiplier", "logits_scaling")

@@ -162,10 +162,11 @@ def training_settings(trainer) -> list[tuple[str, str]]:
 
 def write_model_card(trainer, model_name: str | None = None, dataset_name: str | None = None, tags=None) -> None:
     """Write `README.md` into `trainer.args.output_dir` (main process only), in place of TRL's card."""
-    from accelerate.utils import is_peft_model
     from huggingface_hub import ModelCard, ModelCardData
     from transformers import is_wandb_available
     from trl.trainer.utils import get_comet_experiment_url, get_config_model_id, get_trackio_space_url
+
+    from .utils import is_peft_model
 
     if not trainer.is_world_process_zero():
         return

@@ -17,12 +17,11 @@ import os
 from contextlib import contextmanager, nullcontext
 
 import torch
-from accelerate.utils import is_peft_model
 from transformers import TrainerCallback
 from trl.trainer.callbacks import SyncRefModelCallback
 from trl.trainer.utils import add_fused_lm_head, disable_dropout_in_model
 
-from .utils import unwrap_ddp
+from .utils import is_peft_model, unwrap_ddp
 
 logger = logging.getLogger(__name__)
 

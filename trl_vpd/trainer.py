@@ -8,7 +8,7 @@ import os
 from contextlib import nullcontext
 
 import torch
-from accelerate.utils import gather_object, is_peft_model
+from accelerate.utils import gather_object
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from trl import GRPOTrainer
 from trl.trainer.utils import get_config_model_id, pad
@@ -27,6 +27,7 @@ from .teacher import build_teacher
 from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing, swapped_feedback
 from .teacher_repair import TeacherRepairMixin
 from .trust_region import TrustRegionCallback, TrustRegionController
+from .utils import is_peft_model
 
 
 SAMPLED_IS_CAP = 2.0  # SDPO's importance-sampling clip
@@ -711,8 +712,6 @@ def _initial_copy(model, args, peft_config):
     """A copy of the untouched model for a full-weights frozen, EMA or adapter teacher (taken before GRPO patches the
     model; `teacher_mode=None` as it will resolve for full weights)."""
     import copy
-
-    from accelerate.utils import is_peft_model
 
     if peft_config is not None or isinstance(model, str) or is_peft_model(model):
         return None
