@@ -250,10 +250,16 @@ def test_demo_model_size_and_warm_start_reach_their_builders(tmp_path, monkeypat
     assert seen["warm_start"] == (3, 1e-3)
 
 
-@pytest.mark.parametrize("teacher_mode, lora, peft", [("shared", None, False), ("shared", True, True), ("adapter", None, True)])
-def test_demo_trains_a_lora_student_with_any_teacher_on_request(tmp_path, monkeypatch, teacher_mode, lora, peft):
+@pytest.mark.parametrize(
+    "teacher_mode, lora, peft, resolved",
+    [(None, None, False, "adapter"), ("shared", None, False, "shared"), ("shared", True, True, "shared"),
+     ("adapter", None, True, "adapter")],
+)
+def test_demo_trains_a_lora_student_with_any_teacher_on_request(tmp_path, monkeypatch, teacher_mode, lora, peft,
+                                                                resolved):
     """`run_demo(lora=True)` hands the trainer a LoRA config whatever the teacher mode (a shared teacher under PEFT, as
-    a QLoRA user runs it); by default only the adapter teacher, which needs one, gets it."""
+    a QLoRA user runs it); by default only the adapter teacher, which needs one, gets it. The demo's default teacher
+    is the library's for its full-weights student: a teacher adapter on a frozen copy, trained by its own optimizer."""
     from trl_vpd import demo, trainer
 
     seen = {}
@@ -262,8 +268,10 @@ def test_demo_trains_a_lora_student_with_any_teacher_on_request(tmp_path, monkey
     def recording_init(self, *args, **kwargs):
         seen["peft_config"] = kwargs.get("peft_config")
         original(self, *args, **kwargs)
+        seen["mode"], seen["own_parameters"] = self.args.teacher_mode, bool(self.teacher.parameters())
 
     monkeypatch.setattr(trainer.VPDTrainer, "__init__", recording_init)
     demo.run_demo(tmp_path, max_steps=1, plot=False, verbose=False, teacher_eval_prompts=0, hidden_size=16,
                   num_layers=1, warm_start_steps=0, teacher_mode=teacher_mode, lora=lora)
     assert (seen["peft_config"] is not None) == peft
+    assert seen["mode"] == resolved and seen["own_parameters"] == (resolved == "adapter")

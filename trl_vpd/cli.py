@@ -479,7 +479,7 @@ def launch(launch_args: list[str], training_script_args: list[str]) -> None:
     launch_command(launch_command_parser().parse_args(launch_args + module_args + training_script_args))
 
 
-DEMO_TIME = "about 40 s on 2 quiet CPU cores"
+DEMO_TIME = "about 35 s on 2 quiet CPU cores"
 
 
 def demo_command(argv: list[str]) -> int:
@@ -491,7 +491,9 @@ def demo_command(argv: list[str]) -> int:
     )
     parser.add_argument("--output_dir", default="outputs/vpd-demo")
     parser.add_argument("--max_steps", type=int, default=100)
-    parser.add_argument("--teacher_mode", default="shared", choices=["shared", "adapter", "frozen", "ema"])
+    parser.add_argument("--teacher_mode", default=None, choices=["shared", "adapter", "frozen", "ema"],
+                        help="Default: the library's for this full-weights student (a teacher adapter on a frozen "
+                        "copy of the initial model); `adapter`: a LoRA student with a LoRA teacher beside it.")
     parser.add_argument("--warm_start_steps", type=int, default=250,
                         help="Supervised steps before VPD (0: start from random weights).")
     parser.add_argument("--no_plot", action="store_true", help="Skip the PNG plot.")

@@ -1,4 +1,4 @@
-"""The built-in demo: VPD on a tiny, locally built model and a synthetic addition task, ~40 s on a 2-core CPU.
+"""The built-in demo: VPD on a tiny, locally built model and a synthetic addition task, ~35 s on a 2-core CPU.
 
 The task ("What is 3 + 4?") has a verifier that returns both a reward and language feedback ("You answered 9, but the
 sum is 7."), which is exactly the situation VPD is for: the feedback-conditioned teacher can read the right answer
@@ -156,7 +156,7 @@ def warm_start(model, tokenizer, args, max_steps: int = 250, learning_rate: floa
     return trainer.model
 
 
-def demo_config(output_dir: str, max_steps: int = 100, teacher_mode: str = "shared", **overrides):
+def demo_config(output_dir: str, max_steps: int = 100, teacher_mode: str | None = None, **overrides):
     """The demo's `VPDConfig`: small batches, short completions, the library's E-step defaults, logging every step."""
     from .config import VPDConfig
 
@@ -191,7 +191,7 @@ def demo_config(output_dir: str, max_steps: int = 100, teacher_mode: str = "shar
 def run_demo(
     output_dir: str | os.PathLike = "outputs/vpd-demo",
     max_steps: int = 100,
-    teacher_mode: str = "shared",
+    teacher_mode: str | None = None,
     plot: bool = True,
     verbose: bool = True,
     warm_start_steps: int = 250,
@@ -208,8 +208,9 @@ def run_demo(
 ) -> dict[str, float]:
     """Train VPD for `max_steps` on the addition task with a tiny local model; returns the final metrics.
 
-    `teacher_mode` is any of VPDConfig's (`adapter` adds LoRA adapters; `frozen` and `ema` run passive
-    self-distillation without an E-step). `warm_start_steps` of supervised fine-tuning at `warm_start_learning_rate`
+    `teacher_mode` is any of VPDConfig's: None (default) as the library resolves it for this full-weights student (a
+    teacher adapter on a frozen copy of the initial model), `adapter` a LoRA student with a LoRA teacher beside it,
+    `frozen` and `ema` passive self-distillation without an E-step. `warm_start_steps` of supervised fine-tuning at `warm_start_learning_rate`
     come first (0: start from random weights); the teacher's repair rate on `teacher_eval_prompts` sums (a fixed set)
     is measured before and after training (0: not measured), and every `teacher_eval_every` steps if given (the
     measurements are written to `teacher_eval.json`). `warm_start_cache`, a file: the warm-started weights are loaded
