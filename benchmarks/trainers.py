@@ -1293,6 +1293,19 @@ METHODS = {
     # narrowly — −0.008 ± 0.009 against vpd_i13_new_fows (2/5), −0.013 ± 0.008 against grpo (1/5; the shared default
     # −0.005), +0.005 ± 0.005 over passive_i13_fows (3/5) — held for the teacher: follow rate 0.12 → 0.16-0.24, above
     # passive_i13_fows's (0.11-0.15) on 5/5 and the shared default's (0.10-0.13) on 5/5.
+    # Every teacher forward asked accelerate's `is_peft_model`, which re-reads package metadata on each call (~3 ms;
+    # 40 % of the demo's training time with a teacher adapter); it is now asked once per model object (`utils.py`).
+    # The seconds per run above carry that overhead. Predictions, written before the runs (`--size estep2 --steps 150
+    # --eval-every 10 --seeds 40,41,42,43,44 --methods grpo,vpd_i13_new_fows,vpd_i13_copy_adapter_fows_mix --out
+    # benchmarks/results/peftcheck13_{letters,reveal}`, paired with newdefault13_*.json):
+    #   Z89. the same finals as newdefault13_* on every run (no computation changed); seconds per run of
+    #        vpd_i13_copy_adapter_fows_mix ≤ 0.75× newdefault13's (17.4 s `letters`, 15.8 s `reveal`), of
+    #        vpd_i13_new_fows ≤ 0.9× (11.2 s, 10.0 s), of grpo (GRPOTrainer, untouched) within ±15 % (5.3 s, 5.1 s).
+    # Then equal wall time for the new default (`--methods grpo --steps N --eval-every 10 --out
+    # benchmarks/results/walltimepeft13_{letters,reveal}`, N = 150 × (VPD's seconds / GRPO's) of Z89's runs, rounded
+    # to 10; paired with peftcheck13_*'s 150-step VPD runs):
+    #   Z90. `letters`: VPD's 150-step final within ±0.015 of GRPO's N-step final or above it; `reveal`: GRPO's N-step
+    #        final above VPD's on ≥ 3/5 seeds.
     "vpd_i13_copy_adapter_fows_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
                                               "e_step_mixed_contexts": True,
                                               "feedback_only_without_solution": True}, False),
