@@ -1306,6 +1306,15 @@ METHODS = {
     # to 10; paired with peftcheck13_*'s 150-step VPD runs):
     #   Z90. `letters`: VPD's 150-step final within ±0.015 of GRPO's N-step final or above it; `reveal`: GRPO's N-step
     #        final above VPD's on ≥ 3/5 seeds.
+    # Outcome (peftcheck13_*.md, walltimepeft13_*.md): Z89 held for the finals (the same on 30/30 runs) and GRPO (5.3 /
+    # 5.4 s), refuted for VPD's time — the new default 14.2 / 13.4 s per run against 18.3 / 15.8 s (0.77× / 0.85×; the prediction misquoted 18.3 as 17.4; a
+    # run's time also holds its evaluations and generation, which the check did not touch; on the demo's smaller
+    # decoder, training alone, 0.57×), the shared default 9.9 / 9.9 s against 11.2 / 10.0 s (0.88× / 0.99×). The new
+    # default now costs 1.4× the shared default per run (was 1.6×) and 2.5-2.7× GRPO's. Z90: N = 400 (`letters`), 370
+    # (`reveal`); GRPO's long runs took 16.2 / 14.2 s (more evaluations), so VPD is compared with GRPO's evaluation
+    # nearest VPD's seconds (step ~350 / ~370): refuted on `letters` — VPD −0.037 ± 0.010 (0/5; GRPO climbs from 0.667
+    # at 150 steps to 0.727 at 400), held on `reveal` — VPD −0.059 ± 0.013 (0/5). On these CPU benchmarks, where a
+    # GRPO step is cheap and sampling a small share of it, GRPO given VPD's time ends ahead on both text families.
     "vpd_i13_copy_adapter_fows_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
                                               "e_step_mixed_contexts": True,
                                               "feedback_only_without_solution": True}, False),
