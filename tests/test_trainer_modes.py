@@ -529,6 +529,47 @@ def test_full_weights_teacher_of_a_model_given_by_name_is_its_own_model(tmp_path
         torch.testing.assert_close(teacher_logits, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("sync_ref_model", [False, True])
+def test_full_weights_teacher_adapter_with_beta_sits_on_grpos_reference_model(tmp_path, tiny_tokenizer, tiny_model_dir,
+                                                                              sync_ref_model):
+    """With β > 0 GRPO keeps the initial weights as its reference model: a full-weights student's teacher adapter sits
+    on it instead of a copy of its own (one model less in memory), and GRPO's reference log-probs stay the initial
+    model's while the adapter trains on it. A reference synced toward the student (`sync_ref_model`) no longer holds
+    the initial weights: the teacher keeps its own copy there."""
+    from transformers import AutoModelForCausalLM
+    from trl.trainer.utils import add_fused_lm_head
+
+    from trl_vpd.utils import unwrap_ddp
+
+    trainer = make_trainer(tmp_path, tiny_tokenizer, model=str(tiny_model_dir), teacher_mode="adapter", beta=0.04,
+                           sync_ref_model=sync_ref_model, ref_model_sync_steps=1, max_steps=3, e_step_negatives=True,
+                           gradient_checkpointing=True)  # fmt: skip
+    base = unwrap_ddp(trainer.teacher.module).get_base_model()
+    assert (base is trainer.ref_model) != sync_ref_model
+    batches, generate = [], trainer._generate_and_score_completions
+    trainer._generate_and_score_completions = lambda inputs: batches.append(generate(inputs)) or batches[-1]
+    adapter_before = [p.detach().clone() for p in trainer.teacher.parameters()]
+    trainer.train()
+    assert any(not torch.equal(p, q) for p, q in zip(trainer.teacher.parameters(), adapter_before))
+    if sync_ref_model:
+        return
+    initial = AutoModelForCausalLM.from_pretrained(str(tiny_model_dir)).eval()
+    add_fused_lm_head(initial, temperature=trainer.temperature, cast_lm_head_to_fp32=trainer.args.cast_lm_head_to_fp32)
+
+    def grpo_ref_logps(model, batch):
+        ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)
+        mask = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)
+        with torch.no_grad():
+            logps, _, _ = trainer._get_per_token_logps_and_entropies(model, ids, mask, batch["completion_ids"].size(1))
+        return logps * batch["completion_mask"]
+
+    for batch in batches:  # every step's, the later ones read after the adapter trained
+        torch.testing.assert_close(batch["ref_per_token_logps"] * batch["completion_mask"],
+                                   grpo_ref_logps(initial, batch), rtol=1e-5, atol=1e-5)  # fmt: skip
+    # the adapter is there and trained: without GRPO's context the same forward reads the teacher
+    assert not torch.allclose(grpo_ref_logps(trainer.ref_model, batches[-1]), grpo_ref_logps(initial, batches[-1]))
+
+
 def test_full_weights_teacher_adapter_learning_rate(tmp_path, tiny_tokenizer):
     """A full-weights student's teacher adapter steps at 10 × learning_rate unless `teacher_learning_rate` is set; a
     PEFT student's teacher adapter at the student's rate."""

@@ -21,6 +21,7 @@ from transformers import TrainerCallback
 from trl.trainer.callbacks import SyncRefModelCallback
 from trl.trainer.utils import add_fused_lm_head, disable_dropout_in_model
 
+from .dropout import dropout_disabled
 from .utils import is_peft_model, unwrap_ddp
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,11 @@ class Teacher:
         """The initial teacher's weights, yielded as a module: GRPO's reference model where it keeps one, else the
         base under disabled adapters (for a full-weights student without either, the current weights)."""
         return _yield(ref_model) if ref_model is not None else disabled_adapters(model)
+
+    def grpo_reference(self):
+        """A context for GRPO's own reference forward: a teacher adapter sitting on GRPO's reference model is off in
+        it, so that GRPO's β·KL reads the initial weights."""
+        return nullcontext()
 
     def save(self, output_dir: str) -> None:
         """Write what `save_model` and checkpoints must hold beyond the student (adapters on it are PEFT's to save)."""
@@ -209,8 +215,9 @@ class CopyAdapterTeacher(Teacher):
     # a LoRA beside a full fine-tuning learning rate: LoRA's usual ratio to it (Schulman et al., "LoRA Without Regret")
     learning_rate_scale = 10.0
 
-    def __init__(self, module):
+    def __init__(self, module, on_grpo_reference: bool = False):
         self.module = module
+        self.on_grpo_reference = on_grpo_reference
         self.params = list(adapter_parameters(unwrap_ddp(module), TEACHER_ADAPTER).values())
 
     def activate(self, model):
@@ -221,6 +228,14 @@ class CopyAdapterTeacher(Teacher):
 
     def initial(self, model, ref_model=None):
         return disabled_adapters(self.module)
+
+    @contextmanager
+    def grpo_reference(self):
+        if not self.on_grpo_reference:
+            yield
+            return
+        with disabled_adapters(self.module), dropout_disabled(self.module):  # train mode when checkpointing
+            yield
 
     def save(self, output_dir: str) -> None:
         unwrap_ddp(self.module).save_pretrained(output_dir, selected_adapters=[TEACHER_ADAPTER])
@@ -294,7 +309,9 @@ def _build_teacher(trainer, model_copy=None, teacher_peft_config=None) -> Teache
                 "teacher_mode='shared' (the E-step then trains the shared weights through the main optimizer)."
             )
         if not peft:
-            return CopyAdapterTeacher(_prepare_adapter_copy(trainer, model_copy, teacher_peft_config))
+            base = trainer.ref_model if shares_grpo_reference(args) else None
+            module = _prepare_adapter_copy(trainer, model_copy, teacher_peft_config, base=base)
+            return CopyAdapterTeacher(module, on_grpo_reference=base is not None)
         return AdapterTeacher(model, model.active_adapter)
     if peft:
         if mode == "frozen":
@@ -316,12 +333,23 @@ def default_teacher_lora():
     return LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM")
 
 
-def _prepare_adapter_copy(trainer, model_copy, lora):
-    """A frozen copy of the initial model with a trainable teacher adapter, placed on the device (not wrapped by DDP:
-    the trainer averages the adapter's gradients itself)."""
+def shares_grpo_reference(args) -> bool:
+    """Whether a full-weights student's teacher adapter sits on GRPO's reference model rather than on a copy of its
+    own: with β > 0 GRPO keeps the initial weights (loaded from the model's name, as the copy would be) and nothing
+    moves them unless `sync_ref_model` does. One model less in memory."""
+    return args.beta != 0.0 and not args.sync_ref_model
+
+
+def _prepare_adapter_copy(trainer, model_copy, lora, base=None):
+    """A frozen copy of the initial model (or GRPO's reference model, `base`) with a trainable teacher adapter, placed
+    on the device (not wrapped by DDP: the trainer averages the adapter's gradients itself)."""
     from peft import get_peft_model
 
-    model_copy = _frozen_copy(trainer, model_copy)
+    if base is not None:
+        model_copy = base  # GRPO froze it in evaluation mode, without dropout where asked, with its fused LM head
+        model_copy.requires_grad_(False)
+    else:
+        model_copy = _frozen_copy(trainer, model_copy)
     checkpointing = _enable_checkpointing(model_copy, trainer.args)
     device = next(model_copy.parameters()).device
     # LoRA's random init, from the run's seed (the same on every rank), must not move the sampler's random stream: the

@@ -23,7 +23,7 @@ from .feedback import call_feedback_funcs
 from .hidden_states import capture_final_hidden, completion_hidden, output_head
 from .losses import head_divergence, masked_mean, per_token_distillation
 from .no_signal import NoSignalCallback
-from .teacher import build_teacher
+from .teacher import build_teacher, shares_grpo_reference
 from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing, swapped_feedback
 from .teacher_repair import TeacherRepairMixin
 from .trust_region import TrustRegionCallback, TrustRegionController
@@ -266,7 +266,8 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
         return rewards
 
     def _generate_and_score_completions(self, inputs):
-        output = super()._generate_and_score_completions(inputs)
+        with self.teacher.grpo_reference():
+            output = super()._generate_and_score_completions(inputs)
         pending, self._vpd_pending = self._vpd_pending, None
         mode = "train" if self.model.training else "eval"
         device = self.accelerator.device
@@ -718,6 +719,8 @@ def _initial_copy(model, args, peft_config):
     mode = args.teacher_mode
     if mode is None:
         mode = args.default_teacher_mode(peft=False, sharded=sharded_launch(args))
+    if args.beta != 0.0 and (mode == "frozen" or (mode == "adapter" and shares_grpo_reference(args))):
+        return None  # the teacher will sit on GRPO's reference model
     return copy.deepcopy(model) if mode in ("frozen", "ema", "adapter") else None
 
 
