@@ -210,11 +210,11 @@ def run_demo(
 
     `teacher_mode` is any of VPDConfig's: None (default) as the library resolves it for this full-weights student (a
     teacher adapter on a frozen copy of the initial model), `adapter` a LoRA student with a LoRA teacher beside it,
-    `frozen` and `ema` passive self-distillation without an E-step. `warm_start_steps` of supervised fine-tuning at `warm_start_learning_rate`
-    come first (0: start from random weights); the teacher's repair rate on `teacher_eval_prompts` sums (a fixed set)
-    is measured before and after training (0: not measured), and every `teacher_eval_every` steps if given (the
-    measurements are written to `teacher_eval.json`). `warm_start_cache`, a file: the warm-started weights are loaded
-    from it if it exists, else saved to it (for runs that differ only in RL settings and seed). `train_examples` random
+    `frozen` and `ema` passive self-distillation without an E-step. `warm_start_steps` of supervised fine-tuning at
+    `warm_start_learning_rate` come first (0: start from random weights); the teacher's repair rate on
+    `teacher_eval_prompts` sums (a fixed set) is measured before and after training (0: not measured), and every
+    `teacher_eval_every` steps if given (the measurements are written to `teacher_eval.json`). `warm_start_cache`, a
+    file: the warm-started weights are loaded from it if it exists, else saved to it (for runs that differ only in RL settings and seed). `train_examples` random
     sums make the training set (64 cover 44 of the 100 sums, and 45 % of the evaluation's: the held-out success of a
     student that learns only its training sums levels off near 0.6; 400 cover ~98 %). `reward_func`: the training
     reward (`addition_reward`, with partial credit, or `exact_addition_reward`, 0/1); success is measured as reward 1

@@ -346,7 +346,7 @@ def _prepare_adapter_copy(trainer, model_copy, lora, base=None):
     from peft import get_peft_model
 
     if base is not None:
-        model_copy = base  # GRPO froze it in evaluation mode, without dropout where asked, with its fused LM head
+        model_copy = base  # loaded by GRPO (evaluation mode, dropout off where asked, its fused LM head)
         model_copy.requires_grad_(False)
     else:
         model_copy = _frozen_copy(trainer, model_copy)
