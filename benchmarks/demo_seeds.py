@@ -466,6 +466,10 @@ METHODS = {
     #   Z71. demo model: w = 0.1 within ±0.03 of w = 0.5, w = 0.03 below w = 0.5 by ≥ 0.02 on average (its gain over
     #        GRPO comes from the teacher's exact targets); the teacher's repair rises on ≥ 8/10 seeds at every w.
     #        Larger model: w = 0.1 and w = 0.03 within ±0.03 of w = 0.5.
+    # Outcome (demo_seeds_{large_,}smallw.md): demo model w = 0.1 −0.047 ± 0.038 against w = 0.5 (4/10; refuted),
+    # w = 0.03 −0.039 ± 0.037 (3/10; held), repair 0.19 → 0.49 / 0.44 (w = 0.03: rose on 10/10); larger model
+    # refuted — −0.037 ± 0.019 (w = 0.1, 4/10) and −0.037 ± 0.025 (w = 0.03, 3/10), both level with grpo (+0.002),
+    # repair 0.19 → 0.21 / 0.25 (w = 0.5: 0.18). The default keeps w = 0.5 (trainers.py Z92).
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_copy_adapter_fows_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                   "feedback_only_without_solution": True},

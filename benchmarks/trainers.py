@@ -1020,6 +1020,22 @@ METHODS = {
     #   Decision rule: distillation_weight's default moves to the w with the highest mean difference from w = 0.5
     #   over the four families if that mean is ≥ +0.01 and no family is below −0.03, and only after fresh seeds
     #   (40-44; demo 40-49, larger 30-39) repeat it with a mean ≥ 0.
+    # Outcome (smallw13_*.md, demo_seeds_{large_,}smallw.md): Z92 refuted on `reveal` (w = 0.03 −0.006 ± 0.014
+    # against w = 0.5, 2/5; ≥ grpo on 3/5, +0.005 ± 0.009; w = 0.1 +0.003 ± 0.006 and +0.014 ± 0.016 over grpo, 4/5),
+    # held on `letters` (w = 0.1 −0.003 ± 0.010; w = 0.03 −0.014 ± 0.013, between grpo and w = 0.5; the passive teacher
+    # at w = 0.03 is already +0.028 over grpo, 5/5) and for VPD against passive at w = 0.03 on `reveal` (+0.009 ±
+    # 0.011, 3/5; follow rate 0.22 against 0.13). The demo models lose with a smaller w (demo_seeds.py Z71): −0.047 /
+    # −0.039 (w = 0.1 / 0.03) on the demo model, −0.037 / −0.037 on the larger one. Mean against w = 0.5 over the four
+    # families −0.021 (w = 0.1) and −0.024 (w = 0.03): by the rule the default stays w = 0.5. At 150 steps the weight
+    # hardly matters on the text families; the demo models' gain needs the teacher's targets at full weight.
+    # The 300-step runs are where GRPO overtook every distillation (`reveal` with the shared teacher: −0.017 ± 0.019,
+    # long300fows13_reveal.md; `reveal_read`: −0.031 at w = 0.5, +0.014 at w = 0.01). Prediction, written before the
+    # run (`--size estep2 --steps 300 --eval-every 20 --seeds 35,36,37,38,39 --methods vpd_i13_copy_adapter_fows_mix,
+    # vpd_i13_copy_adapter_fows_mix_w01,vpd_i13_copy_adapter_fows_mix_w003 --out
+    # benchmarks/results/long300smallw13_reveal`, paired with long300fows13_reveal.json's grpo):
+    #   Z93. at 300 steps the default (w = 0.5) ends below grpo on average; w = 0.03 ends ≥ grpo on average and above
+    #        w = 0.5 on ≥ 4/5 seeds (the distillation's cost grows with the steps and shrinks with w, as on
+    #        `reveal_read`).
     "vpd_w0": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                        "feedback_only_without_solution": True, "distillation_weight": 0.0}, False),
     "passive_i13_fows_fkl": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
