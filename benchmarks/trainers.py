@@ -1036,6 +1036,11 @@ METHODS = {
     #   Z93. at 300 steps the default (w = 0.5) ends below grpo on average; w = 0.03 ends ≥ grpo on average and above
     #        w = 0.5 on ≥ 4/5 seeds (the distillation's cost grows with the steps and shrinks with w, as on
     #        `reveal_read`).
+    # Outcome (long300smallw13_reveal.md): held — w = 0.5 −0.013 ± 0.009 against grpo at 300 steps (1/5; the shared
+    # default −0.017), w = 0.03 +0.000 ± 0.006 (3/5) and +0.013 ± 0.006 above w = 0.5 (4/5), w = 0.1 +0.002 ± 0.013
+    # (3/5) and +0.014 ± 0.007 (4/5; GRPO's final reached at a median step of 160 on 4/5, GRPO's own 210). Over long
+    # runs a smaller weight keeps VPD level with GRPO where w = 0.5 falls behind; at 100-150 steps the demo models need
+    # the full weight (Z71). A weight that decays over training would serve both; not measured.
     "vpd_w0": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                        "feedback_only_without_solution": True, "distillation_weight": 0.0}, False),
     "passive_i13_fows_fkl": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
