@@ -36,7 +36,9 @@ RANK = int(os.environ.get("RANK", "0"))
 # reward gather with its own rollouts. `trained_rank0`: rank 0's rollouts alternate success and failure and, with self
 # pairing and the failures as negatives, every one has an E-loss term, while every rollout of rank 1 fails (no label):
 # rank 0's E-step chunks run one teacher pass with gradient each, rank 1's one over a single rollout and one without
-# gradient over the rest (each rank writes the passes it took to `passes_rank<N>.json`).
+# gradient over the rest (each rank writes the passes it took to `passes_rank<N>.json`). `failed_rank1_beta`:
+# `failed_rank1` with β > 0 and the model given by its saved folder, so that GRPO keeps a reference model, on which a
+# full-weights student's teacher adapter sits.
 SCENARIO = os.environ.get("VPD_DDP_SCENARIO", "")
 E_MIXED = SCENARIO == "feedback_rank0_e_mixed"
 E_WITHOUT_SOLUTIONS = SCENARIO == "feedback_rank0_e_without_solutions" or E_MIXED
@@ -44,6 +46,7 @@ DETACHED = SCENARIO.endswith("_detached")
 SWAPPED = SCENARIO.endswith("_swapped")
 DEFAULTS = SCENARIO.endswith("_defaults")
 REPAIRS = SCENARIO.endswith("_repairs")
+BETA = SCENARIO.endswith("_beta")
 
 
 def reward(completion_ids, **kwargs):
@@ -70,6 +73,9 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
     tokenizer, model, dataset = model_and_data()
     lora = teacher_mode == "adapter"
     teacher_mode = "adapter" if teacher_mode == "adapter_full" else teacher_mode
+    if BETA:  # the same seeded weights on every rank, each saved to its own folder
+        model.save_pretrained(f"{output_dir}/initial_rank{RANK}")
+        model = f"{output_dir}/initial_rank{RANK}"
     args = VPDConfig(
         **COMMON_CONFIG,
         output_dir=output_dir,
@@ -88,6 +94,7 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         e_step_pairing="self" if SCENARIO == "trained_rank0" else "group",
         e_step_negatives=SCENARIO == "trained_rank0",
         gradient_checkpointing=not DETACHED,  # TRL's default, which the detached context's cache cannot take
+        beta=0.04 if BETA else 0.0,
         ddp_timeout=180,  # a collective taken in a different order fails the test in minutes, not half an hour
     )
     peft_config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
@@ -124,7 +131,8 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
     if trainer.accelerator.is_main_process:
         result = {"ranks": ranks, "identical": same, "teacher_changed": teacher_changed,
                   "metrics": vpd_metric_names(trainer), "teacher_mode": trainer.args.teacher_mode,
-                  "feedback_only_without_solution": trainer.args.feedback_only_without_solution}
+                  "feedback_only_without_solution": trainer.args.feedback_only_without_solution,
+                  "teacher_on_grpo_reference": getattr(trainer.teacher, "on_grpo_reference", False)}
         with open(f"{output_dir}/ddp_result.json", "w") as f:
             json.dump(result, f)
     trainer.accelerator.wait_for_everyone()
