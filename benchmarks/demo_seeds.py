@@ -470,12 +470,23 @@ METHODS = {
     # w = 0.03 −0.039 ± 0.037 (3/10; held), repair 0.19 → 0.49 / 0.44 (w = 0.03: rose on 10/10); larger model
     # refuted — −0.037 ± 0.019 (w = 0.1, 4/10) and −0.037 ± 0.025 (w = 0.03, 3/10), both level with grpo (+0.002),
     # repair 0.19 → 0.21 / 0.25 (w = 0.5: 0.18). The default keeps w = 0.5 (trainers.py Z92).
+    # w decaying linearly from 0.5 to 0.05 over the run (`distillation_weight_final`, trainers.py Z94). Predictions,
+    # written before the runs (as Z71 with `--methods vpd_copy_adapter_tlr3e3_fows_mix_decay --active
+    # vpd_copy_adapter_tlr3e3_fows_mix_decay --out benchmarks/results/demo_seeds_decay`; larger model as Z71 with
+    # `vpd_copy_adapter_fows_mix_decay`, `--out benchmarks/results/demo_seeds_large_decay`):
+    #   Z72. within ±0.02 of constant w = 0.5 on both models (the gain comes early: VPD reaches GRPO's final at a
+    #        median step of 20-25), above w = 0.03 on average on both.
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_copy_adapter_fows_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                   "feedback_only_without_solution": True},
     "vpd_copy_adapter_tlr3e3_fows_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                          "feedback_only_without_solution": True, "teacher_learning_rate": 3e-3},
     "vpd_fows_mix": {"feedback_only_without_solution": True, "e_step_solutions": False, "e_step_mixed_contexts": True},
+    "vpd_copy_adapter_fows_mix_decay": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
+                                        "feedback_only_without_solution": True, "distillation_weight_final": 0.05},
+    "vpd_copy_adapter_tlr3e3_fows_mix_decay": {**COPY_ADAPTER, "e_step_solutions": False,
+                                               "e_step_mixed_contexts": True, "feedback_only_without_solution": True,
+                                               "teacher_learning_rate": 3e-3, "distillation_weight_final": 0.05},
     "vpd_copy_adapter_fows_mix_w01": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                          "feedback_only_without_solution": True, "distillation_weight": 0.1},
     "vpd_copy_adapter_tlr3e3_fows_mix_w01": {**COPY_ADAPTER, "e_step_solutions": False,

@@ -1041,6 +1041,16 @@ METHODS = {
     # (3/5) and +0.014 ± 0.007 (4/5; GRPO's final reached at a median step of 160 on 4/5, GRPO's own 210). Over long
     # runs a smaller weight keeps VPD level with GRPO where w = 0.5 falls behind; at 100-150 steps the demo models need
     # the full weight (Z71). A weight that decays over training would serve both; not measured.
+    # `distillation_weight_final` (new): w decays linearly from 0.5 to 0.05 over the run. Predictions, written before
+    # the runs (`--size estep2 --steps 150 --eval-every 10 --seeds 35,36,37,38,39 --methods
+    # vpd_i13_copy_adapter_fows_mix_decay --out benchmarks/results/decay13_{reveal,letters}` and `--steps 300
+    # --eval-every 20 ... --out benchmarks/results/long300decay13_reveal`, paired with copyadapterfowsmix13_*.json and
+    # long300smallw13_reveal.json; the demo models: Z72 in demo_seeds.py):
+    #   Z94. against constant w = 0.5: `reveal` at 300 steps ≥ +0.01 on average and ahead on ≥ 3/5 (late steps at a
+    #        small w, as w = 0.03-0.1's +0.013); `reveal` and `letters` at 150 steps within ±0.01.
+    #   Decision rule: `distillation_weight_final` defaults to 0.05 if, against w = 0.5, the mean over the four
+    #   100-150-step families is ≥ −0.005 with none below −0.02 and 300-step `reveal` is ≥ +0.01, and fresh seeds
+    #   (40-44; demo 40-49, larger 30-39) repeat a mean ≥ −0.005 over the four and ≥ 0 at 300 steps on `reveal`.
     "vpd_w0": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                        "feedback_only_without_solution": True, "distillation_weight": 0.0}, False),
     "passive_i13_fows_fkl": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
@@ -1371,6 +1381,10 @@ METHODS = {
     "vpd_i13_copy_adapter_fows_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
                                               "e_step_mixed_contexts": True,
                                               "feedback_only_without_solution": True}, False),
+    "vpd_i13_copy_adapter_fows_mix_decay": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
+                                                    "e_step_mixed_contexts": True,
+                                                    "feedback_only_without_solution": True,
+                                                    "distillation_weight_final": 0.05}, False),
     "vpd_i13_copy_adapter_fows_mix_w01": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
                                                   "e_step_mixed_contexts": True, "feedback_only_without_solution": True,
                                                   "distillation_weight": 0.1}, False),
