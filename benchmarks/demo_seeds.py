@@ -476,17 +476,15 @@ METHODS = {
     # `vpd_copy_adapter_fows_mix_decay`, `--out benchmarks/results/demo_seeds_large_decay`):
     #   Z72. within ±0.02 of constant w = 0.5 on both models (the gain comes early: VPD reaches GRPO's final at a
     #        median step of 20-25), above w = 0.03 on average on both.
+    # Outcome (demo_seeds_{large_,}decay.md): held on the demo model (−0.020 ± 0.038 against w = 0.5, 4/10; +0.019
+    # over w = 0.03; repair 0.19 → 0.52, rose on 10/10), refuted on the larger one (−0.041 ± 0.017, 1/10; −0.003
+    # against w = 0.03). With trainers.py Z94 the option was removed again (commit 14c5d17 has it).
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_copy_adapter_fows_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                   "feedback_only_without_solution": True},
     "vpd_copy_adapter_tlr3e3_fows_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                          "feedback_only_without_solution": True, "teacher_learning_rate": 3e-3},
     "vpd_fows_mix": {"feedback_only_without_solution": True, "e_step_solutions": False, "e_step_mixed_contexts": True},
-    "vpd_copy_adapter_fows_mix_decay": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
-                                        "feedback_only_without_solution": True, "distillation_weight_final": 0.05},
-    "vpd_copy_adapter_tlr3e3_fows_mix_decay": {**COPY_ADAPTER, "e_step_solutions": False,
-                                               "e_step_mixed_contexts": True, "feedback_only_without_solution": True,
-                                               "teacher_learning_rate": 3e-3, "distillation_weight_final": 0.05},
     "vpd_copy_adapter_fows_mix_w01": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                          "feedback_only_without_solution": True, "distillation_weight": 0.1},
     "vpd_copy_adapter_tlr3e3_fows_mix_w01": {**COPY_ADAPTER, "e_step_solutions": False,

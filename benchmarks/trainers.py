@@ -1051,6 +1051,12 @@ METHODS = {
     #   Decision rule: `distillation_weight_final` defaults to 0.05 if, against w = 0.5, the mean over the four
     #   100-150-step families is ≥ −0.005 with none below −0.02 and 300-step `reveal` is ≥ +0.01, and fresh seeds
     #   (40-44; demo 40-49, larger 30-39) repeat a mean ≥ −0.005 over the four and ≥ 0 at 300 steps on `reveal`.
+    # Outcome (long300decay13_reveal.md, decay13_*.md, demo_seeds_{large_,}decay.md): refuted — `reveal` at 300 steps
+    # +0.000 ± 0.006 against w = 0.5 (1/5; −0.013 against grpo, as w = 0.5): the late small weight does not recover
+    # what a small weight kept all along (+0.013), so the distillation's cost there is laid down early. At 150 steps
+    # level (`reveal` +0.003 ± 0.002, `letters` +0.000 ± 0.004); the demo model −0.020 ± 0.038 (4/10; +0.019 over
+    # w = 0.03), the larger −0.041 ± 0.017 (1/10). By the rule nothing changes, and as it helped nowhere the option
+    # was removed again (commit 14c5d17 has it).
     "vpd_w0": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                        "feedback_only_without_solution": True, "distillation_weight": 0.0}, False),
     "passive_i13_fows_fkl": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
@@ -1381,10 +1387,6 @@ METHODS = {
     "vpd_i13_copy_adapter_fows_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
                                               "e_step_mixed_contexts": True,
                                               "feedback_only_without_solution": True}, False),
-    "vpd_i13_copy_adapter_fows_mix_decay": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
-                                                    "e_step_mixed_contexts": True,
-                                                    "feedback_only_without_solution": True,
-                                                    "distillation_weight_final": 0.05}, False),
     "vpd_i13_copy_adapter_fows_mix_w01": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
                                                   "e_step_mixed_contexts": True, "feedback_only_without_solution": True,
                                                   "distillation_weight": 0.1}, False),
