@@ -242,38 +242,6 @@ def check_student_loss(tmp_path, tiny_tokenizer, weight, context, alpha, topk, m
     return trainer, inputs
 
 
-def test_scheduled_distillation_weight_decays_linearly_into_the_student_loss(tmp_path, tiny_tokenizer):
-    """`distillation_weight_final`: w goes linearly from `distillation_weight` at the first optimizer step to the final
-    value at the last; the student loss mixes GRPO and the distillation with the current w (halfway from 0.9 to 0.1:
-    0.5), and training logs it per step."""
-    from trl_vpd import VPDConfig
-
-    scheduled = VPDConfig(output_dir=str(tmp_path), distillation_weight=0.9, distillation_weight_final=0.1)
-    assert [round(scheduled.distillation_weight_at(step, 5), 6) for step in range(5)] == [0.9, 0.7, 0.5, 0.3, 0.1]
-    assert VPDConfig(output_dir=str(tmp_path), distillation_weight=0.9).distillation_weight_at(3, 5) == 0.9
-    with pytest.raises(ValueError, match="distillation_weight_final"):
-        VPDConfig(output_dir=str(tmp_path), distillation_weight_final=1.5)
-
-    trainer = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="shared", e_step=False, distillation_weight=0.9,
-                           distillation_weight_final=0.1, distillation_mode="full")  # fmt: skip
-    inputs = prepared_batch(trainer)
-    has_context = torch.tensor([1.0, 0.0, 1.0, 0.0])
-    inputs["vpd_has_context"] = has_context
-    trainer.state.global_step, trainer.state.max_steps = 2, 5
-    model = trainer.model
-    loss = trainer._compute_loss(model, inputs)
-    halved = {**inputs, "advantages": inputs["advantages"] * (1 - 0.5 * has_context)}
-    grpo = GRPOTrainer._compute_loss(trainer, model, halved)
-    expected = grpo + 0.5 * reference_distillation(trainer, inputs, has_context, 1.0)
-    torch.testing.assert_close(loss.detach(), expected.detach(), rtol=1e-4, atol=1e-6)
-    assert trainer._metrics["train"]["vpd/distillation_weight"] == [0.5]
-
-    trainer = make_trainer(tmp_path / "run", tiny_tokenizer, teacher_mode="shared", distillation_weight=0.5,
-                           distillation_weight_final=0.05, max_steps=3)  # fmt: skip
-    trainer.train()
-    assert logged(trainer, "vpd/distillation_weight") == pytest.approx([0.5, 0.275, 0.05])
-
-
 @pytest.mark.parametrize(
     "mode, alpha",
     [("full", 0.0), ("full", 0.5), ("full", 1.0), ("topk", 0.0), ("topk", 0.5), ("topk", 1.0), ("sampled", 1.0)],

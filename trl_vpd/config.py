@@ -152,16 +152,6 @@ class VPDConfig(GRPOConfig):
             "replace."
         },
     )
-    distillation_weight_final: float | None = field(
-        default=None,
-        metadata={
-            "help": "With a value, w decays linearly from `distillation_weight` at the first optimizer step to this "
-            "value at the last (`max_steps`): the teacher's targets lead early, GRPO's own signal late. None "
-            "(default): w stays constant. Under Adam the distillation's gradient sets the step at w ≥ 0.25; over 300 "
-            "steps on our `reveal` benchmark w = 0.03-0.1 kept VPD level with GRPO where 0.5 fell behind, while the "
-            "demo models needed 0.5 at 100 steps (README, 'What our benchmarks show')."
-        },
-    )
     distillation_mixing: str = field(
         default="interpolate",
         metadata={
@@ -420,8 +410,6 @@ class VPDConfig(GRPOConfig):
             raise ValueError(f"distillation_mixing must be 'interpolate' or 'add', got {self.distillation_mixing!r}.")
         if not 0.0 <= self.distillation_weight <= 1.0:
             raise ValueError(f"distillation_weight must be in [0, 1], got {self.distillation_weight}.")
-        if self.distillation_weight_final is not None and not 0.0 <= self.distillation_weight_final <= 1.0:
-            raise ValueError(f"distillation_weight_final must be in [0, 1], got {self.distillation_weight_final}.")
         if self.teacher_repairs < 0 or self.teacher_repair_weight < 0:
             raise ValueError("teacher_repairs and teacher_repair_weight must be ≥ 0.")
         if not 0.0 <= self.distillation_alpha <= 1.0:
@@ -455,13 +443,6 @@ class VPDConfig(GRPOConfig):
             raise ValueError("sibling_contrast=True needs a `{contrast}` placeholder in teacher_template.")
         if self.max_teacher_prompt_length < 16:
             raise ValueError("max_teacher_prompt_length must be at least 16 tokens.")
-
-    def distillation_weight_at(self, step: int, max_steps: int) -> float:
-        """The M-step's weight w at optimizer step `step` of `max_steps` (`distillation_weight_final`'s schedule)."""
-        if self.distillation_weight_final is None or max_steps <= 1:
-            return self.distillation_weight
-        progress = min(max(step / (max_steps - 1), 0.0), 1.0)
-        return self.distillation_weight + (self.distillation_weight_final - self.distillation_weight) * progress
 
     def default_teacher_mode(self, peft: bool, sharded: bool) -> str:
         """What `teacher_mode=None` becomes: a teacher adapter on one process or DDP for a PEFT student, or for a

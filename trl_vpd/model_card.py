@@ -151,9 +151,7 @@ def training_settings(trainer) -> list[tuple[str, str]]:
         ("E-step (teacher update)", e_step),
         (
             "M-step (distillation)",
-            f"`{args.distillation_mode}`, weight {args.distillation_weight:g}"
-            + (f" → {args.distillation_weight_final:g}" if args.distillation_weight_final is not None else "")
-            + f", α {args.distillation_alpha:g}",
+            f"`{args.distillation_mode}`, weight {args.distillation_weight:g}, α {args.distillation_alpha:g}",
         ),
         ("learning rate", f"{args.learning_rate:g}"),
         ("completions per prompt", str(args.num_generations)),

@@ -545,9 +545,7 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
         mode = "train" if self.model.training else "eval"
         args = self.args
         has_context = inputs["vpd_has_context"]
-        weight = args.distillation_weight_at(self.state.global_step, self.state.max_steps)
-        if args.distillation_weight_final is not None and mode == "train":
-            self._metrics[mode]["vpd/distillation_weight"].append(weight)
+        weight = args.distillation_weight
         # (1 − w)·L_GRPO on rollouts with context, through the advantages: it scales the policy term of every
         # loss_type; GRPO's β·KL to its reference, entropy bonus and aux loss stay at full strength (regularisers the
         # user set, which distillation does not replace).
