@@ -126,6 +126,8 @@ METHODS = {
     # −0.013 ± 0.049 vs vpd_adapter_esol; teacher repair 0.32 against passive_adapter's 0.17 (above on 5/5, rose on
     # 5/5). Faster, the same plateau, as before (its s / run was measured beside a test run).
     "vpd_adapter_esol_init": {"teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher"},
+    "vpd_adapter_esol_init_w01": {"teacher_mode": "adapter", "e_step_solutions": False,
+                                  "e_step_reference": "initial_teacher", "distillation_weight": 0.1},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
     # `benchmarks/trainers.py`, D1-D4: on `reveal` it pushed harder and did worse, −0.033 ± 0.006 vs the midpoint, 0/5).
     # Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_dzero --with
@@ -479,6 +481,12 @@ METHODS = {
     # Outcome (demo_seeds_{large_,}decay.md): held on the demo model (−0.020 ± 0.038 against w = 0.5, 4/10; +0.019
     # over w = 0.03; repair 0.19 → 0.52, rose on 10/10), refuted on the larger one (−0.041 ± 0.017, 1/10; −0.003
     # against w = 0.03). With trainers.py Z94 the option was removed again (commit 14c5d17 has it).
+    # The LoRA default at w = 0.1 (trainers.py Z95). Prediction, written before the run (`--seeds 10,...,19 --steps
+    # 100 --eval-every 10 --learning-rate 3e-3 --methods vpd_adapter_esol_init_w01 --with
+    # benchmarks/results/demo_seeds_adapter_esol_init.json,benchmarks/results/demo_seeds_adapter.json --against
+    # grpo_lora,vpd_adapter_esol_init --teacher-against vpd_adapter_esol_init --active vpd_adapter_esol_init_w01 --out
+    # benchmarks/results/demo_seeds_lora_smallw`):
+    #   Z73. below the LoRA default (w = 0.5) by ≥ 0.02 on average (as the full-weights default's −0.047, Z71).
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_copy_adapter_fows_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                   "feedback_only_without_solution": True},
