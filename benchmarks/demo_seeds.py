@@ -487,6 +487,8 @@ METHODS = {
     # grpo_lora,vpd_adapter_esol_init --teacher-against vpd_adapter_esol_init --active vpd_adapter_esol_init_w01 --out
     # benchmarks/results/demo_seeds_lora_smallw`):
     #   Z73. below the LoRA default (w = 0.5) by ≥ 0.02 on average (as the full-weights default's −0.047, Z71).
+    # Outcome (demo_seeds_lora_smallw.md): held — −0.047 ± 0.030 against the LoRA default (4/10), −0.028 ± 0.039
+    # against grpo_lora; its teacher's repair 0.19 → 0.55 (+0.080 over the default's, rose on 10/10).
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_copy_adapter_fows_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                                   "feedback_only_without_solution": True},

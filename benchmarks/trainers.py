@@ -1070,6 +1070,11 @@ METHODS = {
     #   Z95. w = 0.1 against the LoRA default (w = 0.5): `reveal` ≥ +0.02 on average (half the gap to GRPO+LoRA),
     #        `letters` within ±0.015. Decision rule: the LoRA student's default stays w = 0.5 unless the mean over
     #        `reveal`, `letters` and the demo is ≥ +0.01 with none below −0.03 (then fresh seeds before any change).
+    # Outcome (lorasmallw13_*.md, demo_seeds_lora_smallw.md): Z95 held — `reveal` +0.028 ± 0.006 over the LoRA default
+    # (5/5), −0.011 ± 0.010 against grpo_lora (2/5; the default −0.039), +0.044 over p13l_passive (5/5); `letters`
+    # −0.008 ± 0.007 (1/5), +0.019 over grpo_lora (4/5). The demo under LoRA −0.047 ± 0.030 (demo_seeds.py Z73), though
+    # its teacher reads more (repair 0.55). Mean −0.009: the LoRA default stays w = 0.5; README names w = 0.1 for
+    # tasks like `reveal`.
     "vpd_w0": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                        "feedback_only_without_solution": True, "distillation_weight": 0.0}, False),
     "passive_i13_fows_fkl": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
