@@ -1075,6 +1075,11 @@ METHODS = {
     # −0.008 ± 0.007 (1/5), +0.019 over grpo_lora (4/5). The demo under LoRA −0.047 ± 0.030 (demo_seeds.py Z73), though
     # its teacher reads more (repair 0.55). Mean −0.009: the LoRA default stays w = 0.5; README names w = 0.1 for
     # tasks like `reveal`.
+    # README recommends w = 0.03-0.1 for long runs on tasks like `reveal` from one seed set (Z93). Fresh seeds,
+    # prediction written before the run (`--size estep2 --steps 300 --eval-every 20 --seeds 40,41,42,43,44 --methods
+    # grpo,vpd_i13_copy_adapter_fows_mix,vpd_i13_copy_adapter_fows_mix_w01 --out
+    # benchmarks/results/long300smallw13b_reveal`):
+    #   Z96. w = 0.1 above w = 0.5 on ≥ 4/5 seeds and ≥ grpo on average; w = 0.5 below grpo on average.
     "vpd_w0": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                        "feedback_only_without_solution": True, "distillation_weight": 0.0}, False),
     "passive_i13_fows_fkl": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
