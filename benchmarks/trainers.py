@@ -1080,6 +1080,10 @@ METHODS = {
     # grpo,vpd_i13_copy_adapter_fows_mix,vpd_i13_copy_adapter_fows_mix_w01 --out
     # benchmarks/results/long300smallw13b_reveal`):
     #   Z96. w = 0.1 above w = 0.5 on ≥ 4/5 seeds and ≥ grpo on average; w = 0.5 below grpo on average.
+    # Outcome (long300smallw13b_reveal.md): refuted — on seeds 40-44 w = 0.5 ends +0.014 ± 0.011 above grpo at 300
+    # steps (2/5 ahead) and w = 0.1 −0.005 ± 0.007 against it (1/5; +0.009 over grpo). Z93's long-run gain of a small
+    # weight does not repeat: README no longer recommends it; the mechanism (the cost scaling with w) stands on
+    # `reveal_read` (Z91) and under LoRA at 150 steps (Z95), one seed set each.
     "vpd_w0": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                        "feedback_only_without_solution": True, "distillation_weight": 0.0}, False),
     "passive_i13_fows_fkl": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
