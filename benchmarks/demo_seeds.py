@@ -31,6 +31,9 @@ from .paired import formatted, steps_table, summary
 
 # A full-weights student's teacher adapter (a LoRA on a frozen copy of the initial model), h against the passive teacher
 COPY_ADAPTER = {"teacher_mode": "adapter", "lora": False, "e_step_reference": "initial_teacher"}
+# the full-weights default since Z69: mixed E-step contexts, critiques only where no sibling succeeded
+COPY_ADAPTER_FOWS_MIX = {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
+                         "feedback_only_without_solution": True}
 METHODS = {
     "vpd": {},
     "vpd_no_e_step": {"e_step": False},
@@ -490,21 +493,15 @@ METHODS = {
     # Outcome (demo_seeds_lora_smallw.md): held — −0.047 ± 0.030 against the LoRA default (4/10), −0.028 ± 0.039
     # against grpo_lora; its teacher's repair 0.19 → 0.55 (+0.080 over the default's, rose on 10/10).
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
-    "vpd_copy_adapter_fows_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
-                                  "feedback_only_without_solution": True},
-    "vpd_copy_adapter_tlr3e3_fows_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
-                                         "feedback_only_without_solution": True, "teacher_learning_rate": 3e-3},
+    "vpd_copy_adapter_fows_mix": COPY_ADAPTER_FOWS_MIX,
+    "vpd_copy_adapter_tlr3e3_fows_mix": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3},
     "vpd_fows_mix": {"feedback_only_without_solution": True, "e_step_solutions": False, "e_step_mixed_contexts": True},
-    "vpd_copy_adapter_fows_mix_w01": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
-                                         "feedback_only_without_solution": True, "distillation_weight": 0.1},
-    "vpd_copy_adapter_tlr3e3_fows_mix_w01": {**COPY_ADAPTER, "e_step_solutions": False,
-                                                "e_step_mixed_contexts": True, "feedback_only_without_solution": True,
-                                                "teacher_learning_rate": 3e-3, "distillation_weight": 0.1},
-    "vpd_copy_adapter_fows_mix_w003": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
-                                         "feedback_only_without_solution": True, "distillation_weight": 0.03},
-    "vpd_copy_adapter_tlr3e3_fows_mix_w003": {**COPY_ADAPTER, "e_step_solutions": False,
-                                                "e_step_mixed_contexts": True, "feedback_only_without_solution": True,
-                                                "teacher_learning_rate": 3e-3, "distillation_weight": 0.03},
+    "vpd_copy_adapter_fows_mix_w01": {**COPY_ADAPTER_FOWS_MIX, "distillation_weight": 0.1},
+    "vpd_copy_adapter_tlr3e3_fows_mix_w01": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,
+                                             "distillation_weight": 0.1},
+    "vpd_copy_adapter_fows_mix_w003": {**COPY_ADAPTER_FOWS_MIX, "distillation_weight": 0.03},
+    "vpd_copy_adapter_tlr3e3_fows_mix_w003": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,
+                                              "distillation_weight": 0.03},
     "vpd_copy_adapter_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                              "feedback_only_without_solution": False},
     "vpd_copy_adapter_tlr3e3_mix": {**COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,

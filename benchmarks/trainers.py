@@ -22,6 +22,12 @@ I13_NEW = {"teacher_mode": "shared", "e_step": True, "e_step_every": 1, "e_step_
            "e_step_negatives": False, "e_step_chunk_size": None}
 # the same E-step for a full-weights student's teacher adapter (a LoRA on a frozen copy), h against the passive teacher
 I13_COPY_ADAPTER = {**I13_NEW, "teacher_mode": "adapter", "e_step_reference": "initial_teacher"}
+# the full-weights default since Z86: mixed E-step contexts, critiques only where no sibling succeeded
+I13_COPY_ADAPTER_FOWS_MIX = {**I13_COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
+                             "feedback_only_without_solution": True}
+# the passive teacher shown the same contexts as the shared default (frozen, no E-step)
+PASSIVE_I13_FOWS = {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
+                    "feedback_only_without_solution": True}
 
 METHODS = {
     "grpo": ("grpo", {}, False),
@@ -913,8 +919,7 @@ METHODS = {
     # every passive teacher: the issue's "beats passive distillation" is not met there.
     # Outcome Z59 (long300fows13_reveal.md): held — at 300 steps vpd_i13_new_fows −0.017 ± 0.019 vs grpo (ahead on
     # 1/5; 0.645 vs 0.662), its mean curve 0.01-0.04 below grpo's from step 80 on: given time it does not pull ahead.
-    "passive_i13_fows": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
-                                 "feedback_only_without_solution": True}, False),
+    "passive_i13_fows": ("vpd", {**PASSIVE_I13_FOWS}, False),
     "passive_i13_ema_fows": ("vpd", {"teacher_mode": "ema", "e_step": False, "e_step_negatives": False,
                                      "feedback_only_without_solution": True}, False),
     "passive_i13_live_fows": ("vpd", {"teacher_mode": "shared", "e_step": False, "e_step_negatives": False,
@@ -1084,20 +1089,13 @@ METHODS = {
     # steps (2/5 ahead) and w = 0.1 −0.005 ± 0.007 against it (1/5; +0.009 over grpo). Z93's long-run gain of a small
     # weight does not repeat: README no longer recommends it; the mechanism (the cost scaling with w) stands on
     # `reveal_read` (Z91) and under LoRA at 150 steps (Z95), one seed set each.
-    "vpd_w0": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
-                       "feedback_only_without_solution": True, "distillation_weight": 0.0}, False),
-    "passive_i13_fows_fkl": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
-                                     "feedback_only_without_solution": True, "distillation_alpha": 0.0}, False),
-    "passive_i13_fows_w025": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
-                                      "feedback_only_without_solution": True, "distillation_weight": 0.25}, False),
-    "passive_i13_fows_w01": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
-                                      "feedback_only_without_solution": True, "distillation_weight": 0.1}, False),
-    "passive_i13_fows_w003": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
-                                      "feedback_only_without_solution": True, "distillation_weight": 0.03}, False),
-    "passive_i13_fows_w001": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
-                                      "feedback_only_without_solution": True, "distillation_weight": 0.01}, False),
-    "passive_i13_fows_add": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
-                                     "feedback_only_without_solution": True, "distillation_mixing": "add"}, False),
+    "vpd_w0": ("vpd", {**PASSIVE_I13_FOWS, "distillation_weight": 0.0}, False),
+    "passive_i13_fows_fkl": ("vpd", {**PASSIVE_I13_FOWS, "distillation_alpha": 0.0}, False),
+    "passive_i13_fows_w025": ("vpd", {**PASSIVE_I13_FOWS, "distillation_weight": 0.25}, False),
+    "passive_i13_fows_w01": ("vpd", {**PASSIVE_I13_FOWS, "distillation_weight": 0.1}, False),
+    "passive_i13_fows_w003": ("vpd", {**PASSIVE_I13_FOWS, "distillation_weight": 0.03}, False),
+    "passive_i13_fows_w001": ("vpd", {**PASSIVE_I13_FOWS, "distillation_weight": 0.01}, False),
+    "passive_i13_fows_add": ("vpd", {**PASSIVE_I13_FOWS, "distillation_mixing": "add"}, False),
     "vpd_i13_new_fows_add": ("vpd", {**I13_NEW, "feedback_only_without_solution": True, "distillation_mixing": "add"},
                              False),
     "vpd_i13_adapter_init_tlr4_fows": (
@@ -1165,11 +1163,9 @@ METHODS = {
     ),
     "repair_only_lora": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                                  "distillation_weight": 0.0, "teacher_repairs": 2}, True),
-    "repair_only_w3": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
-                               "feedback_only_without_solution": True, "distillation_weight": 0.0,
+    "repair_only_w3": ("vpd", {**PASSIVE_I13_FOWS, "distillation_weight": 0.0,
                                "teacher_repairs": 2, "teacher_repair_weight": 3.0}, False),
-    "passive_i13_fows_rep2": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
-                                      "feedback_only_without_solution": True, "teacher_repairs": 2}, False),
+    "passive_i13_fows_rep2": ("vpd", {**PASSIVE_I13_FOWS, "teacher_repairs": 2}, False),
     # A teacher adapter beside a full-weights student (`teacher_mode="adapter"` without PEFT: a LoRA on a frozen copy of
     # the initial model; the library's LoRA, r = 16 on every linear layer, at 10 × the student's lr = 1e-3), with the
     # adapter's defaults (critiques alone in the E-step, h against the passive teacher, the critique beside the
@@ -1411,15 +1407,9 @@ METHODS = {
     # nearest VPD's seconds (step ~350 / ~370): refuted on `letters` — VPD −0.037 ± 0.010 (0/5; GRPO climbs from 0.667
     # at 150 steps to 0.727 at 400), held on `reveal` — VPD −0.059 ± 0.013 (0/5). On these CPU benchmarks, where a
     # GRPO step is cheap and sampling a small share of it, GRPO given VPD's time ends ahead on both text families.
-    "vpd_i13_copy_adapter_fows_mix": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
-                                              "e_step_mixed_contexts": True,
-                                              "feedback_only_without_solution": True}, False),
-    "vpd_i13_copy_adapter_fows_mix_w01": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
-                                                  "e_step_mixed_contexts": True, "feedback_only_without_solution": True,
-                                                  "distillation_weight": 0.1}, False),
-    "vpd_i13_copy_adapter_fows_mix_w003": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
-                                                  "e_step_mixed_contexts": True, "feedback_only_without_solution": True,
-                                                  "distillation_weight": 0.03}, False),
+    "vpd_i13_copy_adapter_fows_mix": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX}, False),
+    "vpd_i13_copy_adapter_fows_mix_w01": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_weight": 0.1}, False),
+    "vpd_i13_copy_adapter_fows_mix_w003": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_weight": 0.03}, False),
     "vpd_i13_adapter_esol_init_mix": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_mixed_contexts": True,
                 "e_step_reference": "initial_teacher"},
@@ -1436,8 +1426,7 @@ METHODS = {
     "vpd_i13_copy_adapter_fows": ("vpd", {**I13_COPY_ADAPTER, "e_step_solutions": False,
                                           "feedback_only_without_solution": True}, False),
     # repairs alone: no distillation (weight 0), the frozen teacher only writes repairs
-    "repair_only": ("vpd", {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
-                            "feedback_only_without_solution": True, "distillation_weight": 0.0,
+    "repair_only": ("vpd", {**PASSIVE_I13_FOWS, "distillation_weight": 0.0,
                             "teacher_repairs": 2}, False),
 }
 # Every method recorded before `e_step_negatives` defaulted to False ran the paper's labels (failures pushed down too);

@@ -719,7 +719,7 @@ def _initial_copy(model, args, peft_config):
     mode = args.teacher_mode
     if mode is None:
         mode = args.default_teacher_mode(peft=False, sharded=sharded_launch(args))
-    if args.beta != 0.0 and (mode == "frozen" or (mode == "adapter" and shares_grpo_reference(args))):
+    if (mode == "frozen" and args.beta != 0.0) or (mode == "adapter" and shares_grpo_reference(args)):
         return None  # the teacher will sit on GRPO's reference model
     return copy.deepcopy(model) if mode in ("frozen", "ema", "adapter") else None
 
