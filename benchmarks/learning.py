@@ -96,7 +96,8 @@ SIZES = {
 LR = {"full": 1e-4, "lora": 4e-4}  # LoRA gets 4× the full-model lr (the usual ratio); `--lr` scales both together
 VPD_LOGGED = ("vpd/kl_e", "vpd/beta_e", "vpd/e_loss", "vpd/teacher_student_kl", "vpd/non_finite_loss",
               "vpd/teacher_reward_pos", "vpd/teacher_reward_neg", "vpd/feedback_gain", "vpd/swap_loss",
-              "vpd/repair_attempts", "vpd/repaired_groups", "vpd/repair_success_rate", "vpd/repair_loss")
+              "vpd/repair_attempts", "vpd/repaired_groups", "vpd/repair_success_rate", "vpd/repair_loss",
+              "vpd/grad_norm_grpo", "vpd/grad_norm_distill", "vpd/distill_coefficient")
 
 
 def teacher_module(trainer, model):

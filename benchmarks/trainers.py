@@ -1408,6 +1408,21 @@ METHODS = {
     # at 150 steps to 0.727 at 400), held on `reveal` — VPD −0.059 ± 0.013 (0/5). On these CPU benchmarks, where a
     # GRPO step is cheap and sampling a small share of it, GRPO given VPD's time ends ahead on both text families.
     "vpd_i13_copy_adapter_fows_mix": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX}, False),
+    # Z97 (session 26): the Adam reading of Z91 (the distillation's larger gradient sets the step at any w ≥ 0.25) was
+    # never measured. These two methods train exactly as vpd_i13_copy_adapter_fows_mix / passive_i13_fows (loss
+    # unchanged; finals must equal the earlier runs on the same seeds) and log both M-step terms' gradient norms at the
+    # student's final hidden states (benchmarks.trainers.gradient_norm_logging). Prediction, written before the runs
+    # (`--size estep2 --steps 150 --eval-every 10 --seeds 35,36,37 --methods
+    # vpd_i13_copy_adapter_fows_mix_norms,passive_i13_fows_norms --out benchmarks/results/gradnorms13_<family>` for
+    # `reveal`, `letters` and `reveal_read` (+ `--pretrain-set target_teacher_fix_rate=0.9`); summary by
+    # `python -m benchmarks.gradient_norms`):
+    #   Z97. over steps where GRPO's gradient is non-zero, the weighted distillation's norm (0.5 · ‖∂L_distill/∂h‖)
+    #        is ≥ 2 × GRPO's (‖∂L_GRPO/∂h‖, already scaled by 0.5 on context samples) on average on `reveal` and
+    #        `reveal_read` (where w ≥ 0.25 cost against grpo), and below 2 × on `letters` (where the distillation
+    #        helps). If it is below 2 × everywhere, the Adam reading is refuted and the balance is not built as a fix
+    #        for it.
+    "vpd_i13_copy_adapter_fows_mix_norms": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "log_gradient_norms": True}, False),
+    "passive_i13_fows_norms": ("vpd", {**PASSIVE_I13_FOWS, "log_gradient_norms": True}, False),
     "vpd_i13_copy_adapter_fows_mix_w01": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_weight": 0.1}, False),
     "vpd_i13_copy_adapter_fows_mix_w003": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_weight": 0.03}, False),
     "vpd_i13_adapter_esol_init_mix": (
@@ -1482,8 +1497,9 @@ def build_trainer(
         from trl_vpd import VPDConfig, VPDTrainer
 
         critiques = extra.pop("critiques", True)  # False: no verifier feedback (demonstrations only)
+        trainer_class = gradient_norm_logging(VPDTrainer) if extra.pop("log_gradient_norms", False) else VPDTrainer
         args = VPDConfig(**common, **extra)
-        return VPDTrainer(
+        return trainer_class(
             model=model, reward_funcs=reward_func, args=args, train_dataset=train_dataset,
             processing_class=tok, peft_config=peft_config,
             feedback_funcs=[task_module.verifier_feedback] if critiques else [],
@@ -1498,6 +1514,24 @@ def build_trainer(
             processing_class=tok, peft_config=peft_config,
         )
     raise ValueError(family)
+
+
+def gradient_norm_logging(trainer_class):
+    """`trainer_class` that logs the two M-step terms' gradient norms at the student's final hidden states (and the
+    coefficient `distillation_gradient_ratio=1` would give, `vpd/distill_coefficient`) while training with the constant
+    `distillation_weight`: a measurement, the loss unchanged."""
+    from trl_vpd.gradient_balance import GradientBalance
+
+    class GradientNormLogging(trainer_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.distillation_balance = GradientBalance(1.0, fallback=float("nan"))
+
+        def _distillation_coefficient(self, grpo_loss, distill, hidden, weight, mode):
+            super()._distillation_coefficient(grpo_loss, distill, hidden, weight, mode)
+            return weight
+
+    return GradientNormLogging
 
 
 def feedback_sdpo_class(task_module=task):

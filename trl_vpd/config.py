@@ -160,6 +160,16 @@ class VPDConfig(GRPOConfig):
             "distillation added to it."
         },
     )
+    distillation_gradient_ratio: float | None = field(
+        default=None,
+        metadata={
+            "help": "When set, the distillation's coefficient is chosen during training so that its gradient at the "
+            "student's final hidden states is this multiple of GRPO's (running means of both norms), instead of the "
+            "constant `distillation_weight`: a balance that does not depend on the two losses' scales, which differ "
+            "with the task, the model and the vocabulary. GRPO's term keeps its (1 − w) scaling. Needs "
+            "distillation_mode 'topk' or 'full'. Costs one pass back through the output head per term and step."
+        },
+    )
     distillation_alpha: float = field(
         default=1.0,
         metadata={
@@ -410,6 +420,14 @@ class VPDConfig(GRPOConfig):
             raise ValueError(f"distillation_mixing must be 'interpolate' or 'add', got {self.distillation_mixing!r}.")
         if not 0.0 <= self.distillation_weight <= 1.0:
             raise ValueError(f"distillation_weight must be in [0, 1], got {self.distillation_weight}.")
+        if self.distillation_gradient_ratio is not None:
+            if not self.distillation_gradient_ratio > 0:
+                raise ValueError(f"distillation_gradient_ratio must be > 0, got {self.distillation_gradient_ratio}.")
+            if self.distillation_mode == "sampled":
+                raise ValueError(
+                    "distillation_gradient_ratio reads the student's final hidden states, which "
+                    "distillation_mode='sampled' does not keep: use 'topk' or 'full'."
+                )
         if self.teacher_repairs < 0 or self.teacher_repair_weight < 0:
             raise ValueError("teacher_repairs and teacher_repair_weight must be ≥ 0.")
         if not 0.0 <= self.distillation_alpha <= 1.0:

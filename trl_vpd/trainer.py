@@ -20,6 +20,7 @@ from .e_step_monitor import EStepMonitor
 from .e_step_plan import EStepPlan, served_steps
 from .e_step_runner import EStepMixin, trained_tokens
 from .feedback import call_feedback_funcs
+from .gradient_balance import GradientBalance, hidden_gradient_norms
 from .hidden_states import capture_final_hidden, completion_hidden, output_head
 from .losses import head_divergence, masked_mean, per_token_distillation
 from .no_signal import NoSignalCallback
@@ -182,6 +183,11 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
         self.teacher_optimizer = None
         self._vpd_capture = None
         self._vpd_pending = None
+        self.distillation_balance = (
+            None
+            if args.distillation_gradient_ratio is None
+            else GradientBalance(args.distillation_gradient_ratio, fallback=args.distillation_weight)
+        )
         # (teacher_input_ids, log-probs, hidden states, head) of the last E-step forward, reused by the M-step
         self._vpd_teacher_forward = None
         self._plan = EStepPlan(run=False, rows=0, chunk_rows=0)
@@ -454,7 +460,12 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
             result = super()._get_per_token_logps_and_entropies(
                 model, input_ids, attention_mask, logits_to_keep, **kwargs
             )
-        capture.update(logps=result[0], hidden=completion_hidden(hidden, logits_to_keep), head=output_head(model))
+        capture.update(
+            logps=result[0],
+            hidden=completion_hidden(hidden, logits_to_keep),
+            head=output_head(model),
+            backbone_output=list(hidden),  # what GRPO's fused head reads (`hidden` is cut from it)
+        )
         return result
 
     def _teacher_forward(self, model, inputs, grad: bool, key: str = "teacher", with_hidden: bool = False):
@@ -566,7 +577,8 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
             e_loss, _ = self._e_step(model, inputs, student_logps=student.get("logps"))
         if weight > 0 and self.accelerator.reduce(distill_mask.sum(), reduction="sum").item() > 0:
             distill, kl = self._distillation(model, inputs, student, distill_mask, mask)
-            loss = loss + weight * distill / ga
+            coefficient = self._distillation_coefficient(loss, distill / ga, student.get("backbone_output"), weight, mode)
+            loss = loss + coefficient * distill / ga
             self._metrics[mode]["vpd/distill_loss"].append(self._mean_across(distill))
             self._metrics[mode]["vpd/teacher_student_kl"].append(self._mean_across(kl))
         self._vpd_teacher_forward = None
@@ -618,6 +630,20 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
         log_ratio = teacher_logps.detach() - student["logps"].detach()
         kl = masked_mean(torch.expm1(log_ratio) - log_ratio, distill_mask)
         return distill, kl
+
+    def _distillation_coefficient(self, grpo_loss, distill, hidden, weight: float, mode: str) -> float:
+        """The distillation's coefficient: `distillation_weight`, or with `distillation_gradient_ratio` the balance of
+        the two terms' gradient norms at the student's final hidden states (logged as `vpd/grad_norm_*`)."""
+        if self.distillation_balance is None or mode != "train" or not torch.is_grad_enabled():
+            return weight
+        grpo_norm, distill_norm = hidden_gradient_norms(
+            [grpo_loss, distill], hidden, lambda t: self.accelerator.reduce(t, reduction="sum")
+        )
+        coefficient = self.distillation_balance.update(grpo_norm, distill_norm)
+        self._metrics[mode]["vpd/grad_norm_grpo"].append(grpo_norm)
+        self._metrics[mode]["vpd/grad_norm_distill"].append(distill_norm)
+        self._metrics[mode]["vpd/distill_coefficient"].append(coefficient)
+        return coefficient
 
     def _sampling_correction(self, inputs, student_logps) -> torch.Tensor | float:
         """Per-token importance weight (detached, capped at `SAMPLED_IS_CAP`) for the sampled M-step, whose score-function
