@@ -28,7 +28,8 @@ def main(argv=None) -> None:
           "steps | steps with GRPO = 0 |")
     print("|---|---|---|---|---|---|---|")
     for path in args.results:
-        results = json.load(open(path))["results"]
+        with open(path) as f:
+            results = json.load(f)["results"]
         for method, runs in results.items():
             per_seed = [ratios(run, args.weight) for run in runs]
             if not any(r for r, _ in per_seed):

@@ -242,6 +242,66 @@ def check_student_loss(tmp_path, tiny_tokenizer, weight, context, alpha, topk, m
     return trainer, inputs
 
 
+def backbone_gradient_norm(model, loss_fn) -> tuple[torch.Tensor, float]:
+    """loss_fn() and the norm of its gradient at the outputs of the model's backbone (all forwards with a graph), read
+    by `retain_grad` and an ordinary backward: independent of the trainer's `autograd.grad` reading."""
+    outputs = []
+
+    def keep(module, args, output):
+        if output.last_hidden_state.requires_grad:
+            output.last_hidden_state.retain_grad()
+            outputs.append(output.last_hidden_state)
+
+    handle = model.base_model.register_forward_hook(keep)
+    try:
+        loss = loss_fn()
+    finally:
+        handle.remove()
+    model.zero_grad(set_to_none=True)
+    loss.backward(retain_graph=True)
+    model.zero_grad(set_to_none=True)
+    return loss, math.sqrt(sum(h.grad.pow(2).sum().item() for h in outputs if h.grad is not None))
+
+
+@pytest.mark.parametrize("ratio", [0.3, 2.0])
+def test_gradient_ratio_sets_the_distillation_to_a_multiple_of_grpos_gradient_at_the_hidden_states(
+    tmp_path, tiny_tokenizer, ratio
+):
+    """With `distillation_gradient_ratio` r the first step's loss is (1 − w·context)-scaled GRPO + c·L_distill with
+    c = r·‖∂L_GRPO/∂h‖ / ‖∂L_distill/∂h‖ at the backbone's outputs h, so c·L_distill's gradient there is r × GRPO's."""
+    weight = 0.5
+    trainer = make_trainer(
+        tmp_path, tiny_tokenizer, teacher_mode="shared", e_step=False, distillation_weight=weight,
+        distillation_mode="full", distillation_gradient_ratio=ratio,
+    )  # fmt: skip
+    inputs = prepared_batch(trainer)
+    assert inputs["advantages"].abs().sum() > 0
+    has_context = inputs["vpd_has_context"]
+    model = trainer.model
+    vpd_grads = grads(model, trainer._compute_loss(model, inputs))
+
+    scaled = {**inputs, "advantages": inputs["advantages"] * (1 - weight * has_context)}
+    grpo_loss, grpo_norm = backbone_gradient_norm(model, lambda: GRPOTrainer._compute_loss(trainer, model, scaled))
+    reference, distill_norm = backbone_gradient_norm(
+        model, lambda: reference_distillation(trainer, inputs, has_context, alpha=1.0)
+    )
+    assert grpo_norm > 1e-6 and distill_norm > 1e-6
+    (logged_grpo,) = trainer._metrics["train"]["vpd/grad_norm_grpo"]
+    (logged_distill,) = trainer._metrics["train"]["vpd/grad_norm_distill"]
+    (coefficient,) = trainer._metrics["train"]["vpd/distill_coefficient"]
+    assert logged_grpo == pytest.approx(grpo_norm, rel=1e-3)
+    assert logged_distill == pytest.approx(distill_norm, rel=1e-3)
+    assert coefficient == pytest.approx(ratio * grpo_norm / distill_norm, rel=1e-3)
+    assert coefficient != pytest.approx(weight, rel=0.05)  # the constant weight is not what was used
+
+    expected = grads(model, grpo_loss)
+    for name, grad in grads(model, coefficient * reference).items():
+        expected[name] = expected.get(name, 0) + grad
+    assert set(vpd_grads) == set(expected)
+    for name, grad in vpd_grads.items():
+        torch.testing.assert_close(grad, expected[name], rtol=1e-3, atol=1e-6, msg=name)
+
+
 @pytest.mark.parametrize(
     "mode, alpha",
     [("full", 0.0), ("full", 0.5), ("full", 1.0), ("topk", 0.0), ("topk", 0.5), ("topk", 1.0), ("sampled", 1.0)],

@@ -1,0 +1,50 @@
+"""The gradient balance of the M-step (`distillation_gradient_ratio`): norms at the hidden states, running means that
+skip batches without a gradient, and the coefficient they give."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from helpers import make_config
+
+from trl_vpd.gradient_balance import GradientBalance, hidden_gradient_norms
+
+
+def test_hidden_gradient_norms_read_each_loss_over_every_tensor_and_sum_squares_across_processes():
+    h1 = torch.randn(2, 3, requires_grad=True)
+    h2 = torch.randn(4, requires_grad=True)
+    a, b = torch.randn(2, 3), torch.randn(4)
+    linear = (a * h1).sum() + (b * h2).sum()  # gradient (a, b)
+    quadratic = (h2**2).sum()  # gradient 2·h2, none at h1
+    frozen = torch.tensor(1.0)  # no graph
+    two_processes = lambda squares: 2 * squares  # an all-reduce over two identical processes
+    norms = hidden_gradient_norms([linear, quadratic, frozen], [h1, h2], two_processes)
+    expected = [math.sqrt(2 * (a.pow(2).sum() + b.pow(2).sum()).item()), math.sqrt(2 * (2 * h2).pow(2).sum().item()), 0]
+    assert norms == pytest.approx(expected, rel=1e-6)
+    assert h1.grad is None and h2.grad is None  # read, not accumulated into .grad
+    linear.backward()  # the graph was kept for the real backward
+    torch.testing.assert_close(h1.grad, a)
+
+
+def test_gradient_balance_uses_the_weight_until_both_norms_were_seen_then_running_means():
+    balance = GradientBalance(ratio=2.0, fallback=0.5, decay=0.5)
+    assert balance.coefficient() == 0.5
+    assert balance.update(0.0, 4.0) == 0.5  # all groups tied: no GRPO gradient yet
+    assert balance.update(1.0, 2.0) == pytest.approx(2.0 * 1.0 / 3.0)  # distill mean 0.5·4 + 0.5·2 = 3
+    assert balance.update(3.0, 0.0) == pytest.approx(2.0 * 2.0 / 3.0)  # no distillation tokens: its mean kept
+    assert balance.update(float("nan"), float("inf")) == pytest.approx(2.0 * 2.0 / 3.0)  # neither mean takes them
+    assert balance.grpo == pytest.approx(2.0) and balance.distill == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"distillation_gradient_ratio": 0.0}, "must be > 0"),
+        ({"distillation_gradient_ratio": 1.0, "distillation_mode": "sampled"}, "hidden states"),
+    ],
+)
+def test_gradient_ratio_config_errors(tmp_path, overrides, message):
+    with pytest.raises(ValueError, match=message):
+        make_config(tmp_path, **overrides)
