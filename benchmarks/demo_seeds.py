@@ -492,6 +492,15 @@ METHODS = {
     #   Z73. below the LoRA default (w = 0.5) by ≥ 0.02 on average (as the full-weights default's −0.047, Z71).
     # Outcome (demo_seeds_lora_smallw.md): held — −0.047 ± 0.030 against the LoRA default (4/10), −0.028 ± 0.039
     # against grpo_lora; its teacher's repair 0.19 → 0.55 (+0.080 over the default's, rose on 10/10).
+    # The balance by gradients at r = 1 (`distillation_gradient_ratio`, trainers.py Z98). Prediction, written before the
+    # runs (as Z71 with `--methods vpd_copy_adapter_tlr3e3_fows_mix_gr1 --active vpd_copy_adapter_tlr3e3_fows_mix_gr1
+    # --out benchmarks/results/demo_seeds_gradratio`; larger model as Z71 with `vpd_copy_adapter_fows_mix_gr1`, `--out
+    # benchmarks/results/demo_seeds_large_gradratio`):
+    #   Z74. within ±0.03 of w = 0.5 on both models (the ratio at w = 0.5 unmeasured here; the text families put it
+    #        at 1.1-2.4), its teacher's repair rising on ≥ 8/10 seeds.
+    "vpd_copy_adapter_tlr3e3_fows_mix_gr1": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,
+                                             "distillation_gradient_ratio": 1.0},
+    "vpd_copy_adapter_fows_mix_gr1": {**COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 1.0},
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_copy_adapter_fows_mix": COPY_ADAPTER_FOWS_MIX,
     "vpd_copy_adapter_tlr3e3_fows_mix": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3},

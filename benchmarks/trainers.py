@@ -1421,8 +1421,34 @@ METHODS = {
     #        `reveal_read` (where w ≥ 0.25 cost against grpo), and below 2 × on `letters` (where the distillation
     #        helps). If it is below 2 × everywhere, the Adam reading is refuted and the balance is not built as a fix
     #        for it.
+    # Outcome (gradnorms13_*.md; `python -m benchmarks.gradient_norms benchmarks/results/gradnorms13_{reveal,letters,
+    # reveal_read}.json`): partly held. Weighted distillation over GRPO at the hidden states, mean of per-step ratios
+    # (ratio of the run means): `reveal_read` 2.72 (2.36), `reveal` 1.64 (1.39), `letters` 1.27 (1.06); the passive
+    # teacher the same (2.67, 1.66, 1.18). ≥ 2 × on `reveal_read` only; `reveal` is below 2 × though w ≥ 0.25 costs
+    # there too. The order of the ratio is the order of the distillation's cost against grpo (`reveal_read` the
+    # largest, `letters` a gain), and it barely moves during a run (first vs last 30 steps). GRPO's gradient is zero on
+    # 20-46 of 150 steps (every group tied). Finals equal the earlier runs on the same seeds (the reading changes
+    # nothing).
     "vpd_i13_copy_adapter_fows_mix_norms": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "log_gradient_norms": True}, False),
     "passive_i13_fows_norms": ("vpd", {**PASSIVE_I13_FOWS, "log_gradient_norms": True}, False),
+    # The balance by gradients (`distillation_gradient_ratio` r, trl_vpd/gradient_balance.py): the distillation's
+    # coefficient set so that its gradient at the hidden states is r × GRPO's (running means), a mechanism that does
+    # not hinge on the two losses' scales (issue 13 asks for such). At r = 1 the measured ratios give an effective
+    # weight of about 0.48 on `letters`, 0.36 on `reveal`, 0.21 on `reveal_read`. Predictions, written before the runs
+    # (`--size estep2 --steps 150 --eval-every 10 --seeds 35,36,37,38,39 --methods vpd_i13_copy_adapter_fows_mix_gr1
+    # --out benchmarks/results/gradratio13_{reveal,letters}`, paired with copyadapterfowsmix13_*.json (w = 0.5) and
+    # fowsconfirm13b_*.json (grpo); `reveal_read`: `--steps 300 --eval-every 20
+    # --pretrain-set target_teacher_fix_rate=0.9 --methods passive_i13_fows_gr1 --out
+    # benchmarks/results/gradratio13_reveal_read`, paired with readceiling300_13_reveal_read.json; the demo models:
+    # Z74 in demo_seeds.py):
+    #   Z98. against w = 0.5: `letters` within ±0.01, `reveal` within ±0.01, `reveal_read` (300 steps) between w = 0.5
+    #        and grpo (as w = 0.25: −0.027 against grpo); the logged coefficient ends near 0.5 / 0.35 / 0.2.
+    #        Decision rule: r = 1 becomes the default only if the mean over `letters`, `reveal`, `reveal_read` and the
+    #        two demo models is ≥ 0 against w = 0.5 with none below −0.02 (then fresh seeds first); otherwise it stays
+    #        an option, documented with these numbers.
+    "vpd_i13_copy_adapter_fows_mix_gr1": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 1.0},
+                                          False),
+    "passive_i13_fows_gr1": ("vpd", {**PASSIVE_I13_FOWS, "distillation_gradient_ratio": 1.0}, False),
     "vpd_i13_copy_adapter_fows_mix_w01": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_weight": 0.1}, False),
     "vpd_i13_copy_adapter_fows_mix_w003": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_weight": 0.03}, False),
     "vpd_i13_adapter_esol_init_mix": (
