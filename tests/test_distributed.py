@@ -39,14 +39,16 @@ def test_two_process_ddp(tmp_path, teacher_mode, em_schedule, chunk):
      ("feedback_rank0_e_without_solutions", "shared"), ("lengths_detached", "shared"), ("lengths_detached", "adapter"),
      ("failed_rank1_swapped", "shared"), ("failed_rank1_swapped", "adapter"), ("failed_rank1_defaults", "shared"),
      ("failed_rank1_repairs", "shared"), ("failed_rank1_repairs", "adapter"), ("failed_rank1", "adapter_full"),
-     ("feedback_rank0_e_mixed", "adapter"), ("failed_rank1_beta", "adapter_full")],
+     ("feedback_rank0_e_mixed", "adapter"), ("failed_rank1_beta", "adapter_full"),
+     ("feedback_rank0_gradratio", "shared")],
 )
 def test_ranks_with_different_data_take_the_same_collectives(tmp_path, scenario, teacher_mode):
-    """Teacher context on one rank only (also for half the E-step's rollouts, mixed contexts), every rollout failed on
-    one rank, different padded teacher lengths, the swapped-feedback term trained on one rank only, the default
-    teacher and contexts (critiques only in all-failed groups), teacher repairs generated and scored on one rank only, a full-weights student's teacher adapter (its
-    gradients averaged by the trainer; with β > 0 on GRPO's reference model): the E-step (auto chunks) must not hang, and both ranks end with the same
-    weights."""
+    """Teacher context on one rank only (also for half the E-step's rollouts, mixed contexts; with the gradient
+    balance), every rollout failed on one rank, different padded teacher lengths, the swapped-feedback term trained on
+    one rank only, the default teacher and contexts (critiques only in all-failed groups), teacher repairs generated
+    and scored on one rank only, a full-weights student's teacher adapter (its gradients averaged by the trainer; with
+    β > 0 on GRPO's reference model): the E-step (auto chunks) must not hang, and both ranks end with the same weights
+    (and the balance's running means)."""
     _launch(tmp_path, teacher_mode, "joint", "", scenario=scenario)
     outcome = json.loads((tmp_path / "ddp_result.json").read_text())
     assert "vpd/e_loss" in outcome["metrics"]
@@ -58,6 +60,9 @@ def test_ranks_with_different_data_take_the_same_collectives(tmp_path, scenario,
         assert (outcome["teacher_mode"], outcome["feedback_only_without_solution"]) == ("adapter", True)
     if scenario.endswith("_beta"):  # β > 0: the teacher adapter sits on GRPO's reference model on every rank
         assert outcome["teacher_on_grpo_reference"] and outcome["teacher_changed"] and outcome["identical"]
+    if scenario.endswith("_gradratio"):  # rank 1 had no distillation tokens; both ranks hold rank 0's running means
+        assert all(outcome["balance"]) and outcome["identical"]
+        assert "vpd/distill_coefficient" in outcome["metrics"]
     if scenario.endswith("_repairs"):  # rank 1's all-failed group got a repair; rank 0 took the same collectives
         assert {"vpd/repaired_groups", "vpd/repair_loss"} <= set(outcome["metrics"])
 

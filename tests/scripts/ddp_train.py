@@ -38,7 +38,9 @@ RANK = int(os.environ.get("RANK", "0"))
 # rank 0's E-step chunks run one teacher pass with gradient each, rank 1's one over a single rollout and one without
 # gradient over the rest (each rank writes the passes it took to `passes_rank<N>.json`). `failed_rank1_beta`:
 # `failed_rank1` with β > 0 and the model given by its saved folder, so that GRPO keeps a reference model, on which a
-# full-weights student's teacher adapter sits.
+# full-weights student's teacher adapter sits. `feedback_rank0_gradratio`: `feedback_rank0` (no teacher context at all
+# on rank 1, so no distillation tokens there) with the distillation's coefficient set by the gradient balance, whose
+# norms are summed over ranks: both ranks must hold the same running means.
 SCENARIO = os.environ.get("VPD_DDP_SCENARIO", "")
 E_MIXED = SCENARIO == "feedback_rank0_e_mixed"
 E_WITHOUT_SOLUTIONS = SCENARIO == "feedback_rank0_e_without_solutions" or E_MIXED
@@ -47,6 +49,7 @@ SWAPPED = SCENARIO.endswith("_swapped")
 DEFAULTS = SCENARIO.endswith("_defaults")
 REPAIRS = SCENARIO.endswith("_repairs")
 BETA = SCENARIO.endswith("_beta")
+GRADRATIO = SCENARIO.endswith("_gradratio")
 
 
 def reward(completion_ids, **kwargs):
@@ -83,7 +86,7 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         teacher_mode=None if DEFAULTS else teacher_mode,
         em_schedule=em_schedule,
         e_step_chunk_size=int(chunk) if chunk else None,
-        use_sibling_solutions=SCENARIO != "feedback_rank0",
+        use_sibling_solutions=SCENARIO not in ("feedback_rank0", "feedback_rank0_gradratio"),
         e_step_solutions=None if DEFAULTS else not E_WITHOUT_SOLUTIONS,
         e_step_mixed_contexts=E_MIXED,
         e_step_detach_context=DETACHED,
@@ -95,6 +98,7 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         e_step_negatives=SCENARIO == "trained_rank0",
         gradient_checkpointing=not DETACHED,  # TRL's default, which the detached context's cache cannot take
         beta=0.04 if BETA else 0.0,
+        distillation_gradient_ratio=1.0 if GRADRATIO else None,
         ddp_timeout=180,  # a collective taken in a different order fails the test in minutes, not half an hour
     )
     peft_config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
@@ -127,12 +131,16 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
     # Every rank must end with identical weights (DDP averages student gradients; the trainer averages the teacher's).
     trained = {**{n: p for n, p in trainer.model.named_parameters() if p.requires_grad}, **teacher_params()}
     digest = {n: float(p.detach().double().sum()) for n, p in trained.items()}
+    balance = trainer.distillation_balance
+    if balance is not None:  # the running means of the summed norms, the same on every rank
+        digest.update(balance_grpo=balance.grpo or 0.0, balance_distill=balance.distill or 0.0)
     ranks, same, _ = gathered_digests(trainer, digest)
     if trainer.accelerator.is_main_process:
         result = {"ranks": ranks, "identical": same, "teacher_changed": teacher_changed,
                   "metrics": vpd_metric_names(trainer), "teacher_mode": trainer.args.teacher_mode,
                   "feedback_only_without_solution": trainer.args.feedback_only_without_solution,
-                  "teacher_on_grpo_reference": getattr(trainer.teacher, "on_grpo_reference", False)}
+                  "teacher_on_grpo_reference": getattr(trainer.teacher, "on_grpo_reference", False),
+                  "balance": None if balance is None else [balance.grpo, balance.distill]}
         with open(f"{output_dir}/ddp_result.json", "w") as f:
             json.dump(result, f)
     trainer.accelerator.wait_for_everyone()
