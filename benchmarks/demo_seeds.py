@@ -498,6 +498,9 @@ METHODS = {
     # benchmarks/results/demo_seeds_large_gradratio`):
     #   Z74. within ±0.03 of w = 0.5 on both models (the ratio at w = 0.5 unmeasured here; the text families put it
     #        at 1.1-2.4), its teacher's repair rising on ≥ 8/10 seeds.
+    # Outcome (demo_seeds_{large_,}gradratio.md): refuted on the demo model — −0.087 ± 0.026 against w = 0.5 (1/10),
+    # −0.003 against grpo (5/10), repair 0.19 → 0.53 (rose on 10/10); the larger model held for the student (−0.009 ±
+    # 0.015, 5/10; +0.030 over grpo, 6/10; repair 0.19 → 0.23, +0.056 over w = 0.5) but its repair rose on 5/10 only.
     "vpd_copy_adapter_tlr3e3_fows_mix_gr1": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,
                                              "distillation_gradient_ratio": 1.0},
     "vpd_copy_adapter_fows_mix_gr1": {**COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 1.0},

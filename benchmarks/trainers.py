@@ -1446,6 +1446,13 @@ METHODS = {
     #        Decision rule: r = 1 becomes the default only if the mean over `letters`, `reveal`, `reveal_read` and the
     #        two demo models is ≥ 0 against w = 0.5 with none below −0.02 (then fresh seeds first); otherwise it stays
     #        an option, documented with these numbers.
+    # Outcome (gradratio13_*.md, demo_seeds_{large_,}gradratio.md): the coefficient ended where the ratios put it
+    # (mean over the run 0.47 `letters`, 0.36 `reveal`, 0.24 `reveal_read`); Z98 held on the text families — `letters`
+    # −0.002 ± 0.006 against w = 0.5 (1/5), `reveal` +0.003 ± 0.002 (2/5; +0.014 over grpo, 4/5), `reveal_read` +0.003
+    # ± 0.002 against passive_i13_fows at w = 0.5, −0.028 ± 0.008 against grpo (0/5, as w = 0.25) — but the demo model
+    # falls −0.087 ± 0.026 (1/10, demo_seeds.py Z74; the larger −0.009). Mean −0.018 with the demo below −0.02: r = 1
+    # is not the default; the option stays, off. The gradient share at w = 0.5 orders the cost on the text families,
+    # yet the demo, where the distillation helps most, needs a share above GRPO's: the share does not decide.
     "vpd_i13_copy_adapter_fows_mix_gr1": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 1.0},
                                           False),
     "passive_i13_fows_gr1": ("vpd", {**PASSIVE_I13_FOWS, "distillation_gradient_ratio": 1.0}, False),
