@@ -167,7 +167,9 @@ class VPDConfig(GRPOConfig):
             "student's final hidden states is this multiple of GRPO's (running means of both norms), instead of the "
             "constant `distillation_weight`: a balance that does not depend on the two losses' scales, which differ "
             "with the task, the model and the vocabulary. GRPO's term keeps its (1 − w) scaling. Needs "
-            "distillation_mode 'topk' or 'full'. Costs one pass back through the output head per term and step."
+            "distillation_mode 'topk' or 'full'. Costs one pass back through the output head per term and step. "
+            "Measured level with w = 0.5 on our text benchmarks at 1, 0.087 below it on the demo model: off by "
+            "default. A resumed run measures the running means afresh."
         },
     )
     distillation_alpha: float = field(
