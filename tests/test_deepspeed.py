@@ -43,7 +43,8 @@ def _free_port() -> int:
 
 
 def _launch(
-    tmp_path, stage, teacher_mode, distillation_mode, ga=1, detach=False, repairs=False, frozen_reference=False
+    tmp_path, stage, teacher_mode, distillation_mode, ga=1, detach=False, repairs=False, frozen_reference=False,
+    gradient_ratio=False,
 ):
     config = tmp_path / f"zero{stage}.yaml"
     config.write_text(ACCELERATE_CONFIG.format(stage=stage, ga=ga))
@@ -53,7 +54,8 @@ def _launch(
         "1" if detach else "",
     ]  # fmt: skip
     env = {**os.environ, "DS_ACCELERATOR": "cpu", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-           "VPD_DS_REPAIRS": "1" if repairs else "", "VPD_DS_FROZEN_REFERENCE": "1" if frozen_reference else ""}
+           "VPD_DS_REPAIRS": "1" if repairs else "", "VPD_DS_FROZEN_REFERENCE": "1" if frozen_reference else "",
+           "VPD_DS_GRADIENT_RATIO": "1" if gradient_ratio else ""}
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, check=False)
     assert result.returncode == 0, result.stderr[-6000:]
     return json.loads((tmp_path / "deepspeed_result.json").read_text())
@@ -165,3 +167,13 @@ def test_default_teacher_under_peft_is_the_shared_one_on_a_sharded_engine(tiny_m
     teacher = build_teacher(trainer)
     assert args.teacher_mode == ("shared" if deepspeed else "adapter")
     assert type(teacher) is (Teacher if deepspeed else AdapterTeacher)
+
+
+@pytest.mark.distributed
+def test_zero3_gradient_balance(tmp_path):
+    """`distillation_gradient_ratio` under ZeRO-3 with gradient accumulation: the two terms' gradients at the backbone
+    outputs are read through the sharded head before the engine's backward; the coefficient is logged, finite, and the
+    ranks agree."""
+    outcome = _launch(tmp_path, 3, "shared", "topk", ga=2, gradient_ratio=True)
+    _check(outcome, 3, "shared")
+    assert {"vpd/grad_norm_grpo", "vpd/grad_norm_distill", "vpd/distill_coefficient"} <= set(outcome["metrics"])

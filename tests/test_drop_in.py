@@ -266,6 +266,15 @@ MATRIX = [
     ("adapter", False, dict(loss_type="vespo", e_step_mixed_contexts=True), [True, False, True]),
     ("shared", True, dict(loss_type="sapo", gradient_accumulation_steps=2, per_device_train_batch_size=2),
      [True, False, True]),
+    # the distillation's coefficient from the gradient balance, crossed with LoRA, reused rollouts, β > 0, split
+    # batches, masked truncations and other loss types
+    ("adapter", True, dict(num_iterations=2, loss_type="grpo", beta=0.04, distillation_gradient_ratio=1.0),
+     [True, False, True]),
+    ("adapter", False, dict(steps_per_generation=2, loss_type="dr_grpo", gradient_accumulation_steps=2,
+                            per_device_train_batch_size=2, mask_truncated_completions=True,
+                            distillation_gradient_ratio=0.5), [True, False, True]),
+    ("shared", False, dict(loss_type="cispo", distillation_mode="full", distillation_gradient_ratio=2.0),
+     [True, False, True]),
     ("frozen", True, dict(num_iterations=2, beta=0.04, loss_type="grpo"), [False, False, False]),
     ("frozen", False, dict(steps_per_generation=2, loss_type="dapo"), [False, False, False]),
 ]
@@ -303,6 +312,10 @@ def test_feature_matrix_trains_what_it_should(
         assert not peft or {n for n in teacher if n in moved}, "a PEFT teacher adapter lives on the student's model"
     if options.get("teacher_repairs"):
         assert _steps_with(trainer, "vpd/repair_loss") == [True, True, True]
+    if options.get("distillation_gradient_ratio"):  # a coefficient on every step that distilled, finite and positive
+        assert _steps_with(trainer, "vpd/distill_coefficient") == _steps_with(trainer, "vpd/distill_loss")
+        coefficients = [e["vpd/distill_coefficient"] for e in trainer.state.log_history if "vpd/distill_coefficient" in e]
+        assert coefficients and all(math.isfinite(c) and c > 0 for c in coefficients)
 
 
 # ------------------------------------------------------------------ off-policy tokens in the sampled M-step

@@ -43,6 +43,9 @@ REPAIRS = os.environ.get("VPD_DS_REPAIRS") == "1"
 # `VPD_DS_FROZEN_REFERENCE=1`: β > 0 and `e_step_reference="frozen"`, so the E-step's reference is GRPO's reference
 # model (a ZeRO-3 engine of its own) and KL_E is the exact KL from its hidden states and gathered head.
 FROZEN_REFERENCE = os.environ.get("VPD_DS_FROZEN_REFERENCE") == "1"
+# `VPD_DS_GRADIENT_RATIO=1`: the distillation's coefficient from the gradient balance (norms at the backbone outputs,
+# read before the engine's backward).
+GRADIENT_RATIO = os.environ.get("VPD_DS_GRADIENT_RATIO") == "1"
 RANK = int(os.environ.get("RANK", "0"))
 
 
@@ -70,6 +73,7 @@ def main(output_dir: str, teacher_mode: str, distillation_mode: str, ga: str = "
         **({"e_step_detach_context": True, "gradient_checkpointing": False} if detach else {}),
         teacher_repairs=2 if REPAIRS else 0,
         **({"beta": 0.04, "e_step_reference": "frozen"} if FROZEN_REFERENCE else {}),
+        distillation_gradient_ratio=1.0 if GRADIENT_RATIO else None,
     )
     # what the trainer reads, before building anything, to decide whether a full-weights teacher needs a model copy
     sharded = sharded_launch(args)
