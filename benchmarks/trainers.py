@@ -1455,6 +1455,18 @@ METHODS = {
     # yet the demo, where the distillation helps most, needs a share above GRPO's: the share does not decide.
     "vpd_i13_copy_adapter_fows_mix_gr1": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 1.0},
                                           False),
+    # `letters` is where the E-step makes the teacher a better target (target_gap: +1.00 nats at the first error for
+    # VPD's teacher, +0.60 for the passive one) but the student does not follow: the full-weights default beats the
+    # passive teacher on 2/5 and 1/5 seeds. The student is as good at w = 0.1 as at 0.5 there (Z92), so the
+    # distillation's share may be too small for the teacher's quality to matter. A pilot on one seed set, written
+    # before the run (`--family letters --size estep2 --steps 150 --eval-every 10 --seeds 35,36,37,38,39 --methods
+    # vpd_i13_copy_adapter_fows_mix_w075,passive_i13_fows_w075 --out benchmarks/results/w075_13_letters`, paired with
+    # copyadapterfowsmix13_letters.json, passive13fows_letters.json, fowsconfirm13b_letters.json):
+    #   Z99. at w = 0.75 VPD is above the passive teacher at w = 0.75 by ≥ +0.015 on average and on ≥ 4/5 seeds (at
+    #        w = 0.5: +0.006, 2/5); each within ±0.02 of its own w = 0.5. Decision rule: only if the first clause holds
+    #        are `reveal` and the demo models run at w = 0.75 (the default would need all four families).
+    "vpd_i13_copy_adapter_fows_mix_w075": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_weight": 0.75}, False),
+    "passive_i13_fows_w075": ("vpd", {**PASSIVE_I13_FOWS, "distillation_weight": 0.75}, False),
     "passive_i13_fows_gr1": ("vpd", {**PASSIVE_I13_FOWS, "distillation_gradient_ratio": 1.0}, False),
     "vpd_i13_copy_adapter_fows_mix_w01": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_weight": 0.1}, False),
     "vpd_i13_copy_adapter_fows_mix_w003": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_weight": 0.03}, False),
