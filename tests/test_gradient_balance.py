@@ -4,12 +4,14 @@ skip batches without a gradient, and the coefficient they give."""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
 from helpers import make_config
 
 from trl_vpd.gradient_balance import GradientBalance, hidden_gradient_norms
+from trl_vpd.model_card import _distillation_weight
 
 
 def test_hidden_gradient_norms_read_each_loss_over_every_tensor_and_sum_squares_across_processes():
@@ -48,3 +50,15 @@ def test_gradient_balance_uses_the_weight_until_both_norms_were_seen_then_runnin
 def test_gradient_ratio_config_errors(tmp_path, overrides, message):
     with pytest.raises(ValueError, match=message):
         make_config(tmp_path, **overrides)
+
+
+def test_model_card_names_the_constant_weight_or_the_gradient_ratio_and_its_coefficient(tmp_path):
+    def weight(args, balance=None):
+        return _distillation_weight(SimpleNamespace(args=args, distillation_balance=balance))
+
+    assert weight(make_config(tmp_path)) == "weight 0.5"
+    args = make_config(tmp_path, distillation_gradient_ratio=2.0)
+    assert weight(args, GradientBalance(2.0, fallback=0.5)) == "gradient ratio 2 to GRPO's"
+    assert weight(args, GradientBalance(2.0, fallback=0.5, grpo=1.0, distill=8.0)) == (
+        "gradient ratio 2 to GRPO's, last coefficient 0.25"
+    )

@@ -126,6 +126,16 @@ def _e_step_contexts(args) -> str:
     return ", on critiques alone (no demonstrations)"
 
 
+def _distillation_weight(trainer) -> str:
+    """The distillation's constant weight, or the gradient balance's ratio and the coefficient it reached."""
+    args = trainer.args
+    if args.distillation_gradient_ratio is None:
+        return f"weight {args.distillation_weight:g}"
+    balance = getattr(trainer, "distillation_balance", None)
+    reached = f", last coefficient {balance.coefficient():.3g}" if balance is not None and balance.distill else ""
+    return f"gradient ratio {args.distillation_gradient_ratio:g} to GRPO's{reached}"
+
+
 def training_settings(trainer) -> list[tuple[str, str]]:
     """The settings that define this VPD run, as (name, value) rows."""
     args = trainer.args
@@ -149,10 +159,7 @@ def training_settings(trainer) -> list[tuple[str, str]]:
         ("feedback sources", "; ".join(s for s in sources if s) or "none"),
         ("teacher mode", f"`{args.teacher_mode}`"),
         ("E-step (teacher update)", e_step),
-        (
-            "M-step (distillation)",
-            f"`{args.distillation_mode}`, weight {args.distillation_weight:g}, α {args.distillation_alpha:g}",
-        ),
+        ("M-step (distillation)", f"`{args.distillation_mode}`, {_distillation_weight(trainer)}, α {args.distillation_alpha:g}"),
         ("learning rate", f"{args.learning_rate:g}"),
         ("completions per prompt", str(args.num_generations)),
         ("max completion length", str(args.max_completion_length)),
@@ -238,3 +245,4 @@ def write_model_card(trainer, model_name: str | None = None, dataset_name: str |
     )
     card = ModelCard(f"---\n{card_data.to_yaml()}\n---\n\n" + "\n\n".join(sections) + "\n")
     card.save(os.path.join(args.output_dir, "README.md"))
+
