@@ -1465,6 +1465,10 @@ METHODS = {
     #   Z99. at w = 0.75 VPD is above the passive teacher at w = 0.75 by ≥ +0.015 on average and on ≥ 4/5 seeds (at
     #        w = 0.5: +0.006, 2/5); each within ±0.02 of its own w = 0.5. Decision rule: only if the first clause holds
     #        are `reveal` and the demo models run at w = 0.75 (the default would need all four families).
+    # Outcome (w075_13_letters.md): refuted — at w = 0.75 VPD +0.000 ± 0.007 against the passive teacher at w = 0.75
+    # (2/5); each level with its own w = 0.5 (+0.005, +0.011) and +0.041 over grpo (5/5 each). On `letters` neither
+    # the weight (0.1-0.75) nor the teacher's training moves the student: the demonstrations every teacher shows carry
+    # the gain. By the rule nothing further runs.
     "vpd_i13_copy_adapter_fows_mix_w075": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_weight": 0.75}, False),
     "passive_i13_fows_w075": ("vpd", {**PASSIVE_I13_FOWS, "distillation_weight": 0.75}, False),
     "passive_i13_fows_gr1": ("vpd", {**PASSIVE_I13_FOWS, "distillation_gradient_ratio": 1.0}, False),
