@@ -139,6 +139,19 @@ CONFIGS = {
                                                         e_step_solutions=False, e_step_reference="initial_teacher",
                                                         e_step_mixed_contexts=True,
                                                         feedback_only_without_solution=True),
+    # The same with the gradient balance (`distillation_gradient_ratio`): each step reads both M-step terms' gradients
+    # at the backbone outputs, one pass back through the output head per term (GRPO's fused head and the top-k
+    # M-step's recomputed projection). Prediction, written before the runs (`--preset cpu_body --repeats 2 --configs
+    # grpo,vpd_copyadapter_topk_E1_group_auto_fows_mix,vpd_copyadapter_topk_E1_group_auto_fows_mix_gr1 --out
+    # benchmarks/results/cost_gradratio_body.md`; `--preset cpu_vocab` the same, `--out
+    # benchmarks/results/cost_gradratio_vocab.md`):
+    #   C3. the balance's train part is ≤ 1.10× the default's on `cpu_body` (a small head beside 8 layers) and
+    #       1.1-1.4× on `cpu_vocab` (the head does most of the work there; two more head passes among the default's ~15).
+    "vpd_copyadapter_topk_E1_group_auto_fows_mix_gr1": _vpd("adapter", "topk", True, chunk=None, pairing="group",
+                                                            e_step_solutions=False, e_step_reference="initial_teacher",
+                                                            e_step_mixed_contexts=True,
+                                                            feedback_only_without_solution=True,
+                                                            distillation_gradient_ratio=1.0),
     # the same without E-step (the teacher adapter is still there): with the E1 rows, the cost of the default schedule
     "vpd_adapter_topk_Eoff": _vpd("adapter", "topk", False, "lora"),
     "vpd_adapter_qlora_topk_Eoff": _vpd("adapter", "topk", False, "qlora"),
