@@ -1451,8 +1451,9 @@ METHODS = {
     # −0.002 ± 0.006 against w = 0.5 (1/5), `reveal` +0.003 ± 0.002 (2/5; +0.014 over grpo, 4/5), `reveal_read` +0.003
     # ± 0.002 against passive_i13_fows at w = 0.5, −0.028 ± 0.008 against grpo (0/5, as w = 0.25) — but the demo model
     # falls −0.087 ± 0.026 (1/10, demo_seeds.py Z74; the larger −0.009). Mean −0.018 with the demo below −0.02: r = 1
-    # is not the default; the option stays, off. The gradient share at w = 0.5 orders the cost on the text families,
-    # yet the demo, where the distillation helps most, needs a share above GRPO's: the share does not decide.
+    # is not the default; the option stays, off. On the demo models the share at w = 0.5 is below GRPO's (0.56 and
+    # 0.39, read off the gr1 runs' logged norms in benchmarks/results/.runs), so r = 1 raised their coefficient (0.90
+    # and 1.38 on average): the demo lost to more distillation, not less.
     "vpd_i13_copy_adapter_fows_mix_gr1": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 1.0},
                                           False),
     # `letters` is where the E-step makes the teacher a better target (target_gap: +1.00 nats at the first error for
