@@ -504,6 +504,13 @@ METHODS = {
     "vpd_copy_adapter_tlr3e3_fows_mix_gr1": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,
                                              "distillation_gradient_ratio": 1.0},
     "vpd_copy_adapter_fows_mix_gr1": {**COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 1.0},
+    # r = 0.5 (trainers.py Z100: the demo model's share at w = 0.5 is 0.56, the larger's 0.39, so r = 0.5 gives them
+    # coefficients of about 0.45 and 0.64). Prediction, written before the runs (as Z74 with `_gr05`, `--out
+    # benchmarks/results/demo_seeds_{large_,}gradratio05`):
+    #   Z75. demo model within ±0.02 of w = 0.5, the larger within ±0.03; repair rising on ≥ 8/10 on the demo model.
+    "vpd_copy_adapter_tlr3e3_fows_mix_gr05": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,
+                                              "distillation_gradient_ratio": 0.5},
+    "vpd_copy_adapter_fows_mix_gr05": {**COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 0.5},
     "vpd_fows_e2": {"feedback_only_without_solution": True, "e_step_every": 2},
     "vpd_copy_adapter_fows_mix": COPY_ADAPTER_FOWS_MIX,
     "vpd_copy_adapter_tlr3e3_fows_mix": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3},
