@@ -147,6 +147,9 @@ CONFIGS = {
     # benchmarks/results/cost_gradratio_vocab.md`):
     #   C3. the balance's train part is ≤ 1.10× the default's on `cpu_body` (a small head beside 8 layers) and
     #       1.1-1.4× on `cpu_vocab` (the head does most of the work there; two more head passes among the default's ~15).
+    # Outcome (cost_gradratio_{body,vocab}.md): held — `cpu_body` train part 2.20 s against 2.42 s (0.91×, within the
+    # noise of 2 × 2 steps), `cpu_vocab` 11.16 s against 9.01 s (1.24×, one step), peaks no higher (943 / 1813 MiB
+    # against 967 / 1860).
     "vpd_copyadapter_topk_E1_group_auto_fows_mix_gr1": _vpd("adapter", "topk", True, chunk=None, pairing="group",
                                                             e_step_solutions=False, e_step_reference="initial_teacher",
                                                             e_step_mixed_contexts=True,
