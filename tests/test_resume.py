@@ -2,6 +2,7 @@
 
 import shutil
 
+import pytest
 import torch
 from datasets import Dataset
 from peft import LoraConfig
@@ -38,10 +39,14 @@ def _adapter_trainer(output_dir, modules_to_save=None, peft=True, **overrides):
     )
 
 
-def _train(output_dir, resume_from=None, modules_to_save=None, peft=True):
+def _train(output_dir, resume_from=None, modules_to_save=None, peft=True, **overrides):
     trainer = _adapter_trainer(output_dir, modules_to_save, peft, save_strategy="steps", save_steps=2,
-                               trust_region_target_kl=1e-4)
+                               trust_region_target_kl=1e-4, **overrides)
     trainer.train(resume_from_checkpoint=resume_from)
+    if overrides.get("distillation_gradient_ratio"):
+        balance = trainer.distillation_balance
+        trained = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+        return trained, (balance.grpo, balance.distill)
     if not peft:  # the full student and its teacher's adapter
         teacher = {f"teacher.{n}": p for n, p in trainer.teacher.module.named_parameters() if "lora_" in n}
         trained = {**dict(trainer.model.named_parameters()), **teacher}
@@ -116,3 +121,19 @@ def test_save_model_writes_both_adapters_and_they_reload(tmp_path):
     for name, param in reloaded.named_parameters():
         if "lora_" in name:
             torch.testing.assert_close(param, trained[name])
+
+
+def test_resume_continues_the_gradient_balance(tmp_path):
+    """`distillation_gradient_ratio`: the running means of the two gradient norms are checkpointed, so a resumed run
+    takes the same coefficients and ends where the straight one does; without them it ends elsewhere."""
+    balanced = {"peft": False, "distillation_gradient_ratio": 1.0}
+    straight, straight_means = _train(tmp_path / "run", **balanced)
+    assert all(straight_means)
+    checkpoint = tmp_path / "run" / "checkpoint-2"
+    resumed, resumed_means = _train(tmp_path / "run", resume_from=str(checkpoint), **balanced)
+    for name, value in straight.items():
+        torch.testing.assert_close(resumed[name], value, atol=1e-6, rtol=0)
+    assert resumed_means == pytest.approx(straight_means, rel=1e-6)
+    (checkpoint / "vpd_gradient_balance.json").unlink()  # negative control
+    fresh, _ = _train(tmp_path / "run", resume_from=str(checkpoint), **balanced)
+    assert max((fresh[n] - straight[n]).abs().max().item() for n in straight) > 1e-5

@@ -169,7 +169,7 @@ class VPDConfig(GRPOConfig):
             "with the task, the model and the vocabulary. GRPO's term keeps its (1 − w) scaling. Needs "
             "distillation_mode 'topk' or 'full'. Costs one pass back through the output head per term and step. "
             "Measured level with w = 0.5 on our text benchmarks at 1, 0.087 below it on the demo model: off by "
-            "default. A resumed run measures the running means afresh."
+            "default."
         },
     )
     distillation_alpha: float = field(

@@ -10,6 +10,7 @@ so its gradient there is a fixed multiple of GRPO's.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
@@ -29,6 +30,10 @@ def hidden_gradient_norms(losses: list[torch.Tensor], hidden: list[torch.Tensor]
                     square = square + grad.float().pow(2).sum()
         squares.append(square)
     return all_reduce(torch.stack(squares)).sqrt().tolist()
+
+
+# the running means in a checkpoint, so that a resumed run continues with them
+GRADIENT_BALANCE_FILE = "vpd_gradient_balance.json"
 
 
 @dataclass
@@ -58,3 +63,12 @@ class GradientBalance:
         if not (math.isfinite(value) and value > 0):
             return mean
         return value if mean is None else self.decay * mean + (1 - self.decay) * value
+
+    def save(self, path: str) -> None:
+        with open(path, "w") as f:
+            json.dump({"grpo": self.grpo, "distill": self.distill}, f)
+
+    def load(self, path: str) -> None:
+        with open(path) as f:
+            state = json.load(f)
+        self.grpo, self.distill = state["grpo"], state["distill"]

@@ -20,7 +20,7 @@ from .e_step_monitor import EStepMonitor
 from .e_step_plan import EStepPlan, served_steps
 from .e_step_runner import EStepMixin, trained_tokens
 from .feedback import call_feedback_funcs
-from .gradient_balance import GradientBalance, hidden_gradient_norms
+from .gradient_balance import GRADIENT_BALANCE_FILE, GradientBalance, hidden_gradient_norms
 from .hidden_states import capture_final_hidden, completion_hidden, output_head
 from .losses import head_divergence, masked_mean, per_token_distillation
 from .no_signal import NoSignalCallback
@@ -702,6 +702,8 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
         output_dir = os.path.join(self._get_output_dir(trial=trial), f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}")
         if self.args.should_save and self.teacher_optimizer is not None:
             torch.save(self.teacher_optimizer.state_dict(), os.path.join(output_dir, "vpd_teacher_optimizer.pt"))
+        if self.args.should_save and self.distillation_balance is not None:
+            self.distillation_balance.save(os.path.join(output_dir, GRADIENT_BALANCE_FILE))
 
     def _load_optimizer_and_scheduler(self, checkpoint):
         super()._load_optimizer_and_scheduler(checkpoint)
@@ -713,6 +715,9 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
             if self.teacher_optimizer is None:
                 self.create_optimizer()
             self.teacher_optimizer.load_state_dict(torch.load(path, map_location=self.accelerator.device))
+        path = os.path.join(checkpoint, GRADIENT_BALANCE_FILE)
+        if self.distillation_balance is not None and os.path.exists(path):
+            self.distillation_balance.load(path)
 
     def create_model_card(self, model_name=None, dataset_name=None, tags=None):
         """TRL's model card made true for local models and data, with VPD's saved layout (student at the root,
