@@ -1468,6 +1468,13 @@ METHODS = {
     #         Decision rule: r = 0.5 becomes the full-weights default only if the mean over the five (with Z75) is ≥ 0
     #         against w = 0.5 with none below −0.02, and then fresh seeds (text 40-44, demo 40-49, larger 30-39) repeat
     #         a mean ≥ 0 with none below −0.02.
+    # Outcome (gradratio05_13_*.md, demo_seeds_{large_,}gradratio05.md): Z100 held — coefficients 0.235 / 0.181 /
+    # 0.123 on `letters` / `reveal` / `reveal_read` (demo 0.45); against w = 0.5 `letters` +0.005 ± 0.004 (3/5; +0.041
+    # over grpo 5/5, +0.011 over the passive teacher 3/5), `reveal` +0.000 ± 0.005 (3/5; +0.011 over grpo, 4/5),
+    # `reveal_read` +0.009 ± 0.005 (3/5; −0.022 against grpo, 0/5, where w = 0.1 fixed gave −0.016); the larger demo
+    # −0.005 ± 0.026 (4/10), but the demo model −0.031 ± 0.029 (2/10; demo_seeds.py Z75). Mean −0.004 with the demo
+    # below −0.02: by the rule r = 0.5 is not the default (no fresh seeds run). It is the first setting level with
+    # w = 0.5 within noise on all five while giving each family the same gradient share (README names it).
     "vpd_i13_copy_adapter_fows_mix_gr05": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 0.5},
                                            False),
     "passive_i13_fows_gr05": ("vpd", {**PASSIVE_I13_FOWS, "distillation_gradient_ratio": 0.5}, False),
