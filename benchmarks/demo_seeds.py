@@ -511,7 +511,9 @@ METHODS = {
     # Outcome (demo_seeds_{large_,}gradratio05.md): refuted on the demo model — −0.031 ± 0.029 against w = 0.5 (2/10;
     # +0.053 over grpo, 6/10) at a mean coefficient of 0.45, repair 0.19 → 0.45 (rose on 10/10; −0.053 against
     # w = 0.5); the larger model held (−0.005 ± 0.026, 4/10; +0.034 over grpo, 7/10; repair 0.19 → 0.24, +0.060 over
-    # w = 0.5).
+    # w = 0.5). On the demo model the coefficient is 0.35 over the first 20 steps, 0.49-0.51 later (the larger: 0.81,
+    # then 0.67-0.73): less distillation exactly where the demo's gain is made (Z72: VPD reaches grpo's final at a
+    # median step of 20).
     "vpd_copy_adapter_tlr3e3_fows_mix_gr05": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,
                                               "distillation_gradient_ratio": 0.5},
     "vpd_copy_adapter_fows_mix_gr05": {**COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 0.5},
