@@ -514,6 +514,19 @@ METHODS = {
     # w = 0.5). On the demo model the coefficient is 0.35 over the first 20 steps, 0.49-0.51 later (the larger: 0.81,
     # then 0.67-0.73): less distillation exactly where the demo's gain is made (Z72: VPD reaches grpo's final at a
     # median step of 20).
+    # The balance calibrated once over the first 10 steps at r = 2/3 (trainers.py Z101), fitted so that the demo
+    # model keeps a coefficient of about 0.5 (the larger: 0.88). Prediction, written before the runs (demo model:
+    # `--seeds 40,...,49 --steps 100 --eval-every 10 --methods vpd_copy_adapter_tlr3e3_fows_mix_gc --with
+    # benchmarks/results/demo_seeds_newdefault.json --against grpo,vpd_copy_adapter_tlr3e3_fows_mix --teacher-against
+    # vpd_copy_adapter_tlr3e3_fows_mix --active vpd_copy_adapter_tlr3e3_fows_mix_gc --out
+    # benchmarks/results/demo_seeds_gradcal`; larger model: `--seeds 30,...,39` with its flags,
+    # `vpd_copy_adapter_fows_mix_gc`, `demo_seeds_large_newdefault.json`, `--out
+    # benchmarks/results/demo_seeds_large_gradcal`):
+    #   Z76. demo model within ±0.02 of w = 0.5, the larger within ±0.03; repair rising on ≥ 8/10 on the demo model.
+    "vpd_copy_adapter_tlr3e3_fows_mix_gc": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,
+                                            "distillation_gradient_ratio": 2 / 3, "distillation_gradient_window": 10},
+    "vpd_copy_adapter_fows_mix_gc": {**COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 2 / 3,
+                                     "distillation_gradient_window": 10},
     "vpd_copy_adapter_tlr3e3_fows_mix_gr05": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,
                                               "distillation_gradient_ratio": 0.5},
     "vpd_copy_adapter_fows_mix_gr05": {**COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 0.5},

@@ -273,8 +273,8 @@ MATRIX = [
     ("adapter", False, dict(steps_per_generation=2, loss_type="dr_grpo", gradient_accumulation_steps=2,
                             per_device_train_batch_size=2, mask_truncated_completions=True,
                             distillation_gradient_ratio=0.5), [True, False, True]),
-    ("shared", False, dict(loss_type="cispo", distillation_mode="full", distillation_gradient_ratio=2.0),
-     [True, False, True]),
+    ("shared", False, dict(loss_type="cispo", distillation_mode="full", distillation_gradient_ratio=2.0,
+                           distillation_gradient_window=2), [True, False, True]),
     ("frozen", True, dict(num_iterations=2, beta=0.04, loss_type="grpo"), [False, False, False]),
     ("frozen", False, dict(steps_per_generation=2, loss_type="dapo"), [False, False, False]),
 ]

@@ -40,10 +40,30 @@ def test_gradient_balance_uses_the_weight_until_both_norms_were_seen_then_runnin
     assert balance.grpo == pytest.approx(2.0) and balance.distill == pytest.approx(3.0)
 
 
+def test_gradient_balance_with_a_window_calibrates_once_then_keeps_the_coefficient():
+    balance = GradientBalance(ratio=1.0, fallback=0.5, window=2)
+    assert balance.update(0.0, 6.0) == 0.5  # GRPO not seen yet; the distillation's first of two
+    assert balance.update(1.0, 0.0) == pytest.approx(1.0 / 6.0)  # GRPO's first; no distillation tokens
+    assert balance.update(3.0, 2.0) == pytest.approx(2.0 / 4.0)  # both windows full: means 2 and 4
+    assert balance.update(100.0, 0.01) == pytest.approx(0.5)  # frozen
+    assert (balance.grpo_count, balance.distill_count) == (2, 2)
+
+
+def test_gradient_balance_state_round_trips(tmp_path):
+    balance = GradientBalance(ratio=1.0, fallback=0.5, window=3)
+    balance.update(1.0, 2.0)
+    balance.save(str(tmp_path / "balance.json"))
+    restored = GradientBalance(ratio=1.0, fallback=0.5, window=3)
+    restored.load(str(tmp_path / "balance.json"))
+    assert (restored.grpo, restored.distill, restored.grpo_count, restored.distill_count) == (1.0, 2.0, 1, 1)
+    assert restored.update(4.0, 2.0) == balance.update(4.0, 2.0) == pytest.approx(2.5 / 2.0)
+
+
 @pytest.mark.parametrize(
     "overrides, message",
     [
         ({"distillation_gradient_ratio": 0.0}, "must be > 0"),
+        ({"distillation_gradient_ratio": 1.0, "distillation_gradient_window": 0}, "window must be ≥ 1"),
         ({"distillation_gradient_ratio": 1.0, "distillation_mode": "sampled"}, "hidden states"),
     ],
 )

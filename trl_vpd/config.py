@@ -172,6 +172,15 @@ class VPDConfig(GRPOConfig):
             "default."
         },
     )
+    distillation_gradient_window: int | None = field(
+        default=None,
+        metadata={
+            "help": "With `distillation_gradient_ratio`: None → running means of the two gradient norms, the balance "
+            "held at every step; K → plain means over the first K steps (those where each norm is non-zero), then "
+            "frozen: the coefficient is calibrated once and afterwards the distillation's share follows its gradient "
+            "as under a constant weight."
+        },
+    )
     distillation_alpha: float = field(
         default=1.0,
         metadata={
@@ -425,6 +434,10 @@ class VPDConfig(GRPOConfig):
         if self.distillation_gradient_ratio is not None:
             if not self.distillation_gradient_ratio > 0:
                 raise ValueError(f"distillation_gradient_ratio must be > 0, got {self.distillation_gradient_ratio}.")
+            if self.distillation_gradient_window is not None and self.distillation_gradient_window < 1:
+                raise ValueError(
+                    f"distillation_gradient_window must be ≥ 1 or None, got {self.distillation_gradient_window}."
+                )
             if self.distillation_mode == "sampled":
                 raise ValueError(
                     "distillation_gradient_ratio reads the student's final hidden states, which "

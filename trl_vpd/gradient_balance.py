@@ -38,20 +38,25 @@ GRADIENT_BALANCE_FILE = "vpd_gradient_balance.json"
 
 @dataclass
 class GradientBalance:
-    """Running means (decay `decay`) of GRPO's and the distillation's gradient norms at the hidden states, each updated
-    only on micro-batches where it is non-zero (a batch whose groups all tie gives GRPO no gradient, and that is where
-    the distillation matters most); the coefficient is `ratio` × mean_GRPO / mean_distill, or `fallback` until both
-    have been seen."""
+    """Means of GRPO's and the distillation's gradient norms at the hidden states, each updated only on micro-batches
+    where it is non-zero (a batch whose groups all tie gives GRPO no gradient, and that is where the distillation
+    matters most); the coefficient is `ratio` × mean_GRPO / mean_distill, or `fallback` until both have been seen.
+    `window` None: running means (decay `decay`) throughout, so the balance holds at every step. `window` K: plain means
+    over the first K non-zero norms of each, then frozen, so the coefficient is calibrated once and afterwards the
+    distillation's share rises and falls with its gradient as under a constant weight."""
 
     ratio: float
     fallback: float
     decay: float = 0.9
+    window: int | None = None
     grpo: float | None = None
     distill: float | None = None
+    grpo_count: int = 0
+    distill_count: int = 0
 
     def update(self, grpo_norm: float, distill_norm: float) -> float:
-        self.grpo = self._mean(self.grpo, grpo_norm)
-        self.distill = self._mean(self.distill, distill_norm)
+        self.grpo, self.grpo_count = self._mean(self.grpo, self.grpo_count, grpo_norm)
+        self.distill, self.distill_count = self._mean(self.distill, self.distill_count, distill_norm)
         return self.coefficient()
 
     def coefficient(self) -> float:
@@ -59,16 +64,23 @@ class GradientBalance:
             return self.fallback
         return self.ratio * self.grpo / self.distill
 
-    def _mean(self, mean: float | None, value: float) -> float | None:
-        if not (math.isfinite(value) and value > 0):
-            return mean
-        return value if mean is None else self.decay * mean + (1 - self.decay) * value
+    def _mean(self, mean: float | None, count: int, value: float) -> tuple[float | None, int]:
+        if not (math.isfinite(value) and value > 0) or (self.window is not None and count >= self.window):
+            return mean, count
+        if mean is None:
+            return value, 1
+        if self.window is not None:
+            return mean + (value - mean) / (count + 1), count + 1
+        return self.decay * mean + (1 - self.decay) * value, count + 1
+
+    _STATE = ("grpo", "distill", "grpo_count", "distill_count")
 
     def save(self, path: str) -> None:
         with open(path, "w") as f:
-            json.dump({"grpo": self.grpo, "distill": self.distill}, f)
+            json.dump({name: getattr(self, name) for name in self._STATE}, f)
 
     def load(self, path: str) -> None:
         with open(path) as f:
             state = json.load(f)
-        self.grpo, self.distill = state["grpo"], state["distill"]
+        for name in self._STATE:
+            setattr(self, name, state.get(name, getattr(self, name)))

@@ -186,7 +186,11 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
         self.distillation_balance = (
             None
             if args.distillation_gradient_ratio is None
-            else GradientBalance(args.distillation_gradient_ratio, fallback=args.distillation_weight)
+            else GradientBalance(
+                args.distillation_gradient_ratio,
+                fallback=args.distillation_weight,
+                window=args.distillation_gradient_window,
+            )
         )
         # (teacher_input_ids, log-probs, hidden states, head) of the last E-step forward, reused by the M-step
         self._vpd_teacher_forward = None
