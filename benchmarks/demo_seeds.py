@@ -523,6 +523,9 @@ METHODS = {
     # `vpd_copy_adapter_fows_mix_gc`, `demo_seeds_large_newdefault.json`, `--out
     # benchmarks/results/demo_seeds_large_gradcal`):
     #   Z76. demo model within ±0.02 of w = 0.5, the larger within ±0.03; repair rising on ≥ 8/10 on the demo model.
+    # Outcome (demo_seeds_{large_,}gradcal.md): demo model held — −0.017 ± 0.034 against w = 0.5 (5/10; +0.030 over
+    # grpo, 5/10) at coefficients 0.33-0.61 (mean 0.47), repair 0.19 → 0.44 (rose on 10/10); the larger refuted —
+    # −0.053 ± 0.017 (2/10; +0.009 over grpo, 6/10) at 0.61-1.08 (mean 0.78), repair 0.19 → 0.27 (+0.040).
     "vpd_copy_adapter_tlr3e3_fows_mix_gc": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,
                                             "distillation_gradient_ratio": 2 / 3, "distillation_gradient_window": 10},
     "vpd_copy_adapter_fows_mix_gc": {**COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 2 / 3,
