@@ -164,8 +164,8 @@ class VPDConfig(GRPOConfig):
         default=None,
         metadata={
             "help": "When set, the distillation's coefficient is chosen during training so that its gradient at the "
-            "student's final hidden states is this multiple of GRPO's (running means of both norms), instead of the "
-            "constant `distillation_weight`: a balance that does not depend on the two losses' scales, which differ "
+            "student's final hidden states is this multiple of GRPO's (means of both norms: "
+            "`distillation_gradient_window`), instead of the constant `distillation_weight`: a balance that does not depend on the two losses' scales, which differ "
             "with the task, the model and the vocabulary. GRPO's term keeps its (1 − w) scaling. Needs "
             "distillation_mode 'topk' or 'full'. Costs one pass back through the output head per term and step. "
             "Off by default: on our benchmarks no ratio suited every model (README, \"What our benchmarks show\"); "
