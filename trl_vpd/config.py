@@ -165,8 +165,9 @@ class VPDConfig(GRPOConfig):
         metadata={
             "help": "When set, the distillation's coefficient is chosen during training so that its gradient at the "
             "student's final hidden states is this multiple of GRPO's (means of both norms: "
-            "`distillation_gradient_window`), instead of the constant `distillation_weight`: a balance that does not depend on the two losses' scales, which differ "
-            "with the task, the model and the vocabulary. GRPO's term keeps its (1 − w) scaling. Needs "
+            "`distillation_gradient_window`), instead of the constant `distillation_weight`: a balance that does not "
+            "depend on the two losses' scales, which differ with the task, the model and the vocabulary. GRPO's term "
+            "keeps its (1 − w) scaling. Needs "
             "distillation_mode 'topk' or 'full'. Costs one pass back through the output head per term and step. "
             "Off by default: on our benchmarks no ratio suited every model (README, \"What our benchmarks show\"); "
             "the setting to try where the loss scales are unknown is 2/3 with `distillation_gradient_window=10`."
