@@ -131,6 +131,17 @@ METHODS = {
     "vpd_adapter_esol_init": {"teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher"},
     "vpd_adapter_esol_init_w01": {"teacher_mode": "adapter", "e_step_solutions": False,
                                   "e_step_reference": "initial_teacher", "distillation_weight": 0.1},
+    # The calibrated gradient balance under LoRA (trainers.py Z102). Prediction, written before the runs (demo model
+    # as Z73 with `--methods vpd_adapter_esol_init_gc --active vpd_adapter_esol_init_gc --out
+    # benchmarks/results/demo_seeds_lora_gradcal`; larger model: `--seeds 10,...,19 --steps 100 --eval-every 10
+    # --hidden-size 96 --num-layers 4 --warm-start-steps 150 --warm-start-lr 2e-3 --learning-rate 1e-3 --methods
+    # vpd_adapter_esol_init_gc --with benchmarks/results/demo_seeds_large_adapter_esol_init.json,
+    # benchmarks/results/demo_seeds_large_adapter.json --against grpo_lora,vpd_adapter_esol_init --teacher-against
+    # vpd_adapter_esol_init --active vpd_adapter_esol_init_gc --out benchmarks/results/demo_seeds_large_lora_gradcal`):
+    #   Z77. demo model within ±0.03 of the LoRA default, the larger within ±0.04.
+    "vpd_adapter_esol_init_gc": {"teacher_mode": "adapter", "e_step_solutions": False,
+                                 "e_step_reference": "initial_teacher", "distillation_gradient_ratio": 2 / 3,
+                                 "distillation_gradient_window": 10},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
     # `benchmarks/trainers.py`, D1-D4: on `reveal` it pushed harder and did worse, −0.033 ± 0.006 vs the midpoint, 0/5).
     # Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_dzero --with

@@ -768,6 +768,20 @@ METHODS = {
                 "distillation_weight": 0.1},
         True,
     ),
+    # The calibrated gradient balance (Z101: r = 2/3, window 10, fitted on the full-weights demo model) on a LoRA
+    # student, whose default trails GRPO+LoRA on `reveal` (−0.039, 0/5) where w = 0.1 recovered +0.028 (Z95) at a cost
+    # of 0.047 on the demo. LoRA was not used to fit r. Predictions, written before the runs (`--size estep2 --steps
+    # 150 --eval-every 10 --seeds 25,26,27,28,29 --methods vpd_i13_adapter_esol_init_gc --out
+    # benchmarks/results/loragradcal13_{reveal,letters}`, paired with adapterinit13_*.json and adapter13_*.json; the
+    # demo models under LoRA: Z77 in demo_seeds.py):
+    #   Z102. against the LoRA default: `reveal` ≥ +0.015 on average, `letters` within ±0.015. Decision rule: the LoRA
+    #         default stays unless `reveal`, `letters` and both LoRA demo models are each ≥ −0.02 with a mean ≥ 0
+    #         (then fresh seeds first).
+    "vpd_i13_adapter_esol_init_gc": (
+        "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
+                "distillation_gradient_ratio": 2 / 3, "distillation_gradient_window": 10},
+        True,
+    ),
     "vpd_i13_adapter_esol_awrinit": (
         "vpd",
         {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
