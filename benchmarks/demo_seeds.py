@@ -139,6 +139,12 @@ METHODS = {
     # benchmarks/results/demo_seeds_large_adapter.json --against grpo_lora,vpd_adapter_esol_init --teacher-against
     # vpd_adapter_esol_init --active vpd_adapter_esol_init_gc --out benchmarks/results/demo_seeds_large_lora_gradcal`):
     #   Z77. demo model within ±0.03 of the LoRA default, the larger within ±0.04.
+    # Outcome (demo_seeds_{large_,}lora_gradcal.md): held — demo +0.014 ± 0.026 against the LoRA default (6/10; repair
+    # 0.19 → 0.47, rose on 10/10), larger +0.000 ± 0.022 (3/10). Fresh seeds, prediction written before the runs
+    # (`--seeds 20,...,29`, otherwise as above with `--methods grpo_lora,vpd_adapter_esol_init,vpd_adapter_esol_init_gc
+    # --against grpo_lora,vpd_adapter_esol_init` and no `--with`, `--out benchmarks/results/demo_seeds_{large_,}
+    # lora_gradcal_b`):
+    #   Z78. both within ±0.03 of the LoRA default, the mean of the two ≥ −0.01.
     "vpd_adapter_esol_init_gc": {"teacher_mode": "adapter", "e_step_solutions": False,
                                  "e_step_reference": "initial_teacher", "distillation_gradient_ratio": 2 / 3,
                                  "distillation_gradient_window": 10},

@@ -777,6 +777,15 @@ METHODS = {
     #   Z102. against the LoRA default: `reveal` ≥ +0.015 on average, `letters` within ±0.015. Decision rule: the LoRA
     #         default stays unless `reveal`, `letters` and both LoRA demo models are each ≥ −0.02 with a mean ≥ 0
     #         (then fresh seeds first).
+    # Outcome (loragradcal13_*.md, demo_seeds_{large_,}lora_gradcal.md): Z102 held — `reveal` +0.016 ± 0.011 over the
+    # LoRA default (4/5; −0.023 against grpo_lora, 0/5; coefficients 0.16-0.26), `letters` +0.002 ± 0.002 (1/5;
+    # +0.028 over grpo_lora, 5/5), the demo model +0.014 ± 0.026 (6/10), the larger +0.000 ± 0.022 (3/10): mean
+    # +0.008, none below −0.02, so by the rule fresh seeds next. Prediction, written before the runs (text seeds
+    # 30-34, paired with fowsconfirm13_{reveal,letters}.json and fowsconfirm13_grpo_*.json: `--seeds
+    # 30,31,32,33,34 --methods vpd_i13_adapter_esol_init_gc --out benchmarks/results/loragradcal13b_{reveal,letters}`;
+    # the demo models on seeds 20-29: Z78 in demo_seeds.py):
+    #   Z103. against the LoRA default on fresh seeds: `reveal` ≥ +0.01, `letters` within ±0.015; with Z78 the mean
+    #         over the four ≥ 0 and none below −0.02, which would make the calibrated balance the LoRA default.
     "vpd_i13_adapter_esol_init_gc": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
                 "distillation_gradient_ratio": 2 / 3, "distillation_gradient_window": 10},
