@@ -145,6 +145,9 @@ METHODS = {
     # --against grpo_lora,vpd_adapter_esol_init` and no `--with`, `--out benchmarks/results/demo_seeds_{large_,}
     # lora_gradcal_b`):
     #   Z78. both within ±0.03 of the LoRA default, the mean of the two ≥ −0.01.
+    # Outcome (demo_seeds_{large_,}lora_gradcal_b.md): the demo model +0.037 ± 0.028 (6/10; outside ±0.03 the good
+    # way; +0.122 over grpo_lora, 7/10; repair 0.19 → 0.54, +0.082, rose on 10/10), the larger −0.014 ± 0.036 (3/10;
+    # +0.014 over grpo_lora, 4/10; repair 0.19 → 0.26, rose on 10/10); mean +0.012 ≥ −0.01: held.
     "vpd_adapter_esol_init_gc": {"teacher_mode": "adapter", "e_step_solutions": False,
                                  "e_step_reference": "initial_teacher", "distillation_gradient_ratio": 2 / 3,
                                  "distillation_gradient_window": 10},

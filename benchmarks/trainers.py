@@ -786,6 +786,10 @@ METHODS = {
     # the demo models on seeds 20-29: Z78 in demo_seeds.py):
     #   Z103. against the LoRA default on fresh seeds: `reveal` ≥ +0.01, `letters` within ±0.015; with Z78 the mean
     #         over the four ≥ 0 and none below −0.02, which would make the calibrated balance the LoRA default.
+    # Outcome (loragradcal13b_*.md; demo_seeds_{large_,}lora_gradcal_b.md): Z103 held — `reveal` +0.019 ± 0.011 over
+    # the LoRA default (4/5; −0.025 against grpo_lora, 0/5), `letters` +0.005 ± 0.003 (2/5); with Z78 (demo +0.037 ±
+    # 0.028, 6/10; larger −0.014 ± 0.036, 3/10) the mean over the four is +0.012 and none is below −0.02: the
+    # calibrated balance (r = 2/3, window 10) is the LoRA student's default from here (`LORA_GRADIENT_RATIO`).
     "vpd_i13_adapter_esol_init_gc": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
                 "distillation_gradient_ratio": 2 / 3, "distillation_gradient_window": 10},
