@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from helpers import make_config
+from helpers import make_config, make_trainer
 
 from trl_vpd.gradient_balance import GradientBalance, hidden_gradient_norms
 from trl_vpd.model_card import _distillation_weight
@@ -62,7 +62,7 @@ def test_gradient_balance_state_round_trips(tmp_path):
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"distillation_gradient_ratio": 0.0}, "must be > 0"),
+        ({"distillation_gradient_ratio": -1.0}, "must be ≥ 0"),
         ({"distillation_gradient_ratio": 1.0, "distillation_gradient_window": 0}, "window must be ≥ 1"),
         ({"distillation_gradient_ratio": 1.0, "distillation_mode": "sampled"}, "hidden states"),
     ],
@@ -82,3 +82,38 @@ def test_model_card_names_the_constant_weight_or_the_gradient_ratio_and_its_coef
     assert weight(args, GradientBalance(2.0, fallback=0.5, grpo=1.0, distill=8.0)) == (
         "gradient ratio 2 to GRPO's, last coefficient 0.25"
     )
+
+
+@pytest.mark.parametrize(
+    "overrides, peft, expected",
+    [
+        ({"teacher_mode": "adapter"}, True, (2 / 3, 10)),  # a LoRA student's teacher adapter: calibrated balance
+        ({"teacher_mode": "adapter"}, False, (0.0, None)),  # a full-weights student's: the constant weight
+        ({"teacher_mode": "shared"}, True, (0.0, None)),
+        ({"teacher_mode": "frozen", "e_step": False}, True, (0.0, None)),
+        ({"teacher_mode": "adapter", "distillation_mode": "sampled"}, True, (0.0, None)),  # no hidden states to read
+        ({"teacher_mode": "adapter", "distillation_gradient_ratio": 0.0}, True, (0.0, None)),  # off, explicitly
+        ({"teacher_mode": "adapter", "distillation_gradient_ratio": 1.0}, True, (1.0, None)),  # running means
+        ({"teacher_mode": "adapter", "distillation_gradient_window": 4}, True, (2 / 3, 4)),
+    ],
+)
+def test_the_gradient_balance_is_the_default_for_a_lora_students_teacher_adapter_only(
+    tmp_path, overrides, peft, expected
+):
+    config = make_config(tmp_path, **overrides)
+    config.resolve_teacher_mode(peft=peft, sharded=False)
+    assert (config.distillation_gradient_ratio, config.distillation_gradient_window) == pytest.approx(expected)
+    config.resolve_teacher_mode(peft=not peft, sharded=False)  # a config reused for the other kind of student
+    config.resolve_teacher_mode(peft=peft, sharded=False)
+    assert (config.distillation_gradient_ratio, config.distillation_gradient_window) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("peft", [True, False])
+def test_trainers_default_balance_follows_the_student(tmp_path, tiny_tokenizer, peft):
+    trainer = make_trainer(tmp_path, tiny_tokenizer, peft=peft)
+    assert trainer.args.teacher_mode == "adapter"
+    balance = trainer.distillation_balance
+    if peft:
+        assert (balance.ratio, balance.window, balance.fallback) == (pytest.approx(2 / 3), 10, 0.5)
+    else:
+        assert balance is None and trainer.args.distillation_gradient_ratio == 0.0

@@ -129,7 +129,7 @@ def _e_step_contexts(args) -> str:
 def _distillation_weight(trainer) -> str:
     """The distillation's constant weight, or the gradient balance's ratio and the coefficient it reached."""
     args = trainer.args
-    if args.distillation_gradient_ratio is None:
+    if not args.distillation_gradient_ratio:
         return f"weight {args.distillation_weight:g}"
     balance = getattr(trainer, "distillation_balance", None)
     reached = f", last coefficient {balance.coefficient():.3g}" if balance is not None and balance.distill else ""

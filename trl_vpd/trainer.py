@@ -185,7 +185,7 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
         self._vpd_pending = None
         self.distillation_balance = (
             None
-            if args.distillation_gradient_ratio is None
+            if not args.distillation_gradient_ratio
             else GradientBalance(
                 args.distillation_gradient_ratio,
                 fallback=args.distillation_weight,
