@@ -63,10 +63,12 @@ def _vpd(teacher: str, mode: str, e_step: bool, peft: str | None = None, chunk: 
     became the default (adapter teacher first, then the shared one) did. `pairing` is pinned ("self", every row
     recorded before group pairing became the default) so that those rows stay reproducible, as are the demonstrations
     and the student reference of the E-step (recorded before a teacher adapter defaulted to critiques alone and to the
-    passive teacher as its reference)."""
+    passive teacher as its reference), and the constant distillation weight (before a LoRA student's teacher adapter
+    defaulted to the gradient balance)."""
     every = {"e_step_every": 1} if e_step else {}
     extra = {"teacher_mode": teacher, "e_step": e_step, **every, "distillation_mode": mode, "e_step_chunk_size": chunk,
-             "e_step_pairing": pairing, "e_step_solutions": True, "e_step_reference": "student", **more}
+             "e_step_pairing": pairing, "e_step_solutions": True, "e_step_reference": "student",
+             "distillation_gradient_ratio": 0.0, **more}
     return ("vpd", extra, peft)
 
 

@@ -587,6 +587,10 @@ for _settings in METHODS.values():
 # showed the critique beside the demonstrations (`vpd_fows` and `vpd_adapter_esol_init_fows` set it themselves).
 for _settings in METHODS.values():
     _settings.setdefault("feedback_only_without_solution", False)
+# And every method recorded before a LoRA student's teacher adapter defaulted to the calibrated gradient balance
+# (trainers.py Z103) distilled at the constant `distillation_weight` (the *_gr*, *_gc methods set it themselves).
+for _settings in METHODS.values():
+    _settings.setdefault("distillation_gradient_ratio", 0.0)
 # Outcome of G3 (results/demo_seeds_add.md, former target KL): refuted — vpd_add −0.050 ± 0.025 vs grpo (1/5), +0.016
 # ± 0.032 vs vpd (2/5); its teacher repair 0.35 (vpd 0.31). Rerun of vpd and vpd_add at the library's fixed β_E
 # (the demo's configuration since), written before the run: E1-E3 and G3 as above. Outcome (demo_seeds_fixedbeta.md):

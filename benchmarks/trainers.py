@@ -1594,6 +1594,11 @@ for _family, _extra, _lora in METHODS.values():
 for _family, _extra, _lora in METHODS.values():
     if _family == "vpd":
         _extra.setdefault("feedback_only_without_solution", False)
+# And every method recorded before a LoRA student's teacher adapter defaulted to the calibrated gradient balance
+# (Z103) distilled at the constant `distillation_weight` (the *_gr*, *_gc methods set it themselves).
+for _family, _extra, _lora in METHODS.values():
+    if _family == "vpd":
+        _extra.setdefault("distillation_gradient_ratio", 0.0)
 
 
 def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")):
