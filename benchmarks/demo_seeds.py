@@ -28,6 +28,7 @@ from pathlib import Path
 
 from . import outputs
 from .paired import formatted, steps_table, summary
+from .trainers import CALIBRATED_BALANCE
 
 # A full-weights student's teacher adapter (a LoRA on a frozen copy of the initial model), h against the passive teacher
 COPY_ADAPTER = {"teacher_mode": "adapter", "lora": False, "e_step_reference": "initial_teacher"}
@@ -149,8 +150,7 @@ METHODS = {
     # way; +0.122 over grpo_lora, 7/10; repair 0.19 → 0.54, +0.082, rose on 10/10), the larger −0.014 ± 0.036 (3/10;
     # +0.014 over grpo_lora, 4/10; repair 0.19 → 0.26, rose on 10/10); mean +0.012 ≥ −0.01: held.
     "vpd_adapter_esol_init_gc": {"teacher_mode": "adapter", "e_step_solutions": False,
-                                 "e_step_reference": "initial_teacher", "distillation_gradient_ratio": 2 / 3,
-                                 "distillation_gradient_window": 10},
+                                 "e_step_reference": "initial_teacher", **CALIBRATED_BALANCE},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
     # `benchmarks/trainers.py`, D1-D4: on `reveal` it pushed harder and did worse, −0.033 ± 0.006 vs the midpoint, 0/5).
     # Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_dzero --with
@@ -546,10 +546,8 @@ METHODS = {
     # Outcome (demo_seeds_{large_,}gradcal.md): demo model held — −0.017 ± 0.034 against w = 0.5 (5/10; +0.030 over
     # grpo, 5/10) at coefficients 0.33-0.61 (mean 0.47), repair 0.19 → 0.44 (rose on 10/10); the larger refuted —
     # −0.053 ± 0.017 (2/10; +0.009 over grpo, 6/10) at 0.61-1.08 (mean 0.78), repair 0.19 → 0.27 (+0.040).
-    "vpd_copy_adapter_tlr3e3_fows_mix_gc": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,
-                                            "distillation_gradient_ratio": 2 / 3, "distillation_gradient_window": 10},
-    "vpd_copy_adapter_fows_mix_gc": {**COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 2 / 3,
-                                     "distillation_gradient_window": 10},
+    "vpd_copy_adapter_tlr3e3_fows_mix_gc": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3, **CALIBRATED_BALANCE},
+    "vpd_copy_adapter_fows_mix_gc": {**COPY_ADAPTER_FOWS_MIX, **CALIBRATED_BALANCE},
     "vpd_copy_adapter_tlr3e3_fows_mix_gr05": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,
                                               "distillation_gradient_ratio": 0.5},
     "vpd_copy_adapter_fows_mix_gr05": {**COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 0.5},

@@ -25,6 +25,8 @@ I13_COPY_ADAPTER = {**I13_NEW, "teacher_mode": "adapter", "e_step_reference": "i
 # the full-weights default since Z86: mixed E-step contexts, critiques only where no sibling succeeded
 I13_COPY_ADAPTER_FOWS_MIX = {**I13_COPY_ADAPTER, "e_step_solutions": False, "e_step_mixed_contexts": True,
                              "feedback_only_without_solution": True}
+# the distillation's coefficient calibrated once from the two M-step terms' gradients (Z101-Z103; the LoRA default)
+CALIBRATED_BALANCE = {"distillation_gradient_ratio": 2 / 3, "distillation_gradient_window": 10}
 # the passive teacher shown the same contexts as the shared default (frozen, no E-step)
 PASSIVE_I13_FOWS = {"teacher_mode": "frozen", "e_step": False, "e_step_negatives": False,
                     "feedback_only_without_solution": True}
@@ -792,7 +794,7 @@ METHODS = {
     # calibrated balance (r = 2/3, window 10) is the LoRA student's default from here (`LORA_GRADIENT_RATIO`).
     "vpd_i13_adapter_esol_init_gc": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
-                "distillation_gradient_ratio": 2 / 3, "distillation_gradient_window": 10},
+                **CALIBRATED_BALANCE},
         True,
     ),
     "vpd_i13_adapter_esol_awrinit": (
@@ -1524,10 +1526,8 @@ METHODS = {
     # 0.017 (2/10) at its coefficient of 0.78. Mean −0.005 with the larger below −0.02: by the rule not the default.
     # The best text-family result of issue 13 on fresh seeds (both families ≥ 4/5 against grpo), refused by the
     # larger demo model; README names the setting.
-    "vpd_i13_copy_adapter_fows_mix_gc": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 2 / 3,
-                                                 "distillation_gradient_window": 10}, False),
-    "passive_i13_fows_gc": ("vpd", {**PASSIVE_I13_FOWS, "distillation_gradient_ratio": 2 / 3,
-                                    "distillation_gradient_window": 10}, False),
+    "vpd_i13_copy_adapter_fows_mix_gc": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, **CALIBRATED_BALANCE}, False),
+    "passive_i13_fows_gc": ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, False),
     "vpd_i13_copy_adapter_fows_mix_gr05": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 0.5},
                                            False),
     "passive_i13_fows_gr05": ("vpd", {**PASSIVE_I13_FOWS, "distillation_gradient_ratio": 0.5}, False),

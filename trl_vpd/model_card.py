@@ -159,7 +159,10 @@ def training_settings(trainer) -> list[tuple[str, str]]:
         ("feedback sources", "; ".join(s for s in sources if s) or "none"),
         ("teacher mode", f"`{args.teacher_mode}`"),
         ("E-step (teacher update)", e_step),
-        ("M-step (distillation)", f"`{args.distillation_mode}`, {_distillation_weight(trainer)}, α {args.distillation_alpha:g}"),
+        (
+            "M-step (distillation)",
+            f"`{args.distillation_mode}`, {_distillation_weight(trainer)}, α {args.distillation_alpha:g}",
+        ),
         ("learning rate", f"{args.learning_rate:g}"),
         ("completions per prompt", str(args.num_generations)),
         ("max completion length", str(args.max_completion_length)),
@@ -245,4 +248,3 @@ def write_model_card(trainer, model_name: str | None = None, dataset_name: str |
     )
     card = ModelCard(f"---\n{card_data.to_yaml()}\n---\n\n" + "\n\n".join(sections) + "\n")
     card.save(os.path.join(args.output_dir, "README.md"))
-

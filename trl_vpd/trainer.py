@@ -581,7 +581,8 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
             e_loss, _ = self._e_step(model, inputs, student_logps=student.get("logps"))
         if weight > 0 and self.accelerator.reduce(distill_mask.sum(), reduction="sum").item() > 0:
             distill, kl = self._distillation(model, inputs, student, distill_mask, mask)
-            coefficient = self._distillation_coefficient(loss, distill / ga, student.get("backbone_output"), weight, mode)
+            backbone = student.get("backbone_output")
+            coefficient = self._distillation_coefficient(loss, distill / ga, backbone, weight, mode)
             loss = loss + coefficient * distill / ga
             self._metrics[mode]["vpd/distill_loss"].append(self._mean_across(distill))
             self._metrics[mode]["vpd/teacher_student_kl"].append(self._mean_across(kl))
@@ -638,8 +639,10 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
     def _distillation_coefficient(self, grpo_loss, distill, hidden, weight: float, mode: str) -> float:
         """The distillation's coefficient: `distillation_weight`, or with `distillation_gradient_ratio` the balance of
         the two terms' gradient norms at the student's final hidden states (logged as `vpd/grad_norm_*`)."""
-        if self.distillation_balance is None or mode != "train" or not torch.is_grad_enabled():
+        if self.distillation_balance is None:
             return weight
+        if mode != "train" or not torch.is_grad_enabled():  # evaluation: the coefficient training reached
+            return self.distillation_balance.coefficient()
         grpo_norm, distill_norm = hidden_gradient_norms(
             [grpo_loss, distill], hidden, lambda t: self.accelerator.reduce(t, reduction="sum")
         )
