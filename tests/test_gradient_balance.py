@@ -23,7 +23,11 @@ def test_hidden_gradient_norms_read_each_loss_over_every_tensor_and_sum_squares_
     frozen = torch.tensor(1.0)  # no graph
     two_processes = lambda squares: 2 * squares  # an all-reduce over two identical processes
     norms = hidden_gradient_norms([linear, quadratic, frozen], [h1, h2], two_processes)
-    expected = [math.sqrt(2 * (a.pow(2).sum() + b.pow(2).sum()).item()), math.sqrt(2 * (2 * h2.detach()).pow(2).sum()), 0]
+    expected = [
+        math.sqrt(2 * (a.pow(2).sum() + b.pow(2).sum()).item()),
+        math.sqrt(2 * (2 * h2.detach()).pow(2).sum().item()),
+        0,
+    ]
     assert norms == pytest.approx(expected, rel=1e-6)
     assert h1.grad is None and h2.grad is None  # read, not accumulated into .grad
     linear.backward()  # the graph was kept for the real backward
