@@ -1481,8 +1481,8 @@ METHODS = {
     # ± 0.002 against passive_i13_fows at w = 0.5, −0.028 ± 0.008 against grpo (0/5, as w = 0.25) — but the demo model
     # falls −0.087 ± 0.026 (1/10, demo_seeds.py Z74; the larger −0.009). Mean −0.018 with the demo below −0.02: r = 1
     # is not the default; the option stays, off. On the demo models the share at w = 0.5 is below GRPO's (0.56 and
-    # 0.39, read off the gr1 runs' logged norms: results/demo_gradient_shares.md), so r = 1 raised their coefficient (0.90
-    # and 1.38 on average): the demo lost to more distillation, not less.
+    # 0.39, read off the gr1 runs' logged norms: results/demo_gradient_shares.md), so r = 1 raised their coefficient
+    # (0.90 and 1.38 on average): the demo lost to more distillation, not less.
     "vpd_i13_copy_adapter_fows_mix_gr1": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 1.0},
                                           False),
     # The shares at w = 0.5 now read on all five (ratio of the run means of 0.5·‖g_distill‖ over ‖g_GRPO‖): `letters`
