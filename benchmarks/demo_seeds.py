@@ -758,6 +758,10 @@ def run(method: str, seed: int, steps: int, out_dir: Path, eval_every: int | Non
         history = json.loads((run_dir / "teacher_eval.json").read_text())
         row["curve"] = [{"step": e["step"], "student": e["vpd/teacher_eval/student_success"],
                          "teacher": e["vpd/teacher_eval/teacher_repair"]} for e in history]
+    coefficients = [e["vpd/distill_coefficient"] for e in json.loads((run_dir / "log_history.json").read_text())
+                    if "vpd/distill_coefficient" in e]
+    if coefficients:  # the gradient balance's coefficient, kept with the result (the run folder is git-ignored)
+        row["distill_coefficient"] = round(statistics.fmean(coefficients), 4)
     return row
 
 
@@ -833,7 +837,7 @@ def main(argv=None):
     )
     for seed in (int(s) for s in args.seeds.split(",")):
         for method in results:
-            results[method].append(run(method, seed, args.steps, out.parent / ".runs", args.eval_every,
+            results[method].append(run(method, seed, args.steps, out.parent / ".runs" / out.name, args.eval_every,
                                        args.learning_rate, **demo_settings))
             print(method, results[method][-1], flush=True)
             out.with_suffix(".json").write_text(json.dumps(results, indent=1))

@@ -425,8 +425,8 @@ def main(argv=None):
     for seed in size["seeds"]:  # methods alternate within each seed
         for method in size["methods"]:
             results[method].append(
-                run_method(method, seed, size, model_path, tok, train_ds, eval_problems, args.device, out.parent / ".runs",
-                           log, fam)
+                run_method(method, seed, size, model_path, tok, train_ds, eval_problems, args.device,
+                           out.parent / ".runs" / out.name, log, fam)
             )
             (out.with_suffix(".json")).write_text(
                 json.dumps({"family": args.family, "info": info, "size": size, "results": results}, indent=1)
