@@ -53,6 +53,13 @@ def test_gradient_balance_with_a_window_calibrates_once_then_keeps_the_coefficie
     assert (balance.grpo_count, balance.distill_count) == (2, 2)
 
 
+def test_a_capped_balance_never_exceeds_its_cap_and_can_go_below_it():
+    balance = GradientBalance(ratio=1.0, fallback=0.5, window=2, cap=0.5)
+    assert balance.update(1.0, 1.0) == 0.5  # balanced 1.0, capped
+    assert balance.update(1.0, 7.0) == pytest.approx(1.0 / 4.0)  # means 1 and 4: below the cap, as uncapped
+    assert GradientBalance(ratio=1.0, fallback=0.5, grpo=1.0, distill=1.0).coefficient() == 1.0  # no cap
+
+
 def test_gradient_balance_state_round_trips(tmp_path):
     balance = GradientBalance(ratio=1.0, fallback=0.5, window=3)
     balance.update(1.0, 2.0)
@@ -85,6 +92,10 @@ def test_model_card_names_the_constant_weight_or_the_gradient_ratio_and_its_coef
     assert weight(args, GradientBalance(2.0, fallback=0.5)) == "gradient ratio 2 to GRPO's"
     assert weight(args, GradientBalance(2.0, fallback=0.5, grpo=1.0, distill=8.0)) == (
         "gradient ratio 2 to GRPO's, last coefficient 0.25"
+    )
+    args = make_config(tmp_path, distillation_gradient_ratio=2.0, distillation_gradient_capped=True)
+    assert weight(args, GradientBalance(2.0, fallback=0.5, cap=0.5, grpo=1.0, distill=1.0)) == (
+        "gradient ratio 2 to GRPO's, at most 0.5, last coefficient 0.5"
     )
 
 

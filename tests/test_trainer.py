@@ -263,16 +263,17 @@ def backbone_gradient_norm(model, loss_fn) -> tuple[torch.Tensor, float]:
     return loss, math.sqrt(sum(h.grad.pow(2).sum().item() for h in outputs if h.grad is not None))
 
 
-@pytest.mark.parametrize("ratio", [0.3, 2.0])
+@pytest.mark.parametrize("ratio, capped", [(0.3, False), (2.0, False), (2.0, True)])
 def test_gradient_ratio_sets_the_distillation_to_a_multiple_of_grpos_gradient_at_the_hidden_states(
-    tmp_path, tiny_tokenizer, ratio
+    tmp_path, tiny_tokenizer, ratio, capped
 ):
     """With `distillation_gradient_ratio` r the first step's loss is (1 − w·context)-scaled GRPO + c·L_distill with
-    c = r·‖∂L_GRPO/∂h‖ / ‖∂L_distill/∂h‖ at the backbone's outputs h, so c·L_distill's gradient there is r × GRPO's."""
+    c = r·‖∂L_GRPO/∂h‖ / ‖∂L_distill/∂h‖ at the backbone's outputs h, so c·L_distill's gradient there is r × GRPO's;
+    with `distillation_gradient_capped` c is at most w."""
     weight = 0.5
     trainer = make_trainer(
         tmp_path, tiny_tokenizer, teacher_mode="shared", e_step=False, distillation_weight=weight,
-        distillation_mode="full", distillation_gradient_ratio=ratio,
+        distillation_mode="full", distillation_gradient_ratio=ratio, distillation_gradient_capped=capped,
     )  # fmt: skip
     inputs = prepared_batch(trainer)
     assert inputs["advantages"].abs().sum() > 0
@@ -291,8 +292,12 @@ def test_gradient_ratio_sets_the_distillation_to_a_multiple_of_grpos_gradient_at
     (coefficient,) = trainer._metrics["train"]["vpd/distill_coefficient"]
     assert logged_grpo == pytest.approx(grpo_norm, rel=1e-3)
     assert logged_distill == pytest.approx(distill_norm, rel=1e-3)
-    assert coefficient == pytest.approx(ratio * grpo_norm / distill_norm, rel=1e-3)
-    assert coefficient != pytest.approx(weight, rel=0.05)  # the constant weight is not what was used
+    balanced = ratio * grpo_norm / distill_norm
+    assert balanced != pytest.approx(weight, rel=0.05)  # the constant weight is not what the balance gives
+    if capped:
+        assert balanced > weight and coefficient == weight  # the cap binds
+    else:
+        assert coefficient == pytest.approx(balanced, rel=1e-3)
 
     expected = grads(model, grpo_loss)
     for name, grad in grads(model, coefficient * reference).items():

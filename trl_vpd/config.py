@@ -182,6 +182,14 @@ class VPDConfig(GRPOConfig):
             "once and afterwards the distillation's share follows its gradient as under a constant weight."
         },
     )
+    distillation_gradient_capped: bool = field(
+        default=False,
+        metadata={
+            "help": "With `distillation_gradient_ratio`: never give the distillation a larger coefficient than "
+            "`distillation_weight`, so that the balance only lowers the distillation's share where its gradient "
+            "outweighs GRPO's and leaves a model whose distillation gradient is small at the constant weight."
+        },
+    )
     distillation_alpha: float = field(
         default=1.0,
         metadata={

@@ -43,12 +43,15 @@ class GradientBalance:
     matters most); the coefficient is `ratio` × mean_GRPO / mean_distill, or `fallback` until both have been seen.
     `window` None: running means (decay `decay`) throughout, so the balance holds at every step. `window` K: plain
     means over the first K non-zero norms of each, then frozen, so the coefficient is calibrated once and afterwards the
-    distillation's share rises and falls with its gradient as under a constant weight."""
+    distillation's share rises and falls with its gradient as under a constant weight. `cap`: the coefficient's upper
+    bound (the constant weight, so that the balance only lowers the distillation where its gradient outweighs GRPO's).
+    """
 
     ratio: float
     fallback: float
     decay: float = 0.9
     window: int | None = None
+    cap: float | None = None
     grpo: float | None = None
     distill: float | None = None
     grpo_count: int = 0
@@ -62,7 +65,8 @@ class GradientBalance:
     def coefficient(self) -> float:
         if not self.grpo or not self.distill:
             return self.fallback
-        return self.ratio * self.grpo / self.distill
+        balanced = self.ratio * self.grpo / self.distill
+        return balanced if self.cap is None else min(balanced, self.cap)
 
     def _mean(self, mean: float | None, count: int, value: float) -> tuple[float | None, int]:
         if not (math.isfinite(value) and value > 0) or (self.window is not None and count >= self.window):

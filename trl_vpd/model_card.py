@@ -133,7 +133,8 @@ def _distillation_weight(trainer) -> str:
         return f"weight {args.distillation_weight:g}"
     balance = getattr(trainer, "distillation_balance", None)
     reached = f", last coefficient {balance.coefficient():.3g}" if balance is not None and balance.distill else ""
-    return f"gradient ratio {args.distillation_gradient_ratio:g} to GRPO's{reached}"
+    capped = f", at most {args.distillation_weight:g}" if args.distillation_gradient_capped else ""
+    return f"gradient ratio {args.distillation_gradient_ratio:g} to GRPO's{capped}{reached}"
 
 
 def training_settings(trainer) -> list[tuple[str, str]]:

@@ -190,6 +190,7 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
                 args.distillation_gradient_ratio,
                 fallback=args.distillation_weight,
                 window=args.distillation_gradient_window,
+                cap=args.distillation_weight if args.distillation_gradient_capped else None,
             )
         )
         # (teacher_input_ids, log-probs, hidden states, head) of the last E-step forward, reused by the M-step
