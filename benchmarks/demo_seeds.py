@@ -28,7 +28,7 @@ from pathlib import Path
 
 from . import outputs
 from .paired import formatted, steps_table, summary
-from .trainers import CALIBRATED_BALANCE
+from .trainers import CALIBRATED_BALANCE, CAPPED_BALANCE
 
 # A full-weights student's teacher adapter (a LoRA on a frozen copy of the initial model), h against the passive teacher
 COPY_ADAPTER = {"teacher_mode": "adapter", "lora": False, "e_step_reference": "initial_teacher"}
@@ -151,6 +151,14 @@ METHODS = {
     # +0.014 over grpo_lora, 4/10; repair 0.19 → 0.26, rose on 10/10); mean +0.012 ≥ −0.01: held.
     "vpd_adapter_esol_init_gc": {"teacher_mode": "adapter", "e_step_solutions": False,
                                  "e_step_reference": "initial_teacher", **CALIBRATED_BALANCE},
+    # Capped at w = 0.5 (trainers.py Z105). Prediction, written before the runs (fresh seeds 30-39, as Z78 with
+    # `--seeds 30,...,39 --methods grpo_lora,vpd_adapter_esol_init,vpd_adapter_esol_init_gc,vpd_adapter_esol_init_gcc
+    # --against grpo_lora,vpd_adapter_esol_init_gc,vpd_adapter_esol_init --teacher-against vpd_adapter_esol_init_gc
+    # --active vpd_adapter_esol_init_gcc --out benchmarks/results/demo_seeds_{large_,}lora_capped`):
+    #   Z80. against the LoRA default (`_gc`): the demo model within ±0.03, the larger ≥ 0 on average (it gets the w =
+    #        0.5 that was +0.014 over `_gc` on seeds 20-29).
+    "vpd_adapter_esol_init_gcc": {"teacher_mode": "adapter", "e_step_solutions": False,
+                                  "e_step_reference": "initial_teacher", **CAPPED_BALANCE},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
     # `benchmarks/trainers.py`, D1-D4: on `reveal` it pushed harder and did worse, −0.033 ± 0.006 vs the midpoint, 0/5).
     # Prediction, written before its run (`--seeds 10,...,19 --steps 100 --eval-every 10 --methods vpd_dzero --with
@@ -548,6 +556,18 @@ METHODS = {
     # −0.053 ± 0.017 (2/10; +0.009 over grpo, 6/10) at 0.61-1.08 (mean 0.78), repair 0.19 → 0.27 (+0.040).
     "vpd_copy_adapter_tlr3e3_fows_mix_gc": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3, **CALIBRATED_BALANCE},
     "vpd_copy_adapter_fows_mix_gc": {**COPY_ADAPTER_FOWS_MIX, **CALIBRATED_BALANCE},
+    # The same balance capped at w = 0.5 (trainers.py Z104). Prediction, written before the runs (demo model: `--seeds
+    # 50,...,59 --steps 100 --eval-every 10 --methods grpo,passive_frozen_fows,vpd_copy_adapter_tlr3e3_fows_mix,
+    # vpd_copy_adapter_tlr3e3_fows_mix_gcc --against grpo,vpd_copy_adapter_tlr3e3_fows_mix,passive_frozen_fows
+    # --teacher-against vpd_copy_adapter_tlr3e3_fows_mix --active vpd_copy_adapter_tlr3e3_fows_mix_gcc --out
+    # benchmarks/results/demo_seeds_capped`; larger model: `--seeds 40,...,49` with its flags (`--hidden-size 96
+    # --num-layers 4 --warm-start-steps 150 --warm-start-lr 2e-3 --learning-rate 1e-4`) and the methods without
+    # `_tlr3e3`, `--out benchmarks/results/demo_seeds_large_capped`):
+    #   Z79. the demo model within ±0.03 of w = 0.5 (its uncapped coefficient was 0.47, above 0.5 early); the larger
+    #        within ±0.01 (the cap binds throughout: its coefficient was 0.61-1.08); repair rising on ≥ 8/10 on the
+    #        demo model.
+    "vpd_copy_adapter_tlr3e3_fows_mix_gcc": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3, **CAPPED_BALANCE},
+    "vpd_copy_adapter_fows_mix_gcc": {**COPY_ADAPTER_FOWS_MIX, **CAPPED_BALANCE},
     "vpd_copy_adapter_tlr3e3_fows_mix_gr05": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,
                                               "distillation_gradient_ratio": 0.5},
     "vpd_copy_adapter_fows_mix_gr05": {**COPY_ADAPTER_FOWS_MIX, "distillation_gradient_ratio": 0.5},
