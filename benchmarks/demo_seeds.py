@@ -157,6 +157,10 @@ METHODS = {
     # --active vpd_adapter_esol_init_gcc --out benchmarks/results/demo_seeds_{large_,}lora_capped`):
     #   Z80. against the LoRA default (`_gc`): the demo model within ±0.03, the larger ≥ 0 on average (it gets the w =
     #        0.5 that was +0.014 over `_gc` on seeds 20-29).
+    # Outcome (demo_seeds_{large_,}lora_capped.md): held — the demo model −0.025 ± 0.049 (4/10), the larger +0.033 ±
+    # 0.024 (5/10; capped at 0.50 throughout, where `_gc` reached 0.66-1.01). With Z105 the demo model's −0.025 keeps
+    # the cap out of the LoRA default. `_gc` against w = 0.5 on these seeds: demo +0.031 ± 0.065 (6/10), larger −0.025
+    # ± 0.021 (5/10).
     "vpd_adapter_esol_init_gcc": {"teacher_mode": "adapter", "e_step_solutions": False,
                                   "e_step_reference": "initial_teacher", **CAPPED_BALANCE},
     # The sigmoid E-loss's reference point δ = 0 instead of BCO's midpoint (`e_step_reference_point`; see
@@ -566,6 +570,10 @@ METHODS = {
     #   Z79. the demo model within ±0.03 of w = 0.5 (its uncapped coefficient was 0.47, above 0.5 early); the larger
     #        within ±0.01 (the cap binds throughout: its coefficient was 0.61-1.08); repair rising on ≥ 8/10 on the
     #        demo model.
+    # Outcome (demo_seeds_{large_,}capped.md): held on the larger model (+0.000 ± 0.000: the same run as w = 0.5 on
+    # 10/10 seeds, its coefficient 0.50 throughout); the demo model +0.041 ± 0.030 (4/10, ties on 3; outside ±0.03 the
+    # good way, carried by one seed at +0.27, the other nine +0.016; coefficients 0.35-0.50, mean 0.45), −0.002 ±
+    # 0.030 against grpo (4/10) where w = 0.5 was −0.042 (3/10); repair 0.19 → 0.48, rose on 10/10.
     "vpd_copy_adapter_tlr3e3_fows_mix_gcc": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3, **CAPPED_BALANCE},
     "vpd_copy_adapter_fows_mix_gcc": {**COPY_ADAPTER_FOWS_MIX, **CAPPED_BALANCE},
     "vpd_copy_adapter_tlr3e3_fows_mix_gr05": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,

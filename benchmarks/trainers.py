@@ -808,6 +808,11 @@ METHODS = {
     #   Z105. on both text families the capped run equals the LoRA default (`_gc`) within ±0.005 on every seed.
     #         Decision rule: the cap joins the LoRA default if, against `_gc`, the mean over the four (with Z80) is
     #         ≥ 0 with none below −0.02.
+    # Outcome (loracapped13_*.md, demo_seeds_{large_,}lora_capped.md): Z105 held — the same run as `_gc` on every seed
+    # of both families (coefficients 0.16-0.26, under the cap). With Z80 (demo −0.025 ± 0.049, 4/10; larger +0.033 ±
+    # 0.024, 5/10) the mean is +0.002 but the demo model is below −0.02: by the rule the LoRA default stays uncapped.
+    # The LoRA default on these fresh seeds against w = 0.5: `reveal` +0.036 ± 0.008 (5/5; −0.017 ± 0.010 against
+    # grpo_lora, 1/5), `letters` −0.002 ± 0.006 (+0.020 over grpo_lora, 4/5).
     "vpd_i13_adapter_esol_init_gcc": (
         "vpd", {**I13_NEW, "teacher_mode": "adapter", "e_step_solutions": False, "e_step_reference": "initial_teacher",
                 **CAPPED_BALANCE},
@@ -1558,6 +1563,15 @@ METHODS = {
     #         w = 0.5 on the same seeds: `letters` and `reveal` each ≥ 0 on average, `reveal_read` ≥ +0.005.
     #         Decision rule: the capped balance (r = 2/3, window 10) becomes the full-weights default if the mean over
     #         the five (with Z79) against w = 0.5 is ≥ 0 with none below −0.02.
+    # Outcome (capped13_*.md, demo_seeds_{large_,}capped.md): Z104 held — mean coefficients `letters` 0.35 (0.28-0.41;
+    # the cap reached on 0-3 steps after the first), `reveal` 0.20, `reveal_read` 0.14. Against w = 0.5 on the same
+    # seeds: `letters` +0.002 ± 0.003 (2/5), `reveal` +0.002 ± 0.006 (3/5), `reveal_read` (passive teacher) +0.014 ±
+    # 0.014 (3/5); with Z79 the demo model +0.041 ± 0.030 (4/10) and the larger +0.000 ± 0.000 (the same run on 10/10:
+    # capped throughout). Mean +0.012, none below −0.02: the capped balance is the full-weights default from here.
+    # Against grpo: `letters` +0.044 ± 0.010 (5/5; grpo's final reached at a median step of 40 of 150), `reveal` +0.030
+    # ± 0.013 (4/5; median 120), demo −0.002 ± 0.030 (4/10), larger +0.027 ± 0.037 (5/10); against the passive teacher:
+    # +0.009 ± 0.006 (3/5), +0.020 ± 0.010 (3/5), +0.152 ± 0.047 (9/10), −0.006 ± 0.033 (5/10). On these seeds w = 0.5
+    # was itself +0.042 (5/5) and +0.028 (5/5) over grpo on the text families.
     "vpd_i13_copy_adapter_fows_mix_gcc": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, **CAPPED_BALANCE}, False),
     "passive_i13_fows_gcc": ("vpd", {**PASSIVE_I13_FOWS, **CAPPED_BALANCE}, False),
     "passive_i13_fows_gc": ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, False),

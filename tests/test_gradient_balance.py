@@ -102,33 +102,46 @@ def test_model_card_names_the_constant_weight_or_the_gradient_ratio_and_its_coef
 @pytest.mark.parametrize(
     "overrides, peft, expected",
     [
-        ({"teacher_mode": "adapter"}, True, (2 / 3, 10)),  # a LoRA student's teacher adapter: calibrated balance
-        ({"teacher_mode": "adapter"}, False, (0.0, None)),  # a full-weights student's: the constant weight
-        ({"teacher_mode": "shared"}, True, (0.0, None)),
-        ({"teacher_mode": "frozen", "e_step": False}, True, (0.0, None)),
-        ({"teacher_mode": "adapter", "distillation_mode": "sampled"}, True, (0.0, None)),  # no hidden states to read
-        ({"teacher_mode": "adapter", "distillation_gradient_ratio": 0.0}, True, (0.0, None)),  # off, explicitly
-        ({"teacher_mode": "adapter", "distillation_gradient_ratio": 1.0}, True, (1.0, None)),  # running means
-        ({"teacher_mode": "adapter", "distillation_gradient_window": 4}, True, (2 / 3, 4)),
+        ({"teacher_mode": "adapter"}, True, (2 / 3, 10, False)),  # a LoRA student's teacher adapter: calibrated once
+        ({"teacher_mode": "adapter"}, False, (2 / 3, 10, True)),  # a full-weights student's (on a frozen copy): capped
+        ({"teacher_mode": "shared"}, True, (0.0, None, False)),  # every other teacher: the constant weight
+        ({"teacher_mode": "shared"}, False, (0.0, None, False)),
+        ({"teacher_mode": "frozen", "e_step": False}, True, (0.0, None, False)),
+        ({"teacher_mode": "adapter", "distillation_mode": "sampled"}, True, (0.0, None, False)),  # no hidden states
+        ({"teacher_mode": "adapter", "distillation_gradient_ratio": 0.0}, True, (0.0, None, False)),  # off, explicitly
+        ({"teacher_mode": "adapter", "distillation_gradient_ratio": 1.0}, True, (1.0, None, False)),  # as stated
+        ({"teacher_mode": "shared", "distillation_gradient_ratio": 1.0, "distillation_gradient_capped": True}, False,
+         (1.0, None, True)),
+        ({"teacher_mode": "adapter", "distillation_gradient_window": 4}, False, (2 / 3, 4, True)),
+        ({"teacher_mode": "adapter", "distillation_gradient_capped": False}, False, (2 / 3, 10, False)),
+        ({"teacher_mode": "adapter", "distillation_gradient_capped": True}, True, (2 / 3, 10, True)),
     ],
 )
-def test_the_gradient_balance_is_the_default_for_a_lora_students_teacher_adapter_only(
-    tmp_path, overrides, peft, expected
-):
+def test_the_gradient_balance_is_the_default_for_a_teacher_adapter_only(tmp_path, overrides, peft, expected):
     config = make_config(tmp_path, **overrides)
     config.resolve_teacher_mode(peft=peft, sharded=False)
-    assert (config.distillation_gradient_ratio, config.distillation_gradient_window) == pytest.approx(expected)
+    resolved = (config.distillation_gradient_ratio, config.distillation_gradient_window, config.distillation_gradient_capped)
+    assert resolved == pytest.approx(expected)
     config.resolve_teacher_mode(peft=not peft, sharded=False)  # a config reused for the other kind of student
     config.resolve_teacher_mode(peft=peft, sharded=False)
-    assert (config.distillation_gradient_ratio, config.distillation_gradient_window) == pytest.approx(expected)
+    resolved = (config.distillation_gradient_ratio, config.distillation_gradient_window, config.distillation_gradient_capped)
+    assert resolved == pytest.approx(expected)
+
+
+def test_a_default_balance_is_chosen_again_for_another_teacher(tmp_path):
+    """The balance resolved for one teacher is not kept when the same config is resolved for another."""
+    config = make_config(tmp_path, teacher_mode="adapter")
+    config.resolve_teacher_mode(peft=False, sharded=False)
+    assert config.distillation_gradient_capped is True
+    config.teacher_mode = "shared"
+    config.resolve_teacher_mode(peft=False, sharded=False)
+    assert (config.distillation_gradient_ratio, config.distillation_gradient_capped) == (0.0, False)
 
 
 @pytest.mark.parametrize("peft", [True, False])
-def test_trainers_default_balance_follows_the_student(tmp_path, tiny_tokenizer, peft):
+def test_trainers_default_balance_is_calibrated_once_and_capped_for_full_weights(tmp_path, tiny_tokenizer, peft):
     trainer = make_trainer(tmp_path, tiny_tokenizer, peft=peft)
     assert trainer.args.teacher_mode == "adapter"
     balance = trainer.distillation_balance
-    if peft:
-        assert (balance.ratio, balance.window, balance.fallback) == (pytest.approx(2 / 3), 10, 0.5)
-    else:
-        assert balance is None and trainer.args.distillation_gradient_ratio == 0.0
+    cap = None if peft else 0.5
+    assert (balance.ratio, balance.window, balance.fallback, balance.cap) == (pytest.approx(2 / 3), 10, 0.5, cap)

@@ -168,26 +168,28 @@ class VPDConfig(GRPOConfig):
             "instead of the constant `distillation_weight`: a balance that does not depend on the two losses' scales, "
             "which differ with the task, the model and the vocabulary. GRPO's term keeps its (1 − w) scaling. Needs "
             "distillation_mode 'topk' or 'full'; costs one pass back through the output head per term and step. "
-            "None (default): 2/3, calibrated over the first 10 steps, for a LoRA student's teacher adapter (level or "
-            "better than w = 0.5 on our four families, +0.016 on `reveal`); off for every other teacher, where no "
-            "ratio suited every model we measured (README). 0: off."
+            "None (default): 2/3, calibrated over the first 10 steps, for a teacher adapter (a LoRA student's; a "
+            "full-weights student's capped at `distillation_weight`: `distillation_gradient_capped`), level with or "
+            "above w = 0.5 on average over our five benchmark models (README); off for the other teachers. 0: off."
         },
     )
     distillation_gradient_window: int | None = field(
         default=None,
         metadata={
             "help": "With `distillation_gradient_ratio`: None → running means of the two gradient norms, the balance "
-            "held at every step (10 for the LoRA default); K → plain means over the first K micro-batches where each "
-            "norm is non-zero (steps, without gradient accumulation), then frozen: the coefficient is calibrated "
+            "held at every step (10 with the default balance); K → plain means over the first K micro-batches where "
+            "each norm is non-zero (steps, without gradient accumulation), then frozen: the coefficient is calibrated "
             "once and afterwards the distillation's share follows its gradient as under a constant weight."
         },
     )
-    distillation_gradient_capped: bool = field(
-        default=False,
+    distillation_gradient_capped: bool | None = field(
+        default=None,
         metadata={
             "help": "With `distillation_gradient_ratio`: never give the distillation a larger coefficient than "
             "`distillation_weight`, so that the balance only lowers the distillation's share where its gradient "
-            "outweighs GRPO's and leaves a model whose distillation gradient is small at the constant weight."
+            "outweighs GRPO's and leaves a model whose distillation gradient is small at the constant weight. None "
+            "(default): on with a full-weights student's default balance, off with a LoRA student's (where the cap "
+            "cost the demo model 0.025) and with a ratio you set."
         },
     )
     distillation_alpha: float = field(
@@ -518,12 +520,16 @@ class VPDConfig(GRPOConfig):
             self.feedback_only_without_solution = self.teacher_mode == "shared" or copy_adapter
         if self.e_step_mixed_contexts is None:
             self.e_step_mixed_contexts = copy_adapter and self.e_step_drops_solutions
-        if self.distillation_gradient_ratio is None:
-            # a LoRA student's teacher adapter: the balance calibrated once (issue 13, trainers.py Z102-Z103)
-            lora_adapter = self.teacher_mode == "adapter" and not copy_adapter and self.distillation_mode != "sampled"
-            self.distillation_gradient_ratio = LORA_GRADIENT_RATIO if lora_adapter else 0.0
-            if lora_adapter and self.distillation_gradient_window is None:
-                self.distillation_gradient_window = LORA_GRADIENT_WINDOW
+        default_balance = self.distillation_gradient_ratio is None
+        if default_balance:
+            # a teacher adapter (a LoRA student's, or one on a frozen copy): the balance calibrated once; capped at the
+            # constant weight for full weights (issue 13, benchmarks/trainers.py Z101-Z105)
+            adapter = self.teacher_mode == "adapter" and self.distillation_mode != "sampled"
+            self.distillation_gradient_ratio = DEFAULT_GRADIENT_RATIO if adapter else 0.0
+            if adapter and self.distillation_gradient_window is None:
+                self.distillation_gradient_window = DEFAULT_GRADIENT_WINDOW
+        if self.distillation_gradient_capped is None:  # a ratio set by hand is taken as stated
+            self.distillation_gradient_capped = default_balance and copy_adapter and self.distillation_gradient_ratio > 0
         self._teacher_auto = {name: getattr(self, name) for name in chosen}
         inert_swap = bool(self.e_step_swapped_feedback) and self.feedback_only_without_solution
         self._warn_once(
@@ -593,11 +599,11 @@ class VPDConfig(GRPOConfig):
 # The fields whose default depends on the teacher mode, `teacher_mode` itself first (`_resolve_teacher_fields`).
 _TEACHER_DEFAULTS = (
     "teacher_mode", "e_step_solutions", "e_step_reference", "feedback_only_without_solution", "e_step_mixed_contexts",
-    "distillation_gradient_ratio", "distillation_gradient_window",
+    "distillation_gradient_ratio", "distillation_gradient_window", "distillation_gradient_capped",
 )
-# the gradient balance a LoRA student's teacher adapter gets by default: r and the calibration window
-LORA_GRADIENT_RATIO = 2 / 3
-LORA_GRADIENT_WINDOW = 10
+# the gradient balance a teacher adapter gets by default: r and the calibration window (capped at the weight)
+DEFAULT_GRADIENT_RATIO = 2 / 3
+DEFAULT_GRADIENT_WINDOW = 10
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
