@@ -1572,6 +1572,11 @@ METHODS = {
     # ± 0.013 (4/5; median 120), demo −0.002 ± 0.030 (4/10), larger +0.027 ± 0.037 (5/10); against the passive teacher:
     # +0.009 ± 0.006 (3/5), +0.020 ± 0.010 (3/5), +0.152 ± 0.047 (9/10), −0.006 ± 0.033 (5/10). On these seeds w = 0.5
     # was itself +0.042 (5/5) and +0.028 (5/5) over grpo on the text families.
+    # The passive teacher with the same M-step (the capped balance too), the like-for-like comparison issue 13 asks
+    # for now that the balance is part of the default M-step. Prediction, written before the run (`--size estep2
+    # --steps 150 --eval-every 10 --seeds 45,46,47,48,49 --methods passive_i13_fows_gcc --out
+    # benchmarks/results/capped13_passive_{letters,reveal}`, paired with capped13_*.json):
+    #   Z106. VPD's lead over it within ±0.01 of its lead over the passive teacher at w = 0.5 (+0.009, +0.020).
     "vpd_i13_copy_adapter_fows_mix_gcc": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, **CAPPED_BALANCE}, False),
     "passive_i13_fows_gcc": ("vpd", {**PASSIVE_I13_FOWS, **CAPPED_BALANCE}, False),
     "passive_i13_fows_gc": ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, False),
