@@ -1577,6 +1577,9 @@ METHODS = {
     # --steps 150 --eval-every 10 --seeds 45,46,47,48,49 --methods passive_i13_fows_gcc --out
     # benchmarks/results/capped13_passive_{letters,reveal}`, paired with capped13_*.json):
     #   Z106. VPD's lead over it within ±0.01 of its lead over the passive teacher at w = 0.5 (+0.009, +0.020).
+    # Outcome (capped13_passive_*.md): held on `letters` (+0.009 ± 0.006, 3/5; the passive teacher the same with or
+    # without the balance, +0.000 ± 0.002), outside on `reveal` the good way: +0.036 ± 0.016 (4/5), the passive
+    # teacher losing 0.016 to the balance (−0.006 against grpo, 1/5) where VPD's teacher gains 0.002.
     "vpd_i13_copy_adapter_fows_mix_gcc": ("vpd", {**I13_COPY_ADAPTER_FOWS_MIX, **CAPPED_BALANCE}, False),
     "passive_i13_fows_gcc": ("vpd", {**PASSIVE_I13_FOWS, **CAPPED_BALANCE}, False),
     "passive_i13_fows_gc": ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, False),
