@@ -355,3 +355,41 @@ def test_output_head_under_fsdp2_gathers_the_sharded_head_with_its_gradient(tiny
     logps_ref = torch.log_softmax(reference.lm_head(hidden_ref), -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
     (2 * logps_ref.sum()).backward()
     torch.testing.assert_close(model.lm_head.weight.grad.full_tensor(), reference.lm_head.weight.grad)
+
+
+def test_the_gradient_balances_norms_leave_fsdp2s_backward_intact(tiny_tokenizer, single_process_group):
+    """`distillation_gradient_ratio` under FSDP2: the two norms are read by `autograd.grad` at the backbone outputs,
+    through the sharded head's backward hooks, before the real backward. The norms equal the unsharded model's and the
+    step's gradients (head and backbone, reduce-scattered into the shards) are unchanged by the reading."""
+    from torch.distributed.fsdp import fully_shard
+    from trl.trainer.utils import add_fused_lm_head
+
+    from trl_vpd.gradient_balance import hidden_gradient_norms
+    from trl_vpd.hidden_states import capture_final_hidden, output_head
+    from trl_vpd.tiny import build_tiny_model
+
+    def losses(logps):  # a GRPO-like and a distillation-like term, shaped differently
+        return -logps.mean(), logps.pow(2).mean()
+
+    model, reference = build_tiny_model(tiny_tokenizer), build_tiny_model(tiny_tokenizer)
+    add_fused_lm_head(model)
+    fully_shard(model.lm_head)
+    fully_shard(model)
+    ids = torch.arange(3, 15).reshape(2, 6)
+    with capture_final_hidden(model) as hidden:
+        fused = model(input_ids=ids, labels=ids, fused_lm_head=True).log_probs
+    head = output_head(model)
+    logps = torch.log_softmax(head.logits(hidden[0][:, :-1], 1.0), -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    grpo, distill = -fused.mean(), losses(logps)[1]
+    norms = hidden_gradient_norms([grpo, distill], hidden, lambda squares: squares)
+    (grpo + 0.3 * distill).backward()
+
+    out = reference.model(input_ids=ids).last_hidden_state
+    logps_ref = torch.log_softmax(reference.lm_head(out[:, :-1]), -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    grpo_ref, distill_ref = losses(logps_ref)
+    expected = [torch.autograd.grad(loss, out, retain_graph=True)[0].norm().item() for loss in (grpo_ref, distill_ref)]
+    assert norms == pytest.approx(expected, rel=1e-5)
+    (grpo_ref + 0.3 * distill_ref).backward()
+    sharded = dict(model.named_parameters())
+    for name, param in reference.named_parameters():
+        torch.testing.assert_close(sharded[name].grad.full_tensor(), param.grad, rtol=1e-5, atol=1e-6, msg=name)
