@@ -157,6 +157,19 @@ CONFIGS = {
                                                             e_step_mixed_contexts=True,
                                                             feedback_only_without_solution=True,
                                                             distillation_gradient_ratio=1.0),
+    # The full-weights default's balance (calibrated, capped) with a window of one micro-batch, complete after the
+    # warm-up step, so that the measured step is one after calibration, where the norms are no longer read (they were
+    # read on every step before 2026-12-01). Prediction, written before the run (`--preset cpu_vocab --repeats 1
+    # --configs grpo,vpd_copyadapter_topk_E1_group_auto_fows_mix,vpd_copyadapter_topk_E1_group_auto_fows_mix_gr1,
+    # vpd_copyadapter_topk_E1_group_auto_fows_mix_gcw1 --out benchmarks/results/cost_gradcalibrated_vocab.md`):
+    #   C4. `_gcw1`'s train part within ±10 % of the constant weight's (`_gr1`, reading every step, 1.1-1.4×).
+    "vpd_copyadapter_topk_E1_group_auto_fows_mix_gcw1": _vpd("adapter", "topk", True, chunk=None, pairing="group",
+                                                             e_step_solutions=False, e_step_reference="initial_teacher",
+                                                             e_step_mixed_contexts=True,
+                                                             feedback_only_without_solution=True,
+                                                             distillation_gradient_ratio=2 / 3,
+                                                             distillation_gradient_window=1,
+                                                             distillation_gradient_capped=True),
     # the same without E-step (the teacher adapter is still there): with the E1 rows, the cost of the default schedule
     "vpd_adapter_topk_Eoff": _vpd("adapter", "topk", False, "lora"),
     "vpd_adapter_qlora_topk_Eoff": _vpd("adapter", "topk", False, "qlora"),

@@ -40,7 +40,7 @@ def test_two_process_ddp(tmp_path, teacher_mode, em_schedule, chunk):
      ("failed_rank1_swapped", "shared"), ("failed_rank1_swapped", "adapter"), ("failed_rank1_defaults", "shared"),
      ("failed_rank1_repairs", "shared"), ("failed_rank1_repairs", "adapter"), ("failed_rank1", "adapter_full"),
      ("feedback_rank0_e_mixed", "adapter"), ("failed_rank1_beta", "adapter_full"),
-     ("feedback_rank0_gradratio", "shared")],
+     ("feedback_rank0_gradratio", "shared"), ("feedback_rank0_gradwindow", "shared")],
 )
 def test_ranks_with_different_data_take_the_same_collectives(tmp_path, scenario, teacher_mode):
     """Teacher context on one rank only (also for half the E-step's rollouts, mixed contexts; with the gradient
@@ -60,9 +60,10 @@ def test_ranks_with_different_data_take_the_same_collectives(tmp_path, scenario,
         assert (outcome["teacher_mode"], outcome["feedback_only_without_solution"]) == ("adapter", True)
     if scenario.endswith("_beta"):  # β > 0: the teacher adapter sits on GRPO's reference model on every rank
         assert outcome["teacher_on_grpo_reference"] and outcome["teacher_changed"] and outcome["identical"]
-    if scenario.endswith("_gradratio"):  # rank 1 had no distillation tokens; both ranks hold rank 0's running means
+    if scenario.endswith(("_gradratio", "_gradwindow")):  # rank 1 had no distillation tokens; both hold rank 0's means
         assert all(outcome["balance"]) and outcome["identical"]
         assert "vpd/distill_coefficient" in outcome["metrics"]
+        assert outcome["balance_calibrated"] == scenario.endswith("_gradwindow")  # then the norms were read no more
     if scenario.endswith("_repairs"):  # rank 1's all-failed group got a repair; rank 0 took the same collectives
         assert {"vpd/repaired_groups", "vpd/repair_loss"} <= set(outcome["metrics"])
 

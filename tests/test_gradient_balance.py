@@ -48,9 +48,12 @@ def test_gradient_balance_with_a_window_calibrates_once_then_keeps_the_coefficie
     balance = GradientBalance(ratio=1.0, fallback=0.5, window=2)
     assert balance.update(0.0, 6.0) == 0.5  # GRPO not seen yet; the distillation's first of two
     assert balance.update(1.0, 0.0) == pytest.approx(1.0 / 6.0)  # GRPO's first; no distillation tokens
+    assert not balance.calibrated
     assert balance.update(3.0, 2.0) == pytest.approx(2.0 / 4.0)  # both windows full: means 2 and 4
+    assert balance.calibrated
     assert balance.update(100.0, 0.01) == pytest.approx(0.5)  # frozen
     assert (balance.grpo_count, balance.distill_count) == (2, 2)
+    assert not GradientBalance(ratio=1.0, fallback=0.5, grpo=1.0, distill=1.0, grpo_count=9).calibrated  # no window
 
 
 def test_a_capped_balance_never_exceeds_its_cap_and_can_go_below_it():
@@ -145,3 +148,29 @@ def test_trainers_default_balance_is_calibrated_once_and_capped_for_full_weights
     balance = trainer.distillation_balance
     cap = None if peft else 0.5
     assert (balance.ratio, balance.window, balance.fallback, balance.cap) == (pytest.approx(2 / 3), 10, 0.5, cap)
+
+
+def test_a_calibrated_balance_stops_reading_the_gradients_and_keeps_its_coefficient(tmp_path, tiny_tokenizer, monkeypatch):
+    """Once a window's means are complete the two extra passes back through the head are skipped (the reading is the
+    balance's whole cost); the coefficient is still applied and logged on every step."""
+    import trl_vpd.trainer as trainer_module
+
+    reads = []
+
+    def counted(*args, **kwargs):
+        reads.append(hidden_gradient_norms(*args, **kwargs))
+        return reads[-1]
+
+    monkeypatch.setattr(trainer_module, "hidden_gradient_norms", counted)
+    trainer = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="shared", distillation_mode="full",
+                           distillation_gradient_ratio=1.0, distillation_gradient_window=1, max_steps=4,
+                           logging_steps=1)  # fmt: skip
+    trainer.train()
+    balance = trainer.distillation_balance
+    assert balance.calibrated
+    grpo = [g for g, _ in reads if g > 0]
+    distill = [d for _, d in reads if d > 0]
+    assert grpo and distill and (reads[-1][0] > 0 and len(grpo) == 1 or reads[-1][1] > 0 and len(distill) == 1)
+    coefficients = [h["vpd/distill_coefficient"] for h in trainer.state.log_history if "vpd/distill_coefficient" in h]
+    assert len(coefficients) == 4 > len(reads)  # read until both norms were seen once, then no more
+    assert coefficients[-1] == pytest.approx(grpo[0] / distill[0])

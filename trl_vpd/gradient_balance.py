@@ -62,6 +62,11 @@ class GradientBalance:
         self.distill, self.distill_count = self._mean(self.distill, self.distill_count, distill_norm)
         return self.coefficient()
 
+    @property
+    def calibrated(self) -> bool:
+        """A window's means are both complete and frozen: the norms need not be read any more."""
+        return self.window is not None and min(self.grpo_count, self.distill_count) >= self.window
+
     def coefficient(self) -> float:
         if not self.grpo or not self.distill:
             return self.fallback

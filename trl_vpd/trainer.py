@@ -639,17 +639,22 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
 
     def _distillation_coefficient(self, grpo_loss, distill, hidden, weight: float, mode: str) -> float:
         """The distillation's coefficient: `distillation_weight`, or with `distillation_gradient_ratio` the balance of
-        the two terms' gradient norms at the student's final hidden states (logged as `vpd/grad_norm_*`)."""
-        if self.distillation_balance is None:
+        the two terms' gradient norms at the student's final hidden states (logged as `vpd/grad_norm_*` until a
+        window's calibration is complete, after which they are no longer read)."""
+        balance = self.distillation_balance
+        if balance is None:
             return weight
         if mode != "train" or not torch.is_grad_enabled():  # evaluation: the coefficient training reached
-            return self.distillation_balance.coefficient()
-        grpo_norm, distill_norm = hidden_gradient_norms(
-            [grpo_loss, distill], hidden, lambda t: self.accelerator.reduce(t, reduction="sum")
-        )
-        coefficient = self.distillation_balance.update(grpo_norm, distill_norm)
-        self._metrics[mode]["vpd/grad_norm_grpo"].append(grpo_norm)
-        self._metrics[mode]["vpd/grad_norm_distill"].append(distill_norm)
+            return balance.coefficient()
+        if balance.calibrated:  # the same on every process: its counts come from all-reduced norms
+            coefficient = balance.coefficient()
+        else:
+            grpo_norm, distill_norm = hidden_gradient_norms(
+                [grpo_loss, distill], hidden, lambda t: self.accelerator.reduce(t, reduction="sum")
+            )
+            coefficient = balance.update(grpo_norm, distill_norm)
+            self._metrics[mode]["vpd/grad_norm_grpo"].append(grpo_norm)
+            self._metrics[mode]["vpd/grad_norm_distill"].append(distill_norm)
         self._metrics[mode]["vpd/distill_coefficient"].append(coefficient)
         return coefficient
 

@@ -40,7 +40,9 @@ RANK = int(os.environ.get("RANK", "0"))
 # `failed_rank1` with β > 0 and the model given by its saved folder, so that GRPO keeps a reference model, on which a
 # full-weights student's teacher adapter sits. `feedback_rank0_gradratio`: `feedback_rank0` (no teacher context at all
 # on rank 1, so no distillation tokens there) with the distillation's coefficient set by the gradient balance, whose
-# norms are summed over ranks: both ranks must hold the same running means.
+# norms are summed over ranks: both ranks must hold the same running means. `feedback_rank0_gradwindow`: the same,
+# calibrated over one micro-batch (window 1), after which no rank reads the norms again (a collective skipped on one
+# rank only would hang the other).
 SCENARIO = os.environ.get("VPD_DDP_SCENARIO", "")
 E_MIXED = SCENARIO == "feedback_rank0_e_mixed"
 E_WITHOUT_SOLUTIONS = SCENARIO == "feedback_rank0_e_without_solutions" or E_MIXED
@@ -49,7 +51,8 @@ SWAPPED = SCENARIO.endswith("_swapped")
 DEFAULTS = SCENARIO.endswith("_defaults")
 REPAIRS = SCENARIO.endswith("_repairs")
 BETA = SCENARIO.endswith("_beta")
-GRADRATIO = SCENARIO.endswith("_gradratio")
+GRADRATIO = SCENARIO.endswith(("_gradratio", "_gradwindow"))
+GRADWINDOW = SCENARIO.endswith("_gradwindow")
 
 
 def reward(completion_ids, **kwargs):
@@ -86,7 +89,7 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         teacher_mode=None if DEFAULTS else teacher_mode,
         em_schedule=em_schedule,
         e_step_chunk_size=int(chunk) if chunk else None,
-        use_sibling_solutions=SCENARIO not in ("feedback_rank0", "feedback_rank0_gradratio"),
+        use_sibling_solutions=SCENARIO not in ("feedback_rank0", "feedback_rank0_gradratio", "feedback_rank0_gradwindow"),
         e_step_solutions=None if DEFAULTS else not E_WITHOUT_SOLUTIONS,
         e_step_mixed_contexts=E_MIXED,
         e_step_detach_context=DETACHED,
@@ -99,6 +102,7 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         gradient_checkpointing=not DETACHED,  # TRL's default, which the detached context's cache cannot take
         beta=0.04 if BETA else 0.0,
         distillation_gradient_ratio=1.0 if GRADRATIO else None,
+        distillation_gradient_window=1 if GRADWINDOW else None,
         ddp_timeout=180,  # a collective taken in a different order fails the test in minutes, not half an hour
     )
     peft_config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
@@ -140,7 +144,8 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
                   "metrics": vpd_metric_names(trainer), "teacher_mode": trainer.args.teacher_mode,
                   "feedback_only_without_solution": trainer.args.feedback_only_without_solution,
                   "teacher_on_grpo_reference": getattr(trainer.teacher, "on_grpo_reference", False),
-                  "balance": None if balance is None else [balance.grpo, balance.distill]}
+                  "balance": None if balance is None else [balance.grpo, balance.distill],
+                  "balance_calibrated": balance is not None and balance.calibrated}
         with open(f"{output_dir}/ddp_result.json", "w") as f:
             json.dump(result, f)
     trainer.accelerator.wait_for_everyone()
