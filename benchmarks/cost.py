@@ -163,6 +163,8 @@ CONFIGS = {
     # --configs grpo,vpd_copyadapter_topk_E1_group_auto_fows_mix,vpd_copyadapter_topk_E1_group_auto_fows_mix_gr1,
     # vpd_copyadapter_topk_E1_group_auto_fows_mix_gcw1 --out benchmarks/results/cost_gradcalibrated_vocab.md`):
     #   C4. `_gcw1`'s train part within ±10 % of the constant weight's (`_gr1`, reading every step, 1.1-1.4×).
+    # Outcome (cost_gradcalibrated_vocab.md): held — train part 9.05 s against the constant weight's 9.70 s (0.93×, one
+    # step each) where `_gr1`, still reading, took 11.43 s (1.18×); peaks alike (1787 / 1827 / 1801 MiB).
     "vpd_copyadapter_topk_E1_group_auto_fows_mix_gcw1": _vpd("adapter", "topk", True, chunk=None, pairing="group",
                                                              e_step_solutions=False, e_step_reference="initial_teacher",
                                                              e_step_mixed_contexts=True,
