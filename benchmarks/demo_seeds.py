@@ -581,6 +581,12 @@ METHODS = {
     # --teacher-against vpd_copy_adapter_tlr3e3_fows_mix --active vpd_copy_adapter_tlr3e3_fows_mix_gcc --out
     # benchmarks/results/demo_seeds_capped_low`):
     #   Z81. the capped default's repair ends ≥ 0.35 on ≥ 3/5 seeds, its student within ±0.05 of w = 0.5 on average.
+    # Outcome (demo_seeds_capped_low.md): held — repair 0.47, 0.52, 0.26, 0.45, 0.34 (≥ 0.35 on 3/5; rose on 5/5),
+    # student −0.028 ± 0.050 against w = 0.5 (2/5). Seed 0 here: student 0.53 as in `make demo`, but repair 0.47, not
+    # 0.20: the same training (identical rewards over 100 steps), a different measurement. `make demo` warm-starts with
+    # SFTTrainer, whose fused-LM-head patch (a closure over the model's own forward) the teacher's deep copy kept, so the
+    # teacher's generations ran the student's weights; this benchmark loads the warm start into a fresh model. Fixed
+    # (`untied_copy` in trl_vpd/trainer.py): `make demo` now reports 0.19 → 0.47.
     "vpd_copy_adapter_tlr3e3_fows_mix_gcc": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3, **CAPPED_BALANCE},
     "vpd_copy_adapter_fows_mix_gcc": {**COPY_ADAPTER_FOWS_MIX, **CAPPED_BALANCE},
     "vpd_copy_adapter_tlr3e3_fows_mix_gr05": {**COPY_ADAPTER_FOWS_MIX, "teacher_learning_rate": 3e-3,

@@ -600,3 +600,48 @@ def test_full_weights_teacher_adapter_checkpoints_its_e_step_like_the_student(tm
     assert calls_plain.count(True) == 1 and calls_ckpt.count(True) == 2
     for a, b in zip(with_ckpt, without, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("teacher_mode", ["adapter", "frozen"])
+def test_a_teacher_copy_of_a_model_patched_by_an_earlier_trainer_runs_its_own_weights(
+    tmp_path, tiny_tokenizer, teacher_mode
+):
+    """A model handed over by SFTTrainer keeps its fused-LM-head patch, a closure over its own forward, and a deep copy
+    keeps the closure: the teacher's copy would then run the student's weights wherever it is called without the fused
+    head (generation: teacher evaluation, repairs). The copy must compute with its own weights (here the initial
+    ones: the adapter starts at zero), whatever the student does."""
+    from trl.trainer.utils import add_fused_lm_head
+
+    model = build_tiny_model(tiny_tokenizer)
+    add_fused_lm_head(model)  # what SFTTrainer leaves on the model it trained
+    initial = build_tiny_model(tiny_tokenizer).eval()
+    initial.load_state_dict(model.state_dict())
+    trainer = make_trainer(tmp_path, tiny_tokenizer, model=model, teacher_mode=teacher_mode,
+                           e_step=teacher_mode == "adapter")  # fmt: skip
+    ids = torch.arange(3, 11).reshape(1, 8)
+    with torch.no_grad():
+        trainer.model.lm_head.weight.add_(torch.randn_like(trainer.model.lm_head.weight))  # the student moves away
+        with trainer.teacher.activate(trainer.model) as teacher:
+            teacher_logits = teacher(input_ids=ids).logits
+        student_logits = trainer.model(input_ids=ids).logits
+        torch.testing.assert_close(teacher_logits, initial(input_ids=ids).logits)
+    assert not torch.allclose(teacher_logits, student_logits)
+
+
+def test_untied_copy_drops_only_forwards_that_call_the_original():
+    import types
+
+    from trl_vpd.trainer import untied_copy
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))
+    original_forward = model[0].forward
+    model[0].forward = types.MethodType(lambda self, x: original_forward(x), model[0])  # a closure over the original
+    model[1].forward = types.MethodType(lambda self, x: x * 0, model[1])  # the instance's own patch
+    copied = untied_copy(model)
+    with torch.no_grad():
+        copied[0].weight.zero_()
+        copied[0].bias.zero_()
+    x = torch.ones(1, 2)
+    assert torch.equal(copied[0](x), torch.zeros(1, 2))  # its own (zeroed) weights, not the original's
+    assert "forward" in vars(model[0]) and "forward" not in vars(copied[0])
+    assert torch.equal(copied[1](x), torch.zeros(1, 2)) and "forward" in vars(copied[1])  # kept

@@ -756,8 +756,6 @@ def _check_feedback_column(column, *datasets) -> None:
 def _initial_copy(model, args, peft_config):
     """A copy of the untouched model for a full-weights frozen, EMA or adapter teacher (taken before GRPO patches the
     model; `teacher_mode=None` as it will resolve for full weights)."""
-    import copy
-
     if peft_config is not None or isinstance(model, str) or is_peft_model(model):
         return None
     mode = args.teacher_mode
@@ -765,7 +763,37 @@ def _initial_copy(model, args, peft_config):
         mode = args.default_teacher_mode(peft=False, sharded=sharded_launch(args))
     if (mode == "frozen" and args.beta != 0.0) or (mode == "adapter" and shares_grpo_reference(args)):
         return None  # the teacher will sit on GRPO's reference model
-    return copy.deepcopy(model) if mode in ("frozen", "ema", "adapter") else None
+    return untied_copy(model) if mode in ("frozen", "ema", "adapter") else None
+
+
+def untied_copy(model):
+    """`copy.deepcopy(model)` whose forwards no longer call the original's. A forward patched on an instance by an
+    earlier trainer (SFTTrainer's or GRPOTrainer's fused LM head, accelerate's mixed-precision wrapper) is a closure
+    over the original's bound forward, which a deep copy keeps: the copy would run the original's weights wherever it
+    is called without the fused head (generation: teacher evaluation, repairs). Such a forward is dropped, so the copy
+    runs its class's forward as a freshly loaded model does; other instance forwards (device-map hooks) are kept."""
+    import copy
+
+    model_copy = copy.deepcopy(model)
+    for copied, source in zip(model_copy.modules(), model.modules()):
+        forward = vars(copied).get("forward")
+        if forward is not None and _calls_into(forward, source):
+            del copied.forward
+    return model_copy
+
+
+def _calls_into(fn, target, depth: int = 4) -> bool:
+    """Whether `fn` is, or through its closure cells reaches, a method bound to `target` (or `target` itself)."""
+    if getattr(fn, "__self__", None) is target:
+        return True
+    for cell in getattr(getattr(fn, "__func__", fn), "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if value is target or (depth > 0 and callable(value) and _calls_into(value, target, depth - 1)):
+            return True
+    return False
 
 
 def sharded_launch(args) -> bool:
