@@ -121,14 +121,15 @@ def test_model_card_names_the_constant_weight_or_the_gradient_ratio_and_its_coef
     ],
 )
 def test_the_gradient_balance_is_the_default_for_a_teacher_adapter_only(tmp_path, overrides, peft, expected):
+    def balance(config):
+        return config.distillation_gradient_ratio, config.distillation_gradient_window, config.distillation_gradient_capped
+
     config = make_config(tmp_path, **overrides)
     config.resolve_teacher_mode(peft=peft, sharded=False)
-    resolved = (config.distillation_gradient_ratio, config.distillation_gradient_window, config.distillation_gradient_capped)
-    assert resolved == pytest.approx(expected)
+    assert balance(config) == pytest.approx(expected)
     config.resolve_teacher_mode(peft=not peft, sharded=False)  # a config reused for the other kind of student
     config.resolve_teacher_mode(peft=peft, sharded=False)
-    resolved = (config.distillation_gradient_ratio, config.distillation_gradient_window, config.distillation_gradient_capped)
-    assert resolved == pytest.approx(expected)
+    assert balance(config) == pytest.approx(expected)
 
 
 def test_a_default_balance_is_chosen_again_for_another_teacher(tmp_path):

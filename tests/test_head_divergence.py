@@ -327,32 +327,46 @@ def single_process_group(tmp_path):
         dist.destroy_process_group()
 
 
-def test_output_head_under_fsdp2_gathers_the_sharded_head_with_its_gradient(tiny_tokenizer, single_process_group):
-    """FSDP2 reshards lm_head (its own unit, as in a real wrap) after the forward, so the M-step reads a DTensor:
-    `output_head` gathers it with `full_tensor()`, whose backward reduce-scatters into the sharded gradient. The
-    log-probs equal GRPO's fused ones and the head's gradient (GRPO + distillation terms) equals the unsharded one."""
+def _sharded_forward(tokenizer):
+    """A tiny model sharded as in a real FSDP2 wrap (lm_head its own unit), an unsharded twin with the same weights,
+    and the sharded model's forward: GRPO's fused log-probs, the backbone outputs it captured, and the log-probs the
+    M-step computes from them through `output_head` (the head read after the forward)."""
     from torch.distributed.fsdp import fully_shard
-    from torch.distributed.tensor import DTensor
     from trl.trainer.utils import add_fused_lm_head
 
     from trl_vpd.hidden_states import capture_final_hidden, output_head
     from trl_vpd.tiny import build_tiny_model
 
-    model, reference = build_tiny_model(tiny_tokenizer), build_tiny_model(tiny_tokenizer)
+    model, reference = build_tiny_model(tokenizer), build_tiny_model(tokenizer)
     add_fused_lm_head(model)
     fully_shard(model.lm_head)
     fully_shard(model)
     ids = torch.arange(3, 15).reshape(2, 6)
     with capture_final_hidden(model) as hidden:
         fused = model(input_ids=ids, labels=ids, fused_lm_head=True).log_probs
-    assert isinstance(model.lm_head.weight, DTensor)  # resharded: what the M-step finds after the forward
     head = output_head(model)
     logps = torch.log_softmax(head.logits(hidden[0][:, :-1], 1.0), -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    return model, reference, ids, hidden, fused, logps
+
+
+def _reference_logps(reference, ids):
+    """The unsharded twin's log-probs and the backbone outputs they came from."""
+    out = reference.model(input_ids=ids).last_hidden_state
+    return torch.log_softmax(reference.lm_head(out[:, :-1]), -1).gather(-1, ids[:, 1:, None]).squeeze(-1), out
+
+
+def test_output_head_under_fsdp2_gathers_the_sharded_head_with_its_gradient(tiny_tokenizer, single_process_group):
+    """FSDP2 reshards lm_head (its own unit, as in a real wrap) after the forward, so the M-step reads a DTensor:
+    `output_head` gathers it with `full_tensor()`, whose backward reduce-scatters into the sharded gradient. The
+    log-probs equal GRPO's fused ones and the head's gradient (GRPO + distillation terms) equals the unsharded one."""
+    from torch.distributed.tensor import DTensor
+
+    model, reference, ids, _, fused, logps = _sharded_forward(tiny_tokenizer)
+    assert isinstance(model.lm_head.weight, DTensor)  # resharded: what the M-step finds after the forward
     torch.testing.assert_close(logps, fused, rtol=1e-5, atol=1e-5)
     (logps.sum() + fused.sum()).backward()
 
-    hidden_ref = reference.model(input_ids=ids).last_hidden_state[:, :-1]
-    logps_ref = torch.log_softmax(reference.lm_head(hidden_ref), -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    logps_ref, _ = _reference_logps(reference, ids)
     (2 * logps_ref.sum()).backward()
     torch.testing.assert_close(model.lm_head.weight.grad.full_tensor(), reference.lm_head.weight.grad)
 
@@ -361,31 +375,17 @@ def test_the_gradient_balances_norms_leave_fsdp2s_backward_intact(tiny_tokenizer
     """`distillation_gradient_ratio` under FSDP2: the two norms are read by `autograd.grad` at the backbone outputs,
     through the sharded head's backward hooks, before the real backward. The norms equal the unsharded model's and the
     step's gradients (head and backbone, reduce-scattered into the shards) are unchanged by the reading."""
-    from torch.distributed.fsdp import fully_shard
-    from trl.trainer.utils import add_fused_lm_head
-
     from trl_vpd.gradient_balance import hidden_gradient_norms
-    from trl_vpd.hidden_states import capture_final_hidden, output_head
-    from trl_vpd.tiny import build_tiny_model
 
     def losses(logps):  # a GRPO-like and a distillation-like term, shaped differently
         return -logps.mean(), logps.pow(2).mean()
 
-    model, reference = build_tiny_model(tiny_tokenizer), build_tiny_model(tiny_tokenizer)
-    add_fused_lm_head(model)
-    fully_shard(model.lm_head)
-    fully_shard(model)
-    ids = torch.arange(3, 15).reshape(2, 6)
-    with capture_final_hidden(model) as hidden:
-        fused = model(input_ids=ids, labels=ids, fused_lm_head=True).log_probs
-    head = output_head(model)
-    logps = torch.log_softmax(head.logits(hidden[0][:, :-1], 1.0), -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    model, reference, ids, hidden, fused, logps = _sharded_forward(tiny_tokenizer)
     grpo, distill = -fused.mean(), losses(logps)[1]
     norms = hidden_gradient_norms([grpo, distill], hidden, lambda squares: squares)
     (grpo + 0.3 * distill).backward()
 
-    out = reference.model(input_ids=ids).last_hidden_state
-    logps_ref = torch.log_softmax(reference.lm_head(out[:, :-1]), -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    logps_ref, out = _reference_logps(reference, ids)
     grpo_ref, distill_ref = losses(logps_ref)
     expected = [torch.autograd.grad(loss, out, retain_graph=True)[0].norm().item() for loss in (grpo_ref, distill_ref)]
     assert norms == pytest.approx(expected, rel=1e-5)

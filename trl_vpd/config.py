@@ -167,7 +167,8 @@ class VPDConfig(GRPOConfig):
             "student's final hidden states is r × GRPO's (means of both norms: `distillation_gradient_window`), "
             "instead of the constant `distillation_weight`: a balance that does not depend on the two losses' scales, "
             "which differ with the task, the model and the vocabulary. GRPO's term keeps its (1 − w) scaling. Needs "
-            "distillation_mode 'topk' or 'full'; costs one pass back through the output head per term and step. "
+            "distillation_mode 'topk' or 'full'; costs one pass back through the output head per term and step (with a "
+            "window, only until it is complete). "
             "None (default): 2/3, calibrated over the first 10 steps, for a teacher adapter (a LoRA student's; a "
             "full-weights student's capped at `distillation_weight`: `distillation_gradient_capped`), level with or "
             "above w = 0.5 on average over our five benchmark models (README); off for the other teachers. 0: off."
@@ -601,7 +602,7 @@ _TEACHER_DEFAULTS = (
     "teacher_mode", "e_step_solutions", "e_step_reference", "feedback_only_without_solution", "e_step_mixed_contexts",
     "distillation_gradient_ratio", "distillation_gradient_window", "distillation_gradient_capped",
 )
-# the gradient balance a teacher adapter gets by default: r and the calibration window (capped at the weight)
+# the gradient balance a teacher adapter gets by default: r and the calibration window (a full-weights student's capped)
 DEFAULT_GRADIENT_RATIO = 2 / 3
 DEFAULT_GRADIENT_WINDOW = 10
 

@@ -768,10 +768,10 @@ def _initial_copy(model, args, peft_config):
 
 def untied_copy(model):
     """`copy.deepcopy(model)` whose forwards no longer call the original's. A forward patched on an instance by an
-    earlier trainer (SFTTrainer's or GRPOTrainer's fused LM head, accelerate's mixed-precision wrapper) is a closure
-    over the original's bound forward, which a deep copy keeps: the copy would run the original's weights wherever it
-    is called without the fused head (generation: teacher evaluation, repairs). Such a forward is dropped, so the copy
-    runs its class's forward as a freshly loaded model does; other instance forwards (device-map hooks) are kept."""
+    earlier trainer (TRL's fused LM head, as SFTTrainer and GRPOTrainer add it) is a closure over the original's bound
+    forward, which a deep copy keeps: the copy would run the original's weights wherever it is called without the fused
+    head (generation: teacher evaluation, repairs). Such a forward is dropped, so the copy runs its class's forward as a
+    freshly loaded model does; other instance forwards (device-map hooks, wrappers of the class's forward) are kept."""
     import copy
 
     model_copy = copy.deepcopy(model)
