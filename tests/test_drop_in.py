@@ -275,6 +275,9 @@ MATRIX = [
                             distillation_gradient_ratio=0.5), [True, False, True]),
     ("shared", False, dict(loss_type="cispo", distillation_mode="full", distillation_gradient_ratio=2.0,
                            distillation_gradient_window=2), [True, False, True]),
+    # a full-weights student's default balance (capped), calibrated after one micro-batch and then no longer read,
+    # with reused rollouts and β > 0 (the teacher adapter on GRPO's reference model)
+    ("adapter", False, dict(num_iterations=2, beta=0.04, distillation_gradient_window=1), [True, False, True]),
     ("frozen", True, dict(num_iterations=2, beta=0.04, loss_type="grpo"), [False, False, False]),
     ("frozen", False, dict(steps_per_generation=2, loss_type="dapo"), [False, False, False]),
 ]
@@ -312,10 +315,12 @@ def test_feature_matrix_trains_what_it_should(
         assert not peft or {n for n in teacher if n in moved}, "a PEFT teacher adapter lives on the student's model"
     if options.get("teacher_repairs"):
         assert _steps_with(trainer, "vpd/repair_loss") == [True, True, True]
-    if options.get("distillation_gradient_ratio"):  # a coefficient on every step that distilled, finite and positive
+    if trainer.distillation_balance is not None:  # a coefficient on every step that distilled, finite and positive
         assert _steps_with(trainer, "vpd/distill_coefficient") == _steps_with(trainer, "vpd/distill_loss")
         coefficients = [e[key] for e in trainer.state.log_history if (key := "vpd/distill_coefficient") in e]
         assert coefficients and all(math.isfinite(c) and c > 0 for c in coefficients)
+        if trainer.args.distillation_gradient_capped:
+            assert max(coefficients) <= trainer.args.distillation_weight
 
 
 # ------------------------------------------------------------------ off-policy tokens in the sampled M-step
