@@ -132,7 +132,7 @@ def tokenizer_corpus() -> list[str]:
     return corpus
 
 
-FAMILIES = ("letters", "lookup", "reveal", "reveal_read")
+FAMILIES = ("letters", "lookup", "reveal", "reveal_read", "rotate")
 
 
 def family(name: str = "letters"):
