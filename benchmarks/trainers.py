@@ -1671,6 +1671,15 @@ for _family, _extra, _lora in METHODS.values():
 #   Z108. LoRA: `vpd_default_lora` ≥ grpo_lora and ≥ the passive LoRA teacher on average.
 # Decision rule: none; a check, not a tuning run. The defaults do not change on this family's evidence, and README
 # reports it whatever it shows.
+# Outcome (heldout13_rotate.md, heldout13_lora_rotate.md): both held. Z107: +0.031 ± 0.013 over grpo (4/5), +0.023 ±
+# 0.013 over the passive teacher (4/5); follow rate 0.16 → 0.40 (passive 0.13, grpo's weights read as a teacher 0.09);
+# grpo's final (0.717) reached on 5/5 seeds at a median step of 60 of 150 (grpo itself: 3/5, median 90). Z108:
+# +0.022 ± 0.013 over grpo_lora (4/5), +0.011 ± 0.005 over the passive LoRA teacher (4/5); follow rate 0.16 → 0.30
+# (passive 0.09); grpo_lora's final at a median step of 80 (4/5).
+# A replication on fresh seeds, predicted before the run (the same commands with `--seeds 55,56,57,58,59 --out
+# benchmarks/results/heldout13b_rotate` / `heldout13b_lora_rotate`):
+#   Z109. both lead again on average (over grpo and over the passive teacher, full weights and LoRA) and the
+#         teacher's follow rate ends above the passive teacher's on ≥ 4/5 seeds.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)

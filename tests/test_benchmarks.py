@@ -151,6 +151,35 @@ def test_verifier_feedback_says_what_and_where():
     assert task.solve("shift", ["a", "h"]) == ["b", "a"]
 
 
+def test_rotate_family_operations_and_reworded_feedback():
+    from benchmarks import task
+    from benchmarks import task_rotate as rotate
+
+    assert task.family("rotate") is rotate
+    assert rotate.solve("rotate", list("abcd")) == list("bcda")
+    assert rotate.solve("swap", list("abcde")) == list("badce")  # an odd last letter stays
+    assert rotate.solve("back", list("ahb")) == list("hga")  # 'a' wraps to 'h'
+    assert rotate.diagnose("b c d a", "b c d a") is None
+    assert rotate.diagnose("b x d y", "b c d a") == "Fix 2 to c, 4 to a."
+    assert rotate.diagnose("x x x x", "b c d a") == "Fix 1 to b, 2 to c."  # at most MAX_ERRORS_SHOWN positions
+    assert rotate.diagnose("b c", "b c d a") == "Need 4 letters."
+    # the teacher is pretrained on the letters verifier's wording, never on this family's own
+    assert rotate.pretrain_diagnose("b x d a", "b c d a") == "Position 2 should be 'c', not 'x'."
+    assert rotate.verifier_feedback([[{"content": "b c d a"}], "a"], ["b c d a", "b"]) == [None, "Fix 1 to b."]
+    for p in rotate.make_problems(50, seed=1):
+        op, letters = p["question"].split(": ")
+        assert op in rotate.OPERATIONS and p["answer"] == " ".join(rotate.solve(op, letters.split()))
+
+
+def test_default_methods_get_the_library_defaults_not_the_recorded_pins():
+    """`vpd_default*` must be what a new user gets: none of the pins that keep older methods reproducible."""
+    from benchmarks.trainers import METHODS
+
+    assert METHODS["vpd_default"] == ("vpd", {}, False) and METHODS["vpd_default_lora"] == ("vpd", {}, True)
+    assert METHODS["vpd_i13_copy_adapter_fows_mix_gcc"][1]["e_step_every"] == 1  # a pinned method, for contrast
+    assert "e_step_solutions" in METHODS["passive_i13_fows_gcc"][1]
+
+
 def test_cost_benchmark_runs_the_e_step_backward(tmp_path):
     """The cost benchmark's untrained model solves nothing; its rewards must still differ within a group, or the
     E-step has no signal, skips its backward and the benchmark under-reports VPD's cost (as it once did)."""
