@@ -1680,6 +1680,12 @@ for _family, _extra, _lora in METHODS.values():
 # benchmarks/results/heldout13b_rotate` / `heldout13b_lora_rotate`):
 #   Z109. both lead again on average (over grpo and over the passive teacher, full weights and LoRA) and the
 #         teacher's follow rate ends above the passive teacher's on ≥ 4/5 seeds.
+# Outcome (heldout13b_*.md): partly refuted. Full weights +0.011 ± 0.011 over grpo (3/5) but −0.003 ± 0.008 against
+# the passive teacher (2/5); LoRA +0.003 ± 0.007 over grpo_lora (2/5), +0.005 ± 0.004 over the passive teacher (3/5).
+# The follow rate held: 0.28-0.39 at the end against the passive teacher's 0.06-0.14 (5/5; LoRA 0.28-0.39 against
+# 0.06-0.10, 5/5). Over the ten seeds: full weights +0.021 ± 0.009 over grpo (7/10), +0.010 ± 0.008 over passive
+# (6/10); LoRA +0.013 ± 0.008 (6/10), +0.008 ± 0.003 (7/10). The E-step makes the teacher read the new wording (follow
+# 0.16 → 0.37 where the passive teacher's falls to 0.11) on every seed; the student gains less than that suggests.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
