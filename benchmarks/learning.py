@@ -97,7 +97,8 @@ LR = {"full": 1e-4, "lora": 4e-4}  # LoRA gets 4× the full-model lr (the usual 
 VPD_LOGGED = ("vpd/kl_e", "vpd/beta_e", "vpd/e_loss", "vpd/teacher_student_kl", "vpd/non_finite_loss",
               "vpd/teacher_reward_pos", "vpd/teacher_reward_neg", "vpd/feedback_gain", "vpd/swap_loss",
               "vpd/repair_attempts", "vpd/repaired_groups", "vpd/repair_success_rate", "vpd/repair_loss",
-              "vpd/grad_norm_grpo", "vpd/grad_norm_distill", "vpd/distill_coefficient")
+              "vpd/grad_norm_grpo", "vpd/grad_norm_distill", "vpd/distill_coefficient", "vpd/feedback_coverage",
+              "vpd/sibling_solution_coverage")
 
 
 def teacher_module(trainer, model):
@@ -263,6 +264,7 @@ def report(results, size_name, size, info, threshold, args, seconds, out: Path, 
         lines.append(f"| {method} | {_ms(finals)} | {_ms(deltas)} | {reach_s} | {_ms(rew)} | {tf0} → {tf1} |")
     lines += feedback_use_summary(results)
     lines += e_step_summary(results)
+    lines += context_summary(results)
     lines += ["", f"![curves]({out.stem}.png)", ""]
     return "\n".join(lines)
 
@@ -332,6 +334,31 @@ def e_step_summary(results) -> list[str]:
         "",
         "| method | E-steps per run | KL_E | β_E | teacher h₊ − h₋ |",
         "|---|---|---|---|---|",
+        *rows,
+    ]
+
+
+def context_summary(results) -> list[str]:
+    """Per VPD method: the share of distilled rollouts whose teacher context shows a critique and the share showing a
+    sibling's solution (mean over steps, then mean ± std over seeds): where a trained reader of critiques can matter."""
+    rows = []
+    for method, runs in results.items():
+        series = [r.get("vpd", {}) for r in runs]
+        if not all(s.get("vpd/feedback_coverage") for s in series):
+            continue
+        cells = [_ms([statistics.mean(v for _, v in s[key]) for s in series])
+                 for key in ("vpd/feedback_coverage", "vpd/sibling_solution_coverage")]
+        rows.append(f"| {method} | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    return [
+        "",
+        ("Teacher contexts of the M-step (share of rollouts, mean over steps): with a critique (with "
+         "`feedback_only_without_solution`, the failures of groups where no sibling succeeded), with a sibling's "
+         "solution."),
+        "",
+        "| method | critique | solution |",
+        "|---|---|---|",
         *rows,
     ]
 

@@ -1686,6 +1686,17 @@ for _family, _extra, _lora in METHODS.values():
 # 0.06-0.10, 5/5). Over the ten seeds: full weights +0.021 ± 0.009 over grpo (7/10), +0.010 ± 0.008 over passive
 # (6/10); LoRA +0.013 ± 0.008 (6/10), +0.008 ± 0.003 (7/10). The E-step makes the teacher read the new wording (follow
 # 0.16 → 0.37 where the passive teacher's falls to 0.11) on every seed; the student gains less than that suggests.
+# Why, we think: with `feedback_only_without_solution` the M-step shows a critique only on the failures of groups where
+# no sibling succeeded; elsewhere the teacher copies a sibling's solution, which a passive teacher does as well. At
+# 0.60 initial success few groups fail whole, so a better reader touches few rollouts. The families fit this (VPD
+# over the passive teacher: `letters`, start 0.59, +0.009; `rotate` 0.60, +0.010; `reveal` 0.48, +0.036; demo 0.34,
+# +0.152), but they differ in more than their start. A controlled test: the same family and pretraining stopped
+# earlier (`--pretrain-set max_steps=325`: a weaker student, ~0.35), the same methods and seeds 50-54 (`--out
+# benchmarks/results/heldout13_weak_rotate`), the context shares now logged (and `vpd_default` rerun on the 0.60 model,
+# `--methods vpd_default --out benchmarks/results/heldout13_ctx_rotate`, for its shares). Prediction, before the runs:
+#   Z110. on the weaker model the critique share is ≥ 1.5× the 0.60 model's, and VPD leads the passive teacher by
+#         ≥ +0.02 on average (≥ 4/5 seeds) and grpo by ≥ +0.02.
+# Decision rule: none on the defaults (a check of where they pay); README says what it shows.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
