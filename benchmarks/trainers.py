@@ -1697,6 +1697,12 @@ for _family, _extra, _lora in METHODS.values():
 #   Z110. on the weaker model the critique share is ≥ 1.5× the 0.60 model's, and VPD leads the passive teacher by
 #         ≥ +0.02 on average (≥ 4/5 seeds) and grpo by ≥ +0.02.
 # Decision rule: none on the defaults (a check of where they pay); README says what it shows.
+# Outcome (heldout13_weak_rotate.md, heldout13_ctx_rotate.md; the rerun reproduced heldout13_rotate exactly):
+# refuted. The critique share rose 2.4× (0.48 against 0.20), but VPD ended −0.005 ± 0.013 against the passive teacher
+# (3/5) and +0.011 ± 0.011 over grpo (3/5); every method gained little (0.34 → 0.40-0.41). The weaker model's teacher
+# does not read the feedback at all at the start (repair 0.04, 0.07 without feedback) and the E-step lifts it only to
+# 0.13 (passive 0.04): more critique contexts pay only with a teacher that reads them, which this one learned too
+# slowly. The share of critique contexts alone does not predict VPD's lead.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
