@@ -1703,6 +1703,12 @@ for _family, _extra, _lora in METHODS.values():
 # does not read the feedback at all at the start (repair 0.04, 0.07 without feedback) and the E-step lifts it only to
 # 0.13 (passive 0.04): more critique contexts pay only with a teacher that reads them, which this one learned too
 # slowly. The share of critique contexts alone does not predict VPD's lead.
+# The full-weights default had one seed set on the text families (45-49, Z104/Z106). A replication at the defaults as
+# a user gets them, predicted before the run (`--family letters|reveal --size estep2 --steps 150 --eval-every 10
+# --seeds 50,51,52,53,54 --methods grpo,passive_i13_fows_gcc,vpd_default --out benchmarks/results/default13_{letters,
+# reveal}`):
+#   Z111. `letters`: above grpo by ≥ +0.02 on average (≥ 4/5), ≥ the passive teacher on average. `reveal`: above grpo
+#         and the passive teacher on average; its follow rate ending above the passive teacher's on ≥ 4/5 seeds.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
