@@ -18,7 +18,8 @@ table; wrong answers are other values (no digit in common with the answer), the 
 digit, and its pretraining shows *no* feedback in the teacher template, so the teacher must learn to read it. Its
 results go to `results/learning_<size>_lookup.*`. `--family reveal` (`benchmarks/task_reveal.py`): the letters problems
 with a verifier that reveals the answer, pretrained without any teacher-template example (the teacher must learn to
-read it).
+read it). `--family rotate` (`benchmarks/task_rotate.py`): held out from choosing the defaults; new operations and the
+feedback in a wording the pretrained teacher never read.
 
 Methods, all with the same prompts per step, generations per prompt, steps and learning rate:
 GRPO (TRL), passive self-distillation (VPDTrainer, frozen teacher, no E-step), VPD with a shared teacher, VPD with a

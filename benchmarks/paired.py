@@ -5,7 +5,7 @@ each method needs to reach the reference's mean final success.
     python -m benchmarks.paired benchmarks/results/learning_issue13_reveal.json --against grpo,passive_i13
 
 Several JSON files of the same family and model (e.g. seeds 0-2 and 3-4 of one command) are concatenated per method;
-runs are paired by seed, over the seeds both methods ran.
+runs are paired by seed, over the seeds both methods ran. `--alias A=B` pools method A's runs under B.
 """
 
 from __future__ import annotations
@@ -17,13 +17,16 @@ import statistics
 from pathlib import Path
 
 
-def load(paths: list[str]) -> dict[str, list[dict]]:
-    """method -> runs (one per seed, in the order the files list them), each with its `seed` added."""
+def load(paths: list[str], aliases: dict[str, str] | None = None) -> dict[str, list[dict]]:
+    """method -> runs (one per seed, in the order the files list them), each with its `seed` added. `aliases` maps a
+    method's recorded name to the name it is pooled under (one configuration recorded under two names)."""
+    aliases = aliases or {}
     merged: dict[str, list[dict]] = {}
     for path in paths:
         data = json.loads(Path(path).read_text())
         for method, runs in data["results"].items():
-            merged.setdefault(method, []).extend({**run, "seed": seed} for run, seed in zip(runs, data["size"]["seeds"]))
+            pooled = merged.setdefault(aliases.get(method, method), [])
+            pooled.extend({**run, "seed": seed} for run, seed in zip(runs, data["size"]["seeds"]))
     return merged
 
 
@@ -85,8 +88,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("json", nargs="+")
     ap.add_argument("--against", default="grpo", help="comma-separated reference methods")
+    ap.add_argument("--alias", action="append", default=[], metavar="RECORDED=POOLED",
+                    help="pool the runs of method RECORDED under the name POOLED (the same configuration recorded under "
+                    "two names, e.g. vpd_i13_copy_adapter_fows_mix_gcc=vpd_default); repeatable")
     args = ap.parse_args(argv)
-    results = load(args.json)
+    results = load(args.json, dict(alias.split("=", 1) for alias in args.alias))
     against = args.against.split(",")
     print(table(results, against))
     print()

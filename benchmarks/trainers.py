@@ -1709,6 +1709,14 @@ for _family, _extra, _lora in METHODS.values():
 # reveal}`):
 #   Z111. `letters`: above grpo by ≥ +0.02 on average (≥ 4/5), ≥ the passive teacher on average. `reveal`: above grpo
 #         and the passive teacher on average; its follow rate ending above the passive teacher's on ≥ 4/5 seeds.
+# Outcome (default13_*.md): held on `letters` (+0.048 ± 0.011 over grpo, 5/5; +0.005 ± 0.005 over the passive
+# teacher, 4/5), refuted on `reveal` (−0.017 ± 0.008 against grpo, 1/5; −0.005 ± 0.008 against the passive teacher,
+# 2/5) though its follow rate ended above the passive teacher's on 5/5 (0.18-0.23 against 0.11-0.16). Over the ten
+# seeds 45-54 (`python -m benchmarks.paired benchmarks/results/capped13_{f}.json
+# benchmarks/results/capped13_passive_{f}.json benchmarks/results/default13_{f}.json --against
+# grpo,passive_i13_fows_gcc --alias vpd_i13_copy_adapter_fows_mix_gcc=vpd_default`): `letters` +0.046 ± 0.007 (10/10)
+# and +0.007 ± 0.004 (7/10), grpo's final at a median step of 45; `reveal` +0.006 ± 0.011 (5/10) and +0.016 ± 0.011
+# (6/10), median 110.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)

@@ -268,6 +268,11 @@ def test_paired_differences_pair_runs_by_seed_across_files(tmp_path):
     assert (n, ahead) == (3, 2) and mean == pytest.approx((0.2 - 0.1 + 0.2) / 3)
     assert paired.paired(results["extra"], results["grpo"])[2:] == (1, 2)  # seeds 1 and 2 only
     assert "(1/2)" in paired.table(results, ["grpo"])
+    # one configuration recorded under two names pools into one method's seeds
+    (tmp_path / "c.json").write_text(json.dumps({"size": {"seeds": [3]}, "results": {"vpd_default": [run(0.8)]}}))
+    pooled = paired.load([str(tmp_path / "a.json"), str(tmp_path / "c.json")], {"vpd_default": "vpd"})
+    assert "vpd_default" not in pooled and [r["seed"] for r in pooled["vpd"]] == [1, 2, 3]
+    assert paired.paired(pooled["vpd"], results["grpo"])[:1] == pytest.approx(((0.2 - 0.1 + 0.4) / 3,))
 
 
 def test_target_gap_measures_the_right_token_at_the_first_error(monkeypatch):
