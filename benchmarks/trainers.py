@@ -1717,9 +1717,20 @@ for _family, _extra, _lora in METHODS.values():
 # grpo,passive_i13_fows_gcc --alias vpd_i13_copy_adapter_fows_mix_gcc=vpd_default`): `letters` +0.046 ± 0.007 (10/10)
 # and +0.007 ± 0.004 (7/10), grpo's final at a median step of 45; `reveal` +0.006 ± 0.011 (5/10) and +0.016 ± 0.011
 # (6/10), median 110.
+# On `rotate` the teacher learned to read fast (follow 0.16 → 0.37) and VPD reached grpo's final at 40 % of its steps;
+# on `reveal` it reads slowly (0.12 → 0.22 in 150 steps) and VPD needs ~75 %. The copy adapter's learning rate (10 ×
+# the student's, LoRA's usual ratio) was never varied upwards under the mixed E-step contexts, which keep it copying.
+# Prediction, before the run (`--family reveal|letters --size estep2 --steps 150 --eval-every 10 --seeds
+# 45,46,47,48,49,50,51,52,53,54 --methods vpd_default_tlr30x --out benchmarks/results/tlr30x13_{reveal,letters}`,
+# paired with capped13_*.json and default13_*.json):
+#   Z112. `reveal`: the follow rate ends ≥ 0.28 (the default's 0.22) and the student ≥ +0.01 over the default on
+#         average; `letters` within ±0.01 of the default. Decision rule: only if both hold do the demo models run
+#         (the default needs them too); otherwise the teacher lr stays 10 ×.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
+# The full-weights default with its teacher adapter learning 3 × faster (30 × the student's lr instead of 10 ×; Z112)
+METHODS["vpd_default_tlr30x"] = ("vpd", {"teacher_learning_rate": 3e-3}, False)
 
 
 def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")):
