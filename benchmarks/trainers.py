@@ -1726,6 +1726,9 @@ for _family, _extra, _lora in METHODS.values():
 #   Z112. `reveal`: the follow rate ends ≥ 0.28 (the default's 0.22) and the student ≥ +0.01 over the default on
 #         average; `letters` within ±0.01 of the default. Decision rule: only if both hold do the demo models run
 #         (the default needs them too); otherwise the teacher lr stays 10 ×.
+# Outcome (tlr30x13_*.md): refuted. `reveal`: follow rate 0.23 (the default's 0.22), the student −0.001 ± 0.008
+# against the default (5/10); `letters`: −0.007 ± 0.004 (2/10), follow 0.29. The teacher lr stays 10 ×; on `reveal`
+# the teacher's reading is not limited by its learning rate.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
