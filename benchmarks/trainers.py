@@ -1729,6 +1729,12 @@ for _family, _extra, _lora in METHODS.values():
 # Outcome (tlr30x13_*.md): refuted. `reveal`: follow rate 0.23 (the default's 0.22), the student −0.001 ± 0.008
 # against the default (5/10); `letters`: −0.007 ± 0.004 (2/10), follow 0.29. The teacher lr stays 10 ×; on `reveal`
 # the teacher's reading is not limited by its learning rate.
+# Does the better reader pay more given time? On `rotate` the teacher's follow rate was still rising at step 150.
+# Prediction, before the run (`--family rotate --size estep2 --steps 300 --eval-every 20 --seeds 50,51,52,53,54
+# --methods grpo,passive_i13_fows_gcc,vpd_default --out benchmarks/results/heldout13_long300_rotate`):
+#   Z113. at 300 steps VPD leads the passive teacher by at least its lead at 150 on these seeds (+0.023) and grpo by
+#         ≥ +0.03; its teacher's follow rate ends ≥ 0.45 while the passive teacher's stays ≤ 0.15.
+# Decision rule: none (a check); README reports it.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
