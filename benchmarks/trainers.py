@@ -1735,6 +1735,10 @@ for _family, _extra, _lora in METHODS.values():
 #   Z113. at 300 steps VPD leads the passive teacher by at least its lead at 150 on these seeds (+0.023) and grpo by
 #         ≥ +0.03; its teacher's follow rate ends ≥ 0.45 while the passive teacher's stays ≤ 0.15.
 # Decision rule: none (a check); README reports it.
+# Outcome (heldout13_long300_rotate.md): refuted. At 300 steps VPD +0.023 ± 0.013 over grpo (4/5) but −0.006 ± 0.007
+# against the passive teacher (1/5), which caught up (+0.030 over grpo, 4/5); both reach grpo's final (0.744) at a
+# median step of 120 of 300 (grpo 180). Follow rate 0.42 (0.37-0.46) against the passive teacher's 0.15. The teacher
+# keeps reading better; the student does not gain from it over passive distillation at this scale.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
