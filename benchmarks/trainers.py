@@ -1739,6 +1739,11 @@ for _family, _extra, _lora in METHODS.values():
 # against the passive teacher (1/5), which caught up (+0.030 over grpo, 4/5); both reach grpo's final (0.744) at a
 # median step of 120 of 300 (grpo 180). Follow rate 0.42 (0.37-0.46) against the passive teacher's 0.15. The teacher
 # keeps reading better; the student does not gain from it over passive distillation at this scale.
+# Is VPD's teacher a better *target* on `rotate`, where the student goes wrong? Prediction, before the run (`python -m
+# benchmarks.target_gap --family rotate --methods passive_i13_fows_gcc,vpd_default --seeds 50,51,52,53,54 --out
+# benchmarks/results/target_gap_rotate`):
+#   Z114. at the first error the trained teacher's gap (its log-prob of the right token minus the student's) exceeds
+#         the passive teacher's by ≥ 0.5 nats on 5/5 seeds; before the error it is no lower than the passive one's.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
