@@ -1744,6 +1744,11 @@ for _family, _extra, _lora in METHODS.values():
 # benchmarks/results/target_gap_rotate`):
 #   Z114. at the first error the trained teacher's gap (its log-prob of the right token minus the student's) exceeds
 #         the passive teacher's by ≥ 0.5 nats on 5/5 seeds; before the error it is no lower than the passive one's.
+# Outcome (target_gap_rotate.md): the first clause refuted, the second held. At the first error both teachers sit
+# above the student by about as much (VPD +0.68 ± 0.05, passive +0.61 ± 0.06 nats; start +0.88); before the error,
+# where the student is right, VPD's teacher is −0.47 ± 0.02 below it against the passive teacher's −1.14 ± 0.03, and it
+# locates the error on 0.46 of the failures (passive 0.22). The E-step's gain as a target is that it pulls the
+# student's right tokens down less, not that it pushes the wrong one harder; and even so it still pulls them down.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
