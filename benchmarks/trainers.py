@@ -1749,11 +1749,25 @@ for _family, _extra, _lora in METHODS.values():
 # where the student is right, VPD's teacher is −0.47 ± 0.02 below it against the passive teacher's −1.14 ± 0.03, and it
 # locates the error on 0.46 of the failures (passive 0.22). The E-step's gain as a target is that it pulls the
 # student's right tokens down less, not that it pushes the wrong one harder; and even so it still pulls them down.
+# The trained reader reaches the M-step only through the critique contexts. Teacher repairs are the other channel: in
+# a group where every rollout failed, the teacher writes attempts from a failure's critique and the student learns the
+# first that succeeds. Measured before on the older defaults (≤ 0.02 anywhere), but never with a teacher that reads
+# as well as `rotate`'s trained one (repair 0.37 on the student's greedy failures, the passive one's 0.11).
+# Prediction, before the run (`--family rotate --size estep2 --steps 150 --eval-every 10 --seeds
+# 50,51,52,53,54,55,56,57,58,59 --methods vpd_default_rep2,passive_i13_fows_gcc_rep2 --out
+# benchmarks/results/heldout13_repairs_rotate`, paired with heldout13{,b}_rotate.json):
+#   Z115. VPD's repairs succeed ≥ 1.5× as often as the passive teacher's (`vpd/repair_success_rate`), and VPD with
+#         repairs leads the passive teacher with repairs by ≥ +0.015 on average (≥ 7/10) and VPD without them by
+#         ≥ +0.01. Decision rule: if both student clauses hold, repairs are run on `letters`, `reveal` and the demo
+#         models at the defaults (they are opt-in now) before any change of default.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
 # The full-weights default with its teacher adapter learning 3 × faster (30 × the student's lr instead of 10 ×; Z112)
 METHODS["vpd_default_tlr30x"] = ("vpd", {"teacher_learning_rate": 3e-3}, False)
+# ... with teacher repairs (Z115), and the passive teacher with the same balance and repairs
+METHODS["vpd_default_rep2"] = ("vpd", {"teacher_repairs": 2}, False)
+METHODS["passive_i13_fows_gcc_rep2"] = ("vpd", {**PASSIVE_I13_FOWS, **CAPPED_BALANCE, "teacher_repairs": 2}, False)
 
 
 def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")):
