@@ -1760,6 +1760,9 @@ for _family, _extra, _lora in METHODS.values():
 #         repairs leads the passive teacher with repairs by ≥ +0.015 on average (≥ 7/10) and VPD without them by
 #         ≥ +0.01. Decision rule: if both student clauses hold, repairs are run on `letters`, `reveal` and the demo
 #         models at the defaults (they are opt-in now) before any change of default.
+# Outcome (heldout13_repairs_rotate.md): refuted for the student. VPD's repairs succeed 4.4× as often (0.17 of
+# attempts against 0.04; 0.26 groups repaired per step against 0.07), but its student is +0.002 ± 0.005 (5/10) against
+# the passive teacher with repairs and −0.005 ± 0.008 (4/10) against VPD without them. Repairs stay opt-in.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
