@@ -1763,6 +1763,13 @@ for _family, _extra, _lora in METHODS.values():
 # Outcome (heldout13_repairs_rotate.md): refuted for the student. VPD's repairs succeed 4.4× as often (0.17 of
 # attempts against 0.04; 0.26 groups repaired per step against 0.07), but its student is +0.002 ± 0.005 (5/10) against
 # the passive teacher with repairs and −0.005 ± 0.008 (4/10) against VPD without them. Repairs stay opt-in.
+# Is the student's size what keeps the better reader from paying (every method plateaus near 0.72-0.77 on `rotate`)?
+# The same family on a larger model (hidden 128, 4 layers, intermediate 256: `--pretrain-set hidden_size=128
+# --pretrain-set num_layers=4 --pretrain-set intermediate_size=256`), seeds 50-54, `--methods
+# grpo,passive_i13_fows_gcc,vpd_default --out benchmarks/results/heldout13_larger_rotate`. Prediction, before the run:
+#   Z116. VPD's lead over the passive teacher is ≥ +0.015 (≥ 4/5 seeds) and over grpo ≥ +0.02; its teacher's follow
+#         rate rises by ≥ 0.1 while the passive teacher's does not.
+# Decision rule: none (a check of how the lead moves with the model's size); README reports it.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
