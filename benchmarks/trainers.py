@@ -1770,6 +1770,10 @@ for _family, _extra, _lora in METHODS.values():
 #   Z116. VPD's lead over the passive teacher is ≥ +0.015 (≥ 4/5 seeds) and over grpo ≥ +0.02; its teacher's follow
 #         rate rises by ≥ 0.1 while the passive teacher's does not.
 # Decision rule: none (a check of how the lead moves with the model's size); README reports it.
+# Amended before any RL run: pretrained at 3e-3 the larger model solved 0.05 after 800 steps (run stopped, nothing
+# recorded); at `--pretrain-set learning_rate=1e-3 --pretrain-set max_steps=2000` it stops at step 325 with student
+# 0.73, teacher repair with the family's feedback 0.00 (0.11 without feedback, 0.03 misleading), copy 0.83: a teacher
+# that reads the new wording not at all. Z116 stands as written.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
