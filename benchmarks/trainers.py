@@ -1774,6 +1774,11 @@ for _family, _extra, _lora in METHODS.values():
 # recorded); at `--pretrain-set learning_rate=1e-3 --pretrain-set max_steps=2000` it stops at step 325 with student
 # 0.73, teacher repair with the family's feedback 0.00 (0.11 without feedback, 0.03 misleading), copy 0.83: a teacher
 # that reads the new wording not at all. Z116 stands as written.
+# Outcome (heldout13_larger_rotate.md): refuted, and not informative about size: every method reaches the task's
+# ceiling (0.95-0.96 from 0.73). VPD +0.008 ± 0.014 over grpo (4/5), +0.003 ± 0.007 over the passive teacher (3/5); its
+# teacher learns the wording it could not read (repair 0.00 → 0.34; passive 0.07, grpo 0.00). On the way up both
+# distillations lead grpo (mean success at step 30: VPD 0.875, passive 0.894, grpo 0.820) and VPD leads the passive
+# teacher from step 50 to 110 (e.g. step 60: 0.912 against 0.864), by the end all meet.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
