@@ -55,6 +55,12 @@ def test_learning_benchmark_tiny(tmp_path, monkeypatch):
     for run in json.loads(stem.with_suffix(".json").read_text())["results"]["vpd_adapter"]:
         for point in run["curve"]:  # the teacher-uses-feedback telemetry at every evaluation
             assert {"teacher_fix", "teacher_fix_nofb", "teacher_fix_mislead", "follow"} <= point.keys()
+        # the M-step's context shares, recorded on every logged step
+        for key in ("vpd/feedback_coverage", "vpd/sibling_solution_coverage"):
+            shares = [v for _, v in run["vpd"][key]]
+            assert len(shares) == len(run["train_reward"]) and all(0 <= v <= 1 for v in shares)
+    assert "Teacher contexts of the M-step" in text and "| vpd_adapter | " in text.split("Teacher contexts")[1]
+    assert "| grpo |" not in text.split("Teacher contexts")[1]  # GRPO has no teacher contexts
 
 
 def test_learning_benchmark_tiny_lookup_family(tmp_path, monkeypatch):
