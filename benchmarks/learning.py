@@ -340,8 +340,8 @@ def e_step_summary(results) -> list[str]:
 
 
 def context_summary(results) -> list[str]:
-    """Per VPD method: the share of distilled rollouts whose teacher context shows a critique and the share showing a
-    sibling's solution (mean over steps, then mean ± std over seeds): where a trained reader of critiques can matter."""
+    """Per VPD method: the share of rollouts whose teacher context shows a critique and the share showing a sibling's
+    solution (mean over steps, then mean ± std over seeds): where a trained reader of critiques can matter."""
     rows = []
     for method, runs in results.items():
         series = [r.get("vpd", {}) for r in runs]
