@@ -182,7 +182,7 @@ def test_default_methods_get_the_library_defaults_not_the_recorded_pins():
     from benchmarks.trainers import METHODS
 
     assert METHODS["vpd_default"] == ("vpd", {}, False) and METHODS["vpd_default_lora"] == ("vpd", {}, True)
-    assert METHODS["vpd_i13_copy_adapter_fows_mix_gcc"][1]["e_step_every"] == 1  # a pinned method, for contrast
+    assert METHODS["passive_i13"][1]["e_step_every"] == 5  # an older method, pinned to the paper's schedule
     assert "e_step_solutions" in METHODS["passive_i13_fows_gcc"][1]
 
 
