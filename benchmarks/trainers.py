@@ -1779,6 +1779,23 @@ for _family, _extra, _lora in METHODS.values():
 # teacher learns the wording it could not read (repair 0.00 → 0.34; passive 0.07, grpo 0.00). On the way up both
 # distillations lead grpo (mean success at step 30: VPD 0.875, passive 0.894, grpo 0.820) and VPD leads the passive
 # teacher from step 50 to 110 (e.g. step 60: 0.912 against 0.864), by the end all meet.
+# The outcome E-step learns only from groups with a success (a success scored under a failed sibling's critique); the
+# M-step's critique contexts are the failures of groups where none succeeded, whose problems the E-step never sees, and
+# on a weak model (Z110) the teacher then learned to read too slowly to pay. `e_step_repair_weight` trains the teacher
+# adapter on its own successful repairs (teacher samples from those critique contexts that the reward accepts): the
+# E-step's objective estimated on the teacher's own samples, exactly where the M-step uses it. Predictions, before the
+# runs (`--family rotate --size estep2 --steps 150 --eval-every 10 --seeds 50,51,52,53,54 --pretrain-set
+# max_steps=325 --methods vpd_default_rep2,vpd_default_rep2_erep,vpd_default_rep4_erep,passive_i13_fows_gcc_rep2 --out
+# benchmarks/results/erep13_weak_rotate`, paired with heldout13_weak_rotate.json; then `--family reveal`, seeds
+# 45-54, `--methods vpd_default_rep2,vpd_default_rep2_erep --out benchmarks/results/erep13_reveal`, paired with
+# capped13_reveal.json and default13_reveal.json):
+#   Z117. weak `rotate`: the teacher that learns its repairs ends with a follow rate ≥ +0.05 above vpd_default_rep2's
+#         on average (above on ≥ 4/5 seeds); its student leads vpd_default_rep2 by ≥ +0.015 (≥ 4/5), the passive
+#         teacher with repairs by ≥ +0.02 (≥ 4/5) and grpo by ≥ +0.02. rep4 (twice the attempts) at least as far.
+#   Z118. `reveal`: vpd_default_rep2_erep's follow rate ≥ +0.03 above vpd_default_rep2's, its student ≥ +0.01 above it
+#         on average (≥ 6/10) and above grpo on ≥ 6/10.
+# Decision rule: only if the student clauses of both hold do `letters`, the held-out `rotate` and the demo models run
+# it; a default (repairs cost a teacher generation per all-failed group) only if all of them are ≥ 0 on average.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
@@ -1787,6 +1804,9 @@ METHODS["vpd_default_tlr30x"] = ("vpd", {"teacher_learning_rate": 3e-3}, False)
 # ... with teacher repairs (Z115), and the passive teacher with the same balance and repairs
 METHODS["vpd_default_rep2"] = ("vpd", {"teacher_repairs": 2}, False)
 METHODS["passive_i13_fows_gcc_rep2"] = ("vpd", {**PASSIVE_I13_FOWS, **CAPPED_BALANCE, "teacher_repairs": 2}, False)
+# ... with the teacher adapter also learning its own successful repairs (Z117-Z118), with 2 and 4 attempts per group
+METHODS["vpd_default_rep2_erep"] = ("vpd", {"teacher_repairs": 2, "e_step_repair_weight": 1.0}, False)
+METHODS["vpd_default_rep4_erep"] = ("vpd", {"teacher_repairs": 4, "e_step_repair_weight": 1.0}, False)
 
 
 def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")):

@@ -190,3 +190,62 @@ def test_refuses_engines_whose_generation_forwards_are_collective(engine):
     args.ds3_gather_for_generation = True
     if engine != "fsdp":
         TeacherRepairMixin._check_teacher_repairs(trainer)  # gathered generation is fine
+
+
+# ---------------------------------------------------------------------------------------------------- on the teacher
+
+
+@pytest.mark.parametrize("peft", [False, True])
+def test_teacher_repair_term_is_the_teachers_nll_and_trains_only_the_teacher(tmp_path, tiny_tokenizer, peft):
+    """`e_step_repair_weight`: the term is the teacher's mean token NLL of the repair under the context it was sampled
+    from (hand-computed from the teacher's logits, averaged over the micro-batch's 4 rows), and its gradient reaches
+    the teacher adapter only (a PEFT student's second adapter, or the LoRA on a full-weights student's frozen copy)."""
+    trainer = make_trainer(tmp_path, tiny_tokenizer, peft=peft, teacher_mode="adapter", teacher_repairs=1,
+                           e_step_repair_weight=0.7, reward_funcs=StudentFailsRepairSucceeds())  # fmt: skip
+    batch = prepared_batch(trainer)
+    model = trainer.model
+    assert batch["vpd_repair_mask"].sum() > 0
+    row = int(batch["vpd_repair_mask"].sum(1).argmax())
+    context = batch["teacher_input_ids"].size(1) - batch["completion_ids"].size(1)
+    prompt = batch["teacher_input_ids"][row, :context][batch["teacher_attention_mask"][row, :context].bool()]
+    repair = batch["vpd_repair_ids"][row][batch["vpd_repair_mask"][row].bool()]
+    with torch.no_grad(), trainer.teacher.activate(model) as teacher:
+        ids = torch.cat([prompt, repair]).unsqueeze(0)
+        logits = teacher(input_ids=ids, use_cache=False).logits[0, len(prompt) - 1 : -1] / trainer.temperature
+        nll = -torch.log_softmax(logits.float(), -1).gather(-1, repair.unsqueeze(1)).mean().item()
+    model.zero_grad(set_to_none=True)
+    for param in trainer.teacher.parameters():
+        param.grad = None
+    trainer._repair_e_backward(model, batch, ga=1.0)
+    assert trainer._metrics["train"]["vpd/teacher_repair_nll"] == [pytest.approx(nll / 4, rel=1e-4)]
+    assert nll > 1.0  # an untrained teacher: a real, non-trivial term
+    teacher_ids = {id(p) for p in trainer.teacher.parameters()}
+    # (LoRA's B starts at zero, so only the B matrices have a gradient on the first step)
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in trainer.teacher.parameters())
+    student = [n for n, p in model.named_parameters() if id(p) not in teacher_ids and p.grad is not None]
+    assert all(model.get_parameter(n).grad.abs().sum() == 0 for n in student)
+    assert trainer._teacher_had_grad
+
+
+@pytest.mark.parametrize("weight", [0.0, 1.0])
+def test_teacher_learns_from_repairs_where_no_rollout_succeeded(tmp_path, tiny_tokenizer, weight):
+    """Every student rollout fails: the outcome E-step has no labelled rollout, so the teacher adapter moves only
+    through its repair term, and with the term off it does not move at all."""
+    trainer = make_trainer(tmp_path, tiny_tokenizer, teacher_mode="adapter", teacher_repairs=1,
+                           e_step_repair_weight=weight, reward_funcs=StudentFailsRepairSucceeds())  # fmt: skip
+    before = [p.detach().clone() for p in trainer.teacher.parameters()]
+    trainer.train()
+    moved = any(not torch.equal(b, p.detach()) for b, p in zip(before, trainer.teacher.parameters(), strict=True))
+    assert moved == bool(weight)
+    assert bool(logged(trainer, "vpd/teacher_repair_nll")) == bool(weight)
+
+
+def test_teacher_repair_term_refuses_settings_without_its_repairs_or_a_teacher_adapter(tmp_path, tiny_tokenizer):
+    with pytest.raises(ValueError, match="e_step_repair_weight"):
+        VPDConfig(output_dir="unused", e_step_repair_weight=-1.0)
+    with pytest.raises(ValueError, match="teacher_repairs > 0"):
+        VPDConfig(output_dir="unused", e_step_repair_weight=1.0)
+    with pytest.raises(ValueError, match="teacher_repairs > 0 and e_step=True"):
+        VPDConfig(output_dir="unused", e_step_repair_weight=1.0, teacher_repairs=1, e_step=False)
+    with pytest.raises(ValueError, match="teacher_mode='shared'"):
+        make_trainer(tmp_path, tiny_tokenizer, teacher_mode="shared", teacher_repairs=1, e_step_repair_weight=1.0)
