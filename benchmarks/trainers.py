@@ -1796,6 +1796,15 @@ for _family, _extra, _lora in METHODS.values():
 #         on average (≥ 6/10) and above grpo on ≥ 6/10.
 # Decision rule: only if the student clauses of both hold do `letters`, the held-out `rotate` and the demo models run
 # it; a default (repairs cost a teacher generation per all-failed group) only if all of them are ≥ 0 on average.
+# Outcome (erep13_weak_rotate.md, erep13_reveal.md): both refuted. Weak `rotate`: follow rate +0.076 with the term and
+# +0.076 without it, the student −0.002 ± 0.005 against vpd_default_rep2 (1/5) and −0.013 ± 0.016 against the passive
+# teacher with repairs (2/5); rep4 +0.008 ± 0.007 (2/5), follow +0.063. `reveal` (seeds 45-54): follow +0.224 against
+# +0.215, the student −0.009 ± 0.004 against vpd_default_rep2 (0/10). The teacher's repairs succeed too rarely to teach
+# it: 7-24 successful repairs in a 150-step run (of 250-580 attempts), the teacher's repair rate 0.04-0.14 where it
+# starts. The option was removed again (commit 8b7879d has it, with its tests; its methods were vpd_default_rep2_erep
+# and vpd_default_rep4_erep, `teacher_repairs` 2 / 4 with `e_step_repair_weight=1.0`). Not predicted, so a lead to
+# test rather than a result: repairs alone (vpd_default_rep2) on `reveal` seeds 45-54 ended +0.014 ± 0.009 over grpo
+# (8/10), +0.023 ± 0.009 over the passive teacher (8/10) and +0.008 ± 0.005 over the default (4/10).
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
@@ -1804,9 +1813,6 @@ METHODS["vpd_default_tlr30x"] = ("vpd", {"teacher_learning_rate": 3e-3}, False)
 # ... with teacher repairs (Z115), and the passive teacher with the same balance and repairs
 METHODS["vpd_default_rep2"] = ("vpd", {"teacher_repairs": 2}, False)
 METHODS["passive_i13_fows_gcc_rep2"] = ("vpd", {**PASSIVE_I13_FOWS, **CAPPED_BALANCE, "teacher_repairs": 2}, False)
-# ... with the teacher adapter also learning its own successful repairs (Z117-Z118), with 2 and 4 attempts per group
-METHODS["vpd_default_rep2_erep"] = ("vpd", {"teacher_repairs": 2, "e_step_repair_weight": 1.0}, False)
-METHODS["vpd_default_rep4_erep"] = ("vpd", {"teacher_repairs": 4, "e_step_repair_weight": 1.0}, False)
 
 
 def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")):

@@ -66,8 +66,6 @@ def test_ranks_with_different_data_take_the_same_collectives(tmp_path, scenario,
         assert outcome["balance_calibrated"] == scenario.endswith("_gradwindow")  # then the norms were read no more
     if scenario.endswith("_repairs"):  # rank 1's all-failed group got a repair; rank 0 took the same collectives
         assert {"vpd/repaired_groups", "vpd/repair_loss"} <= set(outcome["metrics"])
-        if teacher_mode == "adapter":  # and the teacher adapter learned them (`e_step_repair_weight`) on rank 1 only
-            assert "vpd/teacher_repair_nll" in outcome["metrics"]
 
 
 @pytest.mark.distributed

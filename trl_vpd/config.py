@@ -244,18 +244,6 @@ class VPDConfig(GRPOConfig):
         },
     )
 
-    e_step_repair_weight: float = field(
-        default=0.0,
-        metadata={
-            "help": "Weight of an E-step term on the teacher's own successful repairs (needs `teacher_repairs` and a "
-            "teacher adapter): their mean token negative log-likelihood under the teacher context they were sampled "
-            "from. The outcome E-step learns only from groups with a success; this trains the teacher on the "
-            "all-failed groups, whose critique contexts are the ones the M-step distils (the E-step's variational "
-            "objective estimated on the teacher's own samples and kept where the reward accepts them). 0 (default): "
-            "off; see README for what it measured."
-        },
-    )
-
     # E-step
     e_step: bool = field(
         default=True,
@@ -467,13 +455,8 @@ class VPDConfig(GRPOConfig):
                     "distillation_gradient_ratio reads the student's final hidden states, which "
                     "distillation_mode='sampled' does not keep: use 'topk' or 'full'."
                 )
-        if self.teacher_repairs < 0 or self.teacher_repair_weight < 0 or self.e_step_repair_weight < 0:
-            raise ValueError("teacher_repairs, teacher_repair_weight and e_step_repair_weight must be ≥ 0.")
-        if self.e_step_repair_weight and not (self.teacher_repairs and self.e_step):
-            raise ValueError(
-                "e_step_repair_weight > 0 trains the teacher on its own successful repairs: it needs teacher_repairs "
-                "> 0 and e_step=True."
-            )
+        if self.teacher_repairs < 0 or self.teacher_repair_weight < 0:
+            raise ValueError("teacher_repairs and teacher_repair_weight must be ≥ 0.")
         if not 0.0 <= self.distillation_alpha <= 1.0:
             raise ValueError(f"distillation_alpha must be in [0, 1], got {self.distillation_alpha}.")
         if self.distillation_mode == "sampled" and self.distillation_alpha != 1.0:
@@ -568,12 +551,6 @@ class VPDConfig(GRPOConfig):
             raise ValueError(
                 "e_step_chunk_size applies to the teachers an E-step trains (teacher_mode='shared' or 'adapter'), "
                 f"not to teacher_mode={self.teacher_mode!r}."
-            )
-        if self.e_step_repair_weight and self.teacher_mode != "adapter":
-            raise ValueError(
-                "e_step_repair_weight > 0 updates a teacher adapter on its own repairs; with "
-                f"teacher_mode={self.teacher_mode!r} the teacher has no parameters of its own. Use teacher_mode='adapter' "
-                "or e_step_repair_weight=0."
             )
         if self.e_step and self.teacher_mode in ("frozen", "ema"):
             raise ValueError(

@@ -13,7 +13,6 @@ import torch
 
 from .e_step_plan import EStepPlan, chunk_rows, e_step_rows, is_e_step
 from .losses import e_step_loss, head_divergence, selected_labels, swapped_feedback_loss
-from .teacher_repair import repair_nll
 
 
 # The E-loss statistics that add up over chunks and processes (`losses.e_step_loss`); the means derive from them.
@@ -178,33 +177,12 @@ class EStepMixin:
         with self.accelerator.no_sync(model):
             if chunk < inputs["completion_ids"].size(0):
                 self._chunked_e_backward(model, inputs, chunk, self.args.e_step_weight / ga)
-            else:
-                e_loss, _ = self._e_step(model, inputs)
-                if e_loss is not None:
-                    with self.teacher.activate(model):
-                        self.accelerator.backward(self.args.e_step_weight * e_loss / ga)
-                    self._teacher_had_grad = True
-            self._repair_e_backward(model, inputs, ga)
-
-    def _repair_e_backward(self, model, inputs, ga: float) -> None:
-        """`e_step_repair_weight`: the teacher adapter's mean token NLL of the micro-batch's successful repairs under
-        the teacher contexts they were sampled from (rows without one count as zero, as in the student's repair
-        term). Runs on every process whose batch carries repairs, which is every process or none."""
-        weight = self.args.e_step_repair_weight
-        if not weight or "vpd_repair_ids" not in inputs:
-            return
-        repair_ids, repair_mask = inputs["vpd_repair_ids"], inputs["vpd_repair_mask"]
-        context = inputs["teacher_input_ids"].size(1) - inputs["completion_ids"].size(1)
-        part = {
-            "completion_ids": repair_ids,
-            "teacher_input_ids": torch.cat([inputs["teacher_input_ids"][:, :context], repair_ids], 1),
-            "teacher_attention_mask": torch.cat([inputs["teacher_attention_mask"][:, :context], repair_mask], 1),
-        }
-        with self.teacher.activate(model):
-            nll = repair_nll(self._teacher_logps(model, part, grad=True), repair_mask)
-            self.accelerator.backward(weight * nll / ga)
-        self._teacher_had_grad = self._teacher_had_grad or bool(repair_mask.any())
-        self._metrics["train"]["vpd/teacher_repair_nll"].append(self._mean_across(nll))
+                return
+            e_loss, _ = self._e_step(model, inputs)
+            if e_loss is not None:
+                with self.teacher.activate(model):
+                    self.accelerator.backward(self.args.e_step_weight * e_loss / ga)
+                self._teacher_had_grad = True
 
     def _e_chunk_rows(self, inputs) -> int:
         """Rollouts per teacher pass of the E-step (`chunk_rows`), from padded lengths agreed across processes: each

@@ -33,8 +33,7 @@ RANK = int(os.environ.get("RANK", "0"))
 # so a group's critique is shown only where no sibling succeeded, on whichever rank its rollouts landed;
 # `failed_rank1_repairs`: `failed_rank1` with teacher repairs, which succeed (the repair call's rows, not a batch of
 # 4), while every rollout of rank 0 succeeds: rank 1 generates and scores repairs, rank 0 has none and pads GRPO's
-# reward gather with its own rollouts; with a teacher adapter, it learns rank 1's repairs (`e_step_repair_weight`), a
-# teacher pass that rank 0 takes on rows without one. `trained_rank0`: rank 0's rollouts alternate success and failure and, with self
+# reward gather with its own rollouts. `trained_rank0`: rank 0's rollouts alternate success and failure and, with self
 # pairing and the failures as negatives, every one has an E-loss term, while every rollout of rank 1 fails (no label):
 # rank 0's E-step chunks run one teacher pass with gradient each, rank 1's one over a single rollout and one without
 # gradient over the rest (each rank writes the passes it took to `passes_rank<N>.json`). `failed_rank1_beta`:
@@ -98,7 +97,6 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         # the critiques beside the demonstrations, which the scenarios vary (`_defaults`: the library's rule)
         feedback_only_without_solution=None if DEFAULTS else False,
         teacher_repairs=2 if REPAIRS else 0,
-        e_step_repair_weight=1.0 if REPAIRS and teacher_mode == "adapter" else 0.0,  # the teacher learns them (rank 1)
         e_step_pairing="self" if SCENARIO == "trained_rank0" else "group",
         e_step_negatives=SCENARIO == "trained_rank0",
         gradient_checkpointing=not DETACHED,  # TRL's default, which the detached context's cache cannot take
