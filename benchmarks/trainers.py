@@ -1805,6 +1805,21 @@ for _family, _extra, _lora in METHODS.values():
 # and vpd_default_rep4_erep, `teacher_repairs` 2 / 4 with `e_step_repair_weight=1.0`). Not predicted, so a lead to
 # test rather than a result: repairs alone (vpd_default_rep2) on `reveal` seeds 45-54 ended +0.014 ± 0.009 over grpo
 # (8/10), +0.023 ± 0.009 over the passive teacher (8/10) and +0.008 ± 0.005 over the default (4/10).
+# Z116's larger model (0.73M parameters) reached the task's ceiling from a 0.73 start, and its critique share was 0.05:
+# it could not say whether the trained reader pays on a model with room to learn. The same model pretrained only until
+# the student solves ≥ 0.35 and the teacher copies a shown solution ≥ 0.6 (`--pretrain-set hidden_size=128
+# --pretrain-set num_layers=4 --pretrain-set intermediate_size=256 --pretrain-set learning_rate=1e-3 --pretrain-set
+# max_steps=2000 --pretrain-set target_teacher_copy_rate=0.6`; pretrained before this prediction, no RL run yet):
+# `rotate` stops at step 175 (student 0.38, teacher repair with the family's feedback 0.03, copy 0.71), `reveal` at
+# 250 (0.52, 0.03, 0.61), `letters` at 250 (0.48, 0.35: its teacher reads its feedback, 0.61). Predictions, before the
+# runs (`--family rotate|reveal|letters --size estep2 --steps 150 --eval-every 10 --seeds 60,61,62,63,64` with those
+# settings, `--methods grpo,passive_i13_fows_gcc,vpd_default --out benchmarks/results/larger13_{family}`):
+#   Z119. `rotate` and `reveal` (a teacher that cannot read the feedback at first): VPD's follow rate rises by ≥ 0.1
+#         while the passive teacher's stays within ±0.05 of its start; VPD leads the passive teacher by ≥ +0.02 on
+#         average (≥ 4/5 seeds) and grpo by ≥ +0.02 (≥ 4/5), and reaches grpo's final in ≤ 60 % of grpo's steps
+#         (median). `letters` (a teacher that reads): VPD within ±0.015 of the passive teacher, both ≥ +0.02 over grpo.
+# Decision rule: none on the defaults (a check of where the E-step pays as the model grows); if `rotate` and `reveal`
+# hold, five more seeds (65-69) before README states it.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
