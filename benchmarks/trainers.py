@@ -1820,6 +1820,20 @@ for _family, _extra, _lora in METHODS.values():
 #         (median). `letters` (a teacher that reads): VPD within ±0.015 of the passive teacher, both ≥ +0.02 over grpo.
 # Decision rule: none on the defaults (a check of where the E-step pays as the model grows); if `rotate` and `reveal`
 # hold, five more seeds (65-69) before README states it.
+# Outcome (larger13_*.md): held on `letters`, refuted on `rotate` and `reveal` against grpo. `letters`: VPD +0.055 ±
+# 0.017 over grpo (5/5), +0.014 ± 0.011 over the passive teacher (4/5; passive +0.041 over grpo, 4/5), grpo's final
+# (0.572) at a median step of 70 (5/5; grpo 100, 3/5); follow 0.37 against the passive teacher's 0.28 (start 0.33).
+# `rotate`: VPD +0.019 ± 0.018 over grpo (2/5, two ties), +0.019 ± 0.024 over passive (3/5), grpo's final at a median
+# step of 60 (5/5; grpo 100, 3/5; passive 75, 4/5); follow 0.01 → 0.06 (passive 0.03). `reveal`: VPD level with grpo
+# (+0.000 ± 0.033, 3/5) and +0.075 ± 0.030 over the passive teacher (4/5), whose targets cost −0.075 ± 0.054 against
+# grpo (as on the demo model); follow −0.02 → +0.10 (passive −0.00); grpo's final on 2/5 seeds. On this larger model
+# the E-step's lead over passive distillation is larger than on the small one on every family (+0.014 / +0.019 /
+# +0.075 against +0.007 / +0.010 / +0.016), with standard errors of 0.01-0.03.
+# Five more seeds, predicted before the runs (as Z119 with `--seeds 65,66,67,68,69 --out
+# benchmarks/results/larger13b_{family}`), paired over the ten:
+#   Z120. seeds 65-69: VPD above the passive teacher on average on all three families. Ten seeds: VPD over grpo
+#         ≥ +0.03 on `letters` (≥ 8/10), ≥ 0 on `rotate`, within ±0.03 on `reveal`; over the passive teacher ≥ +0.01 on
+#         each family (≥ 6/10).
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
