@@ -1834,6 +1834,17 @@ for _family, _extra, _lora in METHODS.values():
 #   Z120. seeds 65-69: VPD above the passive teacher on average on all three families. Ten seeds: VPD over grpo
 #         ≥ +0.03 on `letters` (≥ 8/10), ≥ 0 on `rotate`, within ±0.03 on `reveal`; over the passive teacher ≥ +0.01 on
 #         each family (≥ 6/10).
+# Outcome (larger13b_*.md): mostly refuted. Seeds 65-69, VPD against the passive teacher: `rotate` −0.011 ± 0.030
+# (3/5), `reveal` +0.195 ± 0.017 (5/5), `letters` −0.002 ± 0.008 (2/5). Ten seeds 60-69 (`python -m benchmarks.paired
+# benchmarks/results/larger13_{family}.json benchmarks/results/larger13b_{family}.json --against
+# grpo,passive_i13_fows_gcc`): `letters` +0.060 ± 0.009 over grpo (10/10; held), grpo's final at a median step of 65
+# (10/10; grpo 115), +0.006 ± 0.007 over passive (6/10), follow 0.37 against 0.25 (start 0.33); `rotate` −0.002 ±
+# 0.019 over grpo (4/10) and +0.004 ± 0.019 over passive (6/10), follow 0.01 → 0.05 (passive 0.03), median step 90
+# (8/10; grpo 120, 7/10); `reveal` +0.013 ± 0.020 over grpo (6/10; held), +0.135 ± 0.026 over passive (9/10), whose
+# targets cost −0.122 ± 0.033 against grpo (2/10), follow −0.02 → +0.10 (passive 0.00), grpo's final on 5/10 seeds
+# (median 110). On the larger model the E-step changes the student where the passive teacher misreads the feedback
+# (`reveal`, as on the demo model: a frozen teacher that copies a shown solution only 0.16 of the time beside the
+# revealed answer), and little elsewhere; it does not put VPD ahead of grpo where passive distillation is not.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
