@@ -1845,6 +1845,11 @@ for _family, _extra, _lora in METHODS.values():
 # (median 110). On the larger model the E-step changes the student where the passive teacher misreads the feedback
 # (`reveal`, as on the demo model: a frozen teacher that copies a shown solution only 0.16 of the time beside the
 # revealed answer), and little elsewhere; it does not put VPD ahead of grpo where passive distillation is not.
+# The same larger models under LoRA (the Colab user's setting), predicted before the runs (as Z119, seeds 60-64,
+# `--methods grpo_lora,passive_i13_fows_gc_lora,vpd_default_lora --out benchmarks/results/larger13_lora_{family}`):
+#   Z121. `reveal`: VPD+LoRA leads the passive LoRA teacher by ≥ +0.05 (≥ 4/5; its frozen base misreads the revealed
+#         answer as under full weights) and ends within ±0.03 of grpo_lora on average. `letters`: ≥ +0.02 over
+#         grpo_lora (≥ 4/5), within ±0.02 of the passive teacher. `rotate`: within ±0.02 of both.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
