@@ -1850,6 +1850,12 @@ for _family, _extra, _lora in METHODS.values():
 #   Z121. `reveal`: VPD+LoRA leads the passive LoRA teacher by ≥ +0.05 (≥ 4/5; its frozen base misreads the revealed
 #         answer as under full weights) and ends within ±0.03 of grpo_lora on average. `letters`: ≥ +0.02 over
 #         grpo_lora (≥ 4/5), within ±0.02 of the passive teacher. `rotate`: within ±0.02 of both.
+# Outcome (larger13_lora_*.md): held on `letters` (+0.022 ± 0.012 over grpo_lora, 4/5; +0.009 ± 0.012 over the
+# passive LoRA teacher), refuted on `reveal` and `rotate`. `reveal`: −0.008 ± 0.022 against grpo_lora (2/5), −0.022 ±
+# 0.012 against the passive LoRA teacher (1/5), which does not harm under LoRA (+0.014 over grpo_lora, 4/5). `rotate`:
+# both distillations cost, VPD −0.030 ± 0.010 (0/5) and the passive teacher −0.061 ± 0.010 (0/5) against grpo_lora;
+# VPD +0.031 ± 0.017 over passive (4/5). VPD's follow rate rises on all three (`reveal` −0.02 → 0.10, `rotate`
+# 0.01 → 0.11, `letters` 0.33 → 0.43) where the passive teacher's stays (0.01, 0.03) or falls (0.25).
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
