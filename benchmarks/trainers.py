@@ -1856,6 +1856,12 @@ for _family, _extra, _lora in METHODS.values():
 # both distillations cost, VPD −0.030 ± 0.010 (0/5) and the passive teacher −0.061 ± 0.010 (0/5) against grpo_lora;
 # VPD +0.031 ± 0.017 over passive (4/5). VPD's follow rate rises on all three (`reveal` −0.02 → 0.10, `rotate`
 # 0.01 → 0.11, `letters` 0.33 → 0.43) where the passive teacher's stays (0.01, 0.03) or falls (0.25).
+# On the small model grpo overtook every distillation on `reveal` by 300 steps (Z62, Z93). On the larger one, given
+# time? Prediction, before the run (`--family reveal` with the larger model's settings as in Z119, `--steps 300
+# --eval-every 20 --seeds 60,61,62,63,64 --methods grpo,passive_i13_fows_gcc,vpd_default --out
+# benchmarks/results/larger13_long300_reveal`):
+#   Z122. at 300 steps VPD ends within ±0.03 of grpo on average (no overtaking either way) and ≥ +0.05 above the
+#         passive teacher (≥ 4/5); its follow rate ends ≥ 0.15.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
