@@ -1862,6 +1862,10 @@ for _family, _extra, _lora in METHODS.values():
 # benchmarks/results/larger13_long300_reveal`):
 #   Z122. at 300 steps VPD ends within ±0.03 of grpo on average (no overtaking either way) and ≥ +0.05 above the
 #         passive teacher (≥ 4/5); its follow rate ends ≥ 0.15.
+# Outcome (larger13_long300_reveal.md): held for the student, refuted for the follow rate. VPD +0.008 ± 0.018 against
+# grpo (3/5; both reach grpo's final on 3/5 seeds, VPD at a median step of 240, grpo 260), +0.253 ± 0.094 over the
+# passive teacher (5/5), whose student ends at 0.47 from 0.52 (grpo 0.71, VPD 0.72); follow rate 0.13 (passive
+# −0.02). On this model grpo does not overtake VPD given time; the passive teacher's cost grows with it.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
 METHODS["passive_i13_fows_gc_lora"] = ("vpd", {**PASSIVE_I13_FOWS, **CALIBRATED_BALANCE}, True)
