@@ -1864,7 +1864,8 @@ for _family, _extra, _lora in METHODS.values():
 #         passive teacher (≥ 4/5); its follow rate ends ≥ 0.15.
 # Outcome (larger13_long300_reveal.md): held for the student, refuted for the follow rate. VPD +0.008 ± 0.018 against
 # grpo (3/5; both reach grpo's final on 3/5 seeds, VPD at a median step of 240, grpo 260), +0.253 ± 0.094 over the
-# passive teacher (5/5), whose student ends at 0.47 from 0.52 (grpo 0.71, VPD 0.72); follow rate 0.13 (passive
+# passive teacher (5/5), whose student ends at 0.47 from 0.52 (0.53-0.57 on four seeds, 0.12 on the fifth; grpo
+# 0.71, VPD 0.72); follow rate 0.13 (passive
 # −0.02). On this model grpo does not overtake VPD given time; the passive teacher's cost grows with it.
 METHODS["vpd_default"] = ("vpd", {}, False)
 METHODS["vpd_default_lora"] = ("vpd", {}, True)
