@@ -1856,6 +1856,10 @@ for _family, _extra, _lora in METHODS.values():
 # both distillations cost, VPD −0.030 ± 0.010 (0/5) and the passive teacher −0.061 ± 0.010 (0/5) against grpo_lora;
 # VPD +0.031 ± 0.017 over passive (4/5). VPD's follow rate rises on all three (`reveal` −0.02 → 0.10, `rotate`
 # 0.01 → 0.11, `letters` 0.33 → 0.43) where the passive teacher's stays (0.01, 0.03) or falls (0.25).
+# Five more seeds under LoRA, predicted before the runs (as Z121 with `--seeds 65,66,67,68,69 --out
+# benchmarks/results/larger13b_lora_{family}`), paired over the ten:
+#   Z123. the signs of seeds 60-64 repeat on average: `letters` above grpo_lora, `rotate` below it (and VPD above the
+#         passive LoRA teacher there), `reveal` within ±0.03 of grpo_lora.
 # On the small model grpo overtook every distillation on `reveal` by 300 steps (Z62, Z93). On the larger one, given
 # time? Prediction, before the run (`--family reveal` with the larger model's settings as in Z119, `--steps 300
 # --eval-every 20 --seeds 60,61,62,63,64 --methods grpo,passive_i13_fows_gcc,vpd_default --out
