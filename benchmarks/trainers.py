@@ -1860,6 +1860,11 @@ for _family, _extra, _lora in METHODS.values():
 # benchmarks/results/larger13b_lora_{family}`), paired over the ten:
 #   Z123. the signs of seeds 60-64 repeat on average: `letters` above grpo_lora, `rotate` below it (and VPD above the
 #         passive LoRA teacher there), `reveal` within ±0.03 of grpo_lora.
+# Outcome (larger13b_lora_*.md): held. Seeds 65-69: `letters` +0.006 ± 0.012 over grpo_lora (3/5), `rotate` −0.009 ±
+# 0.018 (2/5) and +0.050 ± 0.012 over the passive LoRA teacher (5/5), `reveal` −0.023 ± 0.027 (1/5). Ten seeds 60-69:
+# `letters` +0.014 ± 0.009 over grpo_lora (7/10), +0.013 ± 0.008 over passive (6/10); `reveal` −0.016 ± 0.016 (3/10),
+# −0.021 ± 0.013 (3/10); `rotate` −0.020 ± 0.010 (2/10), +0.041 ± 0.010 over passive (9/10; passive −0.060 ± 0.013,
+# 1/10). Follow rate 0.41 / 0.11 / 0.12 against the passive teacher's 0.25 / 0.01 / 0.03.
 # On the small model grpo overtook every distillation on `reveal` by 300 steps (Z62, Z93). On the larger one, given
 # time? Prediction, before the run (`--family reveal` with the larger model's settings as in Z119, `--steps 300
 # --eval-every 20 --seeds 60,61,62,63,64 --methods grpo,passive_i13_fows_gcc,vpd_default --out
