@@ -12,7 +12,7 @@ operations and a verifier whose feedback the pretrained teacher never saw in thi
   to read it.
 
 It is a check of the defaults a new user gets, not a family to tune them on: see the predictions in
-`benchmarks/trainers.py` (Z107-Z116).
+`benchmarks/trainers.py` (Z107-Z117, Z119-Z121, Z123).
 """
 
 from __future__ import annotations
