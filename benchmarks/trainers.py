@@ -1884,6 +1884,27 @@ METHODS["vpd_default_tlr30x"] = ("vpd", {"teacher_learning_rate": 3e-3}, False)
 # ... with teacher repairs (Z115), and the passive teacher with the same balance and repairs
 METHODS["vpd_default_rep2"] = ("vpd", {"teacher_repairs": 2}, False)
 METHODS["passive_i13_fows_gcc_rep2"] = ("vpd", {**PASSIVE_I13_FOWS, **CAPPED_BALANCE, "teacher_repairs": 2}, False)
+# The M-step only where GRPO has no signal (`distillation_rollouts="zero_advantage"`, new). Z91: at the default weight
+# the student's update is the distillation's wherever it distils, and on `reveal`/`reveal_read` even a near-perfect
+# teacher's targets then teach less than GRPO's own term; most of what it distils (0.7-0.8 of the rollouts) are
+# demonstrations in groups where GRPO already has a signal. Distilling only the rollouts whose advantage is zero (a
+# group all failed: the critique contexts, where the E-step's reader differs from a passive one; or all succeeded)
+# leaves GRPO's term whole wherever it has one and puts the teacher where nothing else teaches (as hint-guided GRPO
+# variants do for all-failed groups). Predictions, written before the runs (`--size estep2 --steps 150 --eval-every 10
+# --seeds 45,46,47,48,49,50,51,52,53,54 --methods vpd_default_zeroadv,passive_i13_fows_gcc_zeroadv --out
+# benchmarks/results/zeroadv13_{reveal,letters}`, paired with capped13_*.json, capped13_passive_*.json and
+# default13_*.json, which hold grpo, the default and the passive teacher on those seeds):
+#   Z124. `reveal`: vpd_default_zeroadv ≥ grpo on average and on ≥ 6/10 seeds, above vpd_default on average, and
+#         above passive_i13_fows_gcc_zeroadv on ≥ 6/10 seeds (the two now differ only where a critique is shown).
+#   Z125. `letters`: vpd_default_zeroadv below vpd_default by ≥ 0.015 on average (the demonstrations in mixed groups
+#         carry `letters`' gain, Z99), still above grpo on ≥ 7/10 seeds.
+# Decision rule: `distillation_rollouts` defaults to `zero_advantage` only if, against the default, the mean over
+# `reveal`, `letters`, `rotate` and the two demo models is ≥ +0.01 with none below −0.02, and fresh seeds repeat a
+# mean ≥ 0; otherwise it stays an option, README saying where it helps.
+METHODS["vpd_default_zeroadv"] = ("vpd", {"distillation_rollouts": "zero_advantage"}, False)
+METHODS["passive_i13_fows_gcc_zeroadv"] = (
+    "vpd", {**METHODS["passive_i13_fows_gcc"][1], "distillation_rollouts": "zero_advantage"}, False,
+)
 
 
 def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .distillation import (
     DISTILLATION_MODES,
+    DISTILLATION_ROLLOUTS,
+    distilled_rollouts,
     divergence,
     OutputHead,
     full_vocab_divergence,
@@ -30,9 +32,11 @@ from .e_step import (
 
 __all__ = [
     "DISTILLATION_MODES",
+    "DISTILLATION_ROLLOUTS",
     "E_STEP_LOSSES",
     "OutputHead",
     "awr_e_loss",
+    "distilled_rollouts",
     "divergence",
     "e_step_loss",
     "full_vocab_divergence",
