@@ -630,6 +630,22 @@ for _settings in METHODS.values():
 # (trainers.py Z103) distilled at the constant `distillation_weight` (the *_gr*, *_gc methods set it themselves).
 for _settings in METHODS.values():
     _settings.setdefault("distillation_gradient_ratio", 0.0)
+# The M-step only where GRPO's advantage is zero (trainers.py Z124-Z125), on the defaults of each demo model and on
+# its passive teacher. The demo's partial credit gives almost every group a spread of rewards (B1 below), so there
+# the option leaves little to distil. Prediction, written before the runs (demo model: `--seeds 50,...,59 --steps
+# 100 --eval-every 10 --methods vpd_copy_adapter_tlr3e3_fows_mix_gcc_zeroadv,passive_frozen_fows_zeroadv --with
+# demo_seeds_capped.json --against grpo,vpd_copy_adapter_tlr3e3_fows_mix_gcc,passive_frozen_fows --teacher-against
+# vpd_copy_adapter_tlr3e3_fows_mix_gcc --active vpd_copy_adapter_tlr3e3_fows_mix_gcc_zeroadv --out
+# benchmarks/results/demo_seeds_zeroadv`; larger model: `--seeds 40,...,49` with its flags and the methods without
+# `_tlr3e3`, `--with demo_seeds_large_capped.json`, `--out benchmarks/results/demo_seeds_large_zeroadv`):
+#   Z126. on both demo models the zero-advantage student within ±0.03 of grpo on average (it is nearly grpo) and the
+#         passive teacher's zero-advantage student within ±0.03 of it; the teacher's repair still rises (its E-step
+#         is unchanged) on ≥ 8/10 seeds.
+METHODS["vpd_copy_adapter_tlr3e3_fows_mix_gcc_zeroadv"] = {**METHODS["vpd_copy_adapter_tlr3e3_fows_mix_gcc"],
+                                                           "distillation_rollouts": "zero_advantage"}
+METHODS["vpd_copy_adapter_fows_mix_gcc_zeroadv"] = {**METHODS["vpd_copy_adapter_fows_mix_gcc"],
+                                                    "distillation_rollouts": "zero_advantage"}
+METHODS["passive_frozen_fows_zeroadv"] = {**METHODS["passive_frozen_fows"], "distillation_rollouts": "zero_advantage"}
 # Outcome of G3 (results/demo_seeds_add.md, former target KL): refuted — vpd_add −0.050 ± 0.025 vs grpo (1/5), +0.016
 # ± 0.032 vs vpd (2/5); its teacher repair 0.35 (vpd 0.31). Rerun of vpd and vpd_add at the library's fixed β_E
 # (the demo's configuration since), written before the run: E1-E3 and G3 as above. Outcome (demo_seeds_fixedbeta.md):
