@@ -641,11 +641,14 @@ for _settings in METHODS.values():
 #   Z126. on both demo models the zero-advantage student within ±0.03 of grpo on average (it is nearly grpo) and the
 #         passive teacher's zero-advantage student within ±0.03 of it; the teacher's repair still rises (its E-step
 #         is unchanged) on ≥ 8/10 seeds.
-METHODS["vpd_copy_adapter_tlr3e3_fows_mix_gcc_zeroadv"] = {**METHODS["vpd_copy_adapter_tlr3e3_fows_mix_gcc"],
-                                                           "distillation_rollouts": "zero_advantage"}
-METHODS["vpd_copy_adapter_fows_mix_gcc_zeroadv"] = {**METHODS["vpd_copy_adapter_fows_mix_gcc"],
-                                                    "distillation_rollouts": "zero_advantage"}
-METHODS["passive_frozen_fows_zeroadv"] = {**METHODS["passive_frozen_fows"], "distillation_rollouts": "zero_advantage"}
+# Outcome (demo_seeds_{large_,}zeroadv.md): refuted on the demo model, held on the larger. Demo model: −0.034 ± 0.022
+# against grpo (2/10), −0.033 ± 0.017 against the default (1/10), the passive teacher's zero-advantage student level
+# with it (+0.001); repair 0.19 → 0.39 (rose on 8/10; the default's 0.48). Larger: +0.023 ± 0.034 against grpo (5/10),
+# −0.003 ± 0.022 against the default, the passive one +0.008; repair 0.19 → 0.26 (8/10). Where the partial credit
+# leaves few groups without a signal, the distillation in the mixed groups is what keeps the demo model level with
+# grpo. The option was removed again (trainers.py Z124-Z125; commit 5c841ae has it): its methods here were the
+# defaults vpd_copy_adapter_{tlr3e3_,}fows_mix_gcc and passive_frozen_fows with
+# `distillation_rollouts="zero_advantage"`.
 # Outcome of G3 (results/demo_seeds_add.md, former target KL): refuted — vpd_add −0.050 ± 0.025 vs grpo (1/5), +0.016
 # ± 0.032 vs vpd (2/5); its teacher repair 0.35 (vpd 0.31). Rerun of vpd and vpd_add at the library's fixed β_E
 # (the demo's configuration since), written before the run: E1-E3 and G3 as above. Outcome (demo_seeds_fixedbeta.md):

@@ -1901,10 +1901,21 @@ METHODS["passive_i13_fows_gcc_rep2"] = ("vpd", {**PASSIVE_I13_FOWS, **CAPPED_BAL
 # Decision rule: `distillation_rollouts` defaults to `zero_advantage` only if, against the default, the mean over
 # `reveal`, `letters`, `rotate` and the two demo models is ≥ +0.01 with none below −0.02, and fresh seeds repeat a
 # mean ≥ 0; otherwise it stays an option, README saying where it helps.
-METHODS["vpd_default_zeroadv"] = ("vpd", {"distillation_rollouts": "zero_advantage"}, False)
-METHODS["passive_i13_fows_gcc_zeroadv"] = (
-    "vpd", {**METHODS["passive_i13_fows_gcc"][1], "distillation_rollouts": "zero_advantage"}, False,
-)
+# Outcome (zeroadv13_*.md; `python -m benchmarks.paired benchmarks/results/zeroadv13_{family}.json
+# benchmarks/results/capped13_{family}.json benchmarks/results/capped13_passive_{family}.json
+# benchmarks/results/default13_{family}.json --against grpo,vpd_default,passive_i13_fows_gcc,passive_i13_fows_gcc_zeroadv
+# --alias vpd_i13_copy_adapter_fows_mix_gcc=vpd_default`): Z124 refuted for grpo and the default, held against the
+# passive teacher — `reveal` −0.002 ± 0.010 against grpo (5/10), −0.008 ± 0.011 against the default (3/10), +0.016 ±
+# 0.008 over the passive teacher with the same rollouts (7/10), whose critiques alone cost −0.017 ± 0.010 against grpo
+# (2/10); follow rate 0.19 (passive 0.13). Z125 refuted — `letters` −0.003 ± 0.005 against the default (3/10), +0.043
+# ± 0.005 over grpo (10/10; grpo's final at a median step of 50, the default's 45). Distilling the mixed groups (where
+# the teacher copies a sibling's solution) adds nothing on either family: the distillation's effect, good on `letters`
+# and none on `reveal`, comes from the groups GRPO cannot learn from. With fewer tokens distilled the calibrated
+# coefficient rises (mean 0.18 → 0.34 on `reveal`, 0.33 → 0.50, the cap, on `letters`). On the demo models
+# (demo_seeds.py Z126) −0.033 ± 0.017 (1/10) and −0.003 ± 0.022 against their defaults. Against the default the mean
+# over the four families is −0.012: by the rule nothing changes, and as it helped nowhere the option was removed
+# again (commit 5c841ae has it, with its tests; its methods were vpd_default_zeroadv and passive_i13_fows_gcc_zeroadv,
+# the default and passive_i13_fows_gcc with `distillation_rollouts="zero_advantage"`).
 
 
 def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")):

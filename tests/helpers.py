@@ -28,21 +28,6 @@ def id_reward(completion_ids, **kwargs) -> list[float]:
     return [(sum(ids) % 5) / 4 for ids in completion_ids]
 
 
-def alternate_groups_fail():
-    """A reward function: `id_reward` on every other group of 4 rollouts (counted across calls), 0 for the whole group
-    on the others, so that a run sees groups with a GRPO signal and groups without one."""
-    groups = iter(range(1 << 30))
-
-    def reward(completion_ids, **kwargs) -> list[float]:
-        scores = id_reward(completion_ids)
-        for start in range(0, len(scores), 4):
-            if next(groups) % 2:
-                scores[start : start + 4] = [0.0] * len(scores[start : start + 4])
-        return scores
-
-    return reward
-
-
 def student_fails_repair_succeeds(completions, **kwargs) -> list[float]:
     """Every rollout of a step's batch of 4 fails; every other call (a teacher-repair scoring, 1-2 rows) succeeds."""
     return [0.0 if len(completions) == 4 else 1.0] * len(completions)

@@ -10,7 +10,6 @@ import torch
 
 from trl_vpd.losses import (
     DISTILLATION_MODES,
-    distilled_rollouts,
     divergence,
     full_vocab_divergence,
     masked_mean,
@@ -339,14 +338,3 @@ def test_dispatcher_errors():
         per_token_distillation("sampled", alpha=0.5, student_logps=lp, teacher_logps=lp)
     with pytest.raises(ValueError, match="alpha"):
         per_token_distillation("full", alpha=2.0, student_logits=s, teacher_logits=t)
-
-
-def test_distilled_rollouts_keep_the_contexts_where_grpos_advantage_is_zero():
-    has_context = torch.tensor([1.0, 1.0, 0.0, 1.0, 1.0])
-    advantages = torch.tensor([0.0, -0.7, 0.0, 2e-4, 0.002])  # 2e-4: an equal group's float residue; 0.002 is a signal
-    assert distilled_rollouts(has_context, advantages).tolist() == [1, 1, 0, 1, 1]
-    assert distilled_rollouts(has_context, advantages, "zero_advantage").tolist() == [1, 0, 0, 1, 0]
-    per_token = torch.tensor([[0.0, 0.0], [0.0, 0.5], [0.0, 0.0], [0.0, 0.0], [-0.3, -0.3]])  # zero only if every token
-    assert distilled_rollouts(has_context, per_token, "zero_advantage").tolist() == [1, 0, 0, 1, 0]
-    with pytest.raises(ValueError, match="zero_advantage"):
-        distilled_rollouts(has_context, advantages, "zero")

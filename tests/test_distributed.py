@@ -40,12 +40,11 @@ def test_two_process_ddp(tmp_path, teacher_mode, em_schedule, chunk):
      ("failed_rank1_swapped", "shared"), ("failed_rank1_swapped", "adapter"), ("failed_rank1_defaults", "shared"),
      ("failed_rank1_repairs", "shared"), ("failed_rank1_repairs", "adapter"), ("failed_rank1", "adapter_full"),
      ("feedback_rank0_e_mixed", "adapter"), ("failed_rank1_beta", "adapter_full"),
-     ("feedback_rank0_gradratio", "shared"), ("feedback_rank0_gradwindow", "shared"),
-     ("failed_rank1_zeroadv_defaults", "adapter_full")],
+     ("feedback_rank0_gradratio", "shared"), ("feedback_rank0_gradwindow", "shared")],
 )
 def test_ranks_with_different_data_take_the_same_collectives(tmp_path, scenario, teacher_mode):
     """Teacher context on one rank only (also for half the E-step's rollouts, mixed contexts; with the gradient
-    balance), every rollout failed on one rank (also distilling only the rollouts without a GRPO signal), different padded teacher lengths, the swapped-feedback term trained on
+    balance), every rollout failed on one rank, different padded teacher lengths, the swapped-feedback term trained on
     one rank only, the default teacher and contexts (critiques only in all-failed groups), teacher repairs generated
     and scored on one rank only, a full-weights student's teacher adapter (its gradients averaged by the trainer; with
     β > 0 on GRPO's reference model): the E-step (auto chunks) must not hang, and both ranks end with the same weights
@@ -59,8 +58,6 @@ def test_ranks_with_different_data_take_the_same_collectives(tmp_path, scenario,
         assert "vpd/feedback_gain" in outcome["metrics"]
     if scenario.endswith("_defaults"):  # full weights: a teacher adapter on a copy, critiques where no sibling succeeded
         assert (outcome["teacher_mode"], outcome["feedback_only_without_solution"]) == ("adapter", True)
-    if "_zeroadv" in scenario:  # rank 1 distilled every rollout, rank 0 only an all-equal group's
-        assert {"vpd/distilled_fraction", "vpd/distill_loss"} <= set(outcome["metrics"]) and outcome["identical"]
     if scenario.endswith("_beta"):  # β > 0: the teacher adapter sits on GRPO's reference model on every rank
         assert outcome["teacher_on_grpo_reference"] and outcome["teacher_changed"] and outcome["identical"]
     if scenario.endswith(("_gradratio", "_gradwindow")):  # rank 1 had no distillation tokens; both hold rank 0's means

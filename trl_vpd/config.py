@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from trl import GRPOConfig
 
-from .losses import DISTILLATION_MODES, DISTILLATION_ROLLOUTS, E_STEP_LOSSES
+from .losses import DISTILLATION_MODES, E_STEP_LOSSES
 
 TEACHER_MODES = ("shared", "frozen", "ema", "adapter")
 E_STEP_PAIRINGS = ("self", "group")
@@ -158,15 +158,6 @@ class VPDConfig(GRPOConfig):
             "help": "`interpolate` (default): (1 − w)·L_GRPO + w·L_distill on samples with context, the distillation "
             "replacing part of GRPO's policy term. `add`: L_GRPO + w·L_distill, GRPO's term kept whole and the "
             "distillation added to it."
-        },
-    )
-    distillation_rollouts: str = field(
-        default="all",
-        metadata={
-            "help": "Which rollouts with a teacher context the M-step distils. `all` (default). `zero_advantage`: only "
-            "those whose GRPO advantage is zero (every rollout of the group earned the same reward, e.g. all failed, "
-            "where GRPO has no signal and the teacher's reading of the feedback is the only one), so that the "
-            "distillation fills GRPO's gaps and leaves its term whole wherever GRPO has a signal of its own."
         },
     )
     distillation_gradient_ratio: float | None = field(
@@ -448,7 +439,6 @@ class VPDConfig(GRPOConfig):
             self._resolve_teacher_fields()
         elif self.e_step_reference is not None:
             _check_choice("e_step_reference", self.e_step_reference, E_STEP_REFERENCES)
-        _check_choice("distillation_rollouts", self.distillation_rollouts, DISTILLATION_ROLLOUTS)
         if self.distillation_mixing not in ("interpolate", "add"):
             raise ValueError(f"distillation_mixing must be 'interpolate' or 'add', got {self.distillation_mixing!r}.")
         if not 0.0 <= self.distillation_weight <= 1.0:

@@ -22,7 +22,7 @@ from .e_step_runner import EStepMixin, trained_tokens
 from .feedback import call_feedback_funcs
 from .gradient_balance import GRADIENT_BALANCE_FILE, GradientBalance, hidden_gradient_norms
 from .hidden_states import capture_final_hidden, completion_hidden, output_head
-from .losses import distilled_rollouts, head_divergence, masked_mean, per_token_distillation
+from .losses import head_divergence, masked_mean, per_token_distillation
 from .no_signal import NoSignalCallback
 from .teacher import build_teacher, shares_grpo_reference
 from .teacher_context import TeacherContextBuilder, combine_feedback, group_pairing, swapped_feedback
@@ -560,13 +560,13 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
     def _compute_loss(self, model, inputs):
         mode = "train" if self.model.training else "eval"
         args = self.args
-        advantages = inputs["advantages"]
-        distilled = distilled_rollouts(inputs["vpd_has_context"], advantages, args.distillation_rollouts)
+        has_context = inputs["vpd_has_context"]
         weight = args.distillation_weight
-        # (1 − w)·L_GRPO on the distilled rollouts, through the advantages: it scales the policy term of every
+        # (1 − w)·L_GRPO on rollouts with context, through the advantages: it scales the policy term of every
         # loss_type; GRPO's β·KL to its reference, entropy bonus and aux loss stay at full strength (regularisers the
         # user set, which distillation does not replace).
-        scale = torch.ones_like(distilled) if args.distillation_mixing == "add" else 1.0 - weight * distilled
+        scale = torch.ones_like(has_context) if args.distillation_mixing == "add" else 1.0 - weight * has_context
+        advantages = inputs["advantages"]
         scaled = advantages * (scale if advantages.dim() == 1 else scale.unsqueeze(1))
         e_only = mode == "train" and args.em_schedule == "alternate" and self._is_e_step(self.state.global_step)
 
@@ -576,8 +576,7 @@ class VPDTrainer(TeacherRepairMixin, EStepMixin, GRPOTrainer):
         ga = self.current_gradient_accumulation_steps if mode == "train" else 1.0
 
         mask = trained_tokens(inputs)
-        distill_mask = mask * distilled.unsqueeze(1)
-        self._metrics[mode]["vpd/distilled_fraction"].append(self._mean_across(distilled.mean()))
+        distill_mask = mask * has_context.unsqueeze(1)
         e_loss = None
         if self._plan.run and not self.teacher.parameters() and not self._plan.chunked:
             e_loss, _ = self._e_step(model, inputs, student_logps=student.get("logps"))

@@ -42,8 +42,7 @@ RANK = int(os.environ.get("RANK", "0"))
 # on rank 1, so no distillation tokens there) with the distillation's coefficient set by the gradient balance, whose
 # norms are summed over ranks: both ranks must hold the same running means. `feedback_rank0_gradwindow`: the same,
 # calibrated over one micro-batch (window 1), after which no rank reads the norms again (a collective skipped on one
-# rank only would hang the other). `failed_rank1_zeroadv_defaults`: `failed_rank1_defaults` distilling only the rollouts
-# with zero advantage (`distillation_rollouts`): all of rank 1's, of rank 0's only those of an all-equal group.
+# rank only would hang the other).
 SCENARIO = os.environ.get("VPD_DDP_SCENARIO", "")
 E_MIXED = SCENARIO == "feedback_rank0_e_mixed"
 E_WITHOUT_SOLUTIONS = SCENARIO == "feedback_rank0_e_without_solutions" or E_MIXED
@@ -104,7 +103,6 @@ def main(output_dir: str, teacher_mode: str, em_schedule: str = "joint", chunk: 
         beta=0.04 if BETA else 0.0,
         distillation_gradient_ratio=1.0 if GRADRATIO else None,
         distillation_gradient_window=1 if GRADWINDOW else None,
-        distillation_rollouts="zero_advantage" if "_zeroadv" in SCENARIO else "all",
         ddp_timeout=180,  # a collective taken in a different order fails the test in minutes, not half an hour
     )
     peft_config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from .distillation import (
     DISTILLATION_MODES,
-    DISTILLATION_ROLLOUTS,
-    distilled_rollouts,
     divergence,
     OutputHead,
     full_vocab_divergence,
@@ -32,11 +30,9 @@ from .e_step import (
 
 __all__ = [
     "DISTILLATION_MODES",
-    "DISTILLATION_ROLLOUTS",
     "E_STEP_LOSSES",
     "OutputHead",
     "awr_e_loss",
-    "distilled_rollouts",
     "divergence",
     "e_step_loss",
     "full_vocab_divergence",

@@ -16,10 +16,6 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 DISTILLATION_MODES = ("full", "topk", "sampled")
-DISTILLATION_ROLLOUTS = ("all", "zero_advantage")
-# GRPO's advantage of a group whose rewards are all equal: their difference from the float mean, divided by the 1e-4
-# it adds to the std, is ~1e-5 rather than exactly 0 for rewards such as 0.1; a real advantage is ~0.1 or more.
-ZERO_ADVANTAGE_ATOL = 1e-3
 
 _LOG_FLOOR = torch.finfo(torch.float32).min
 
@@ -230,20 +226,6 @@ def sampled_token_divergence(student_logps: torch.Tensor, teacher_logps: torch.T
 def sampled_token_kl(student_logps: torch.Tensor, teacher_logps: torch.Tensor) -> torch.Tensor:
     """Detached per-token log-ratio s - t on student samples: an unbiased estimate of reverse KL, for logging."""
     return (student_logps.float() - teacher_logps.float()).detach()
-
-
-def distilled_rollouts(has_context: torch.Tensor, advantages: torch.Tensor, rollouts: str = "all") -> torch.Tensor:
-    """Per rollout, 1.0 where the M-step distils it: every rollout with a teacher context (`all`), or with
-    `zero_advantage` only those whose GRPO advantage (every token's, if per token) is zero within
-    `ZERO_ADVANTAGE_ATOL`: the rollouts GRPO's policy term leaves untouched."""
-    if rollouts == "all":
-        return has_context
-    if rollouts != "zero_advantage":
-        raise ValueError(f"rollouts must be one of {DISTILLATION_ROLLOUTS}, got {rollouts!r}.")
-    magnitude = advantages.detach().abs()
-    if magnitude.dim() > 1:
-        magnitude = magnitude.amax(dim=tuple(range(1, magnitude.dim())))
-    return has_context * (magnitude <= ZERO_ADVANTAGE_ATOL).to(has_context.dtype)
 
 
 def masked_mean(
