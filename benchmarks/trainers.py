@@ -1916,6 +1916,18 @@ METHODS["passive_i13_fows_gcc_rep2"] = ("vpd", {**PASSIVE_I13_FOWS, **CAPPED_BAL
 # over the four families is −0.012: by the rule nothing changes, and as it helped nowhere the option was removed
 # again (commit 5c841ae has it, with its tests; its methods were vpd_default_zeroadv and passive_i13_fows_gcc_zeroadv,
 # the default and passive_i13_fows_gcc with `distillation_rollouts="zero_advantage"`).
+# Which of the zero-advantage groups carries the distillation's effect: those that all failed (with the default's
+# contexts, the critique contexts: the teacher's reading of the feedback) or those that all succeeded (a sibling's
+# solution beside a student that already succeeds: self-distillation without feedback)? Measured with a benchmark-only
+# subclass (`distil_only_groups`; the library is unchanged). Predictions, written before the runs (`--size estep2
+# --steps 150 --eval-every 10 --seeds 45,46,47,48,49,50,51,52,53,54 --methods vpd_default_failed,vpd_default_succeeded
+# --out benchmarks/results/groups13_{letters,reveal}`, paired with capped13_*.json, default13_*.json and
+# zeroadv13_*.json):
+#   Z127. `letters`: distilling the all-failed groups alone keeps ≥ 2/3 of the default's gain over grpo (≥ +0.03,
+#         ≥ 8/10 seeds ahead of grpo), the all-succeeded groups alone ≤ 1/3 of it (≤ +0.015): the gain is the
+#         reading of the feedback where GRPO has no signal. `reveal`: both within ±0.015 of grpo on average.
+METHODS["vpd_default_failed"] = ("vpd", {"distil_groups": "failed"}, False)
+METHODS["vpd_default_succeeded"] = ("vpd", {"distil_groups": "succeeded"}, False)
 
 
 def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")):
@@ -1945,6 +1957,8 @@ def build_trainer(
 
         critiques = extra.pop("critiques", True)  # False: no verifier feedback (demonstrations only)
         trainer_class = gradient_norm_logging(VPDTrainer) if extra.pop("log_gradient_norms", False) else VPDTrainer
+        if "distil_groups" in extra:
+            trainer_class = distil_only_groups(trainer_class, extra.pop("distil_groups"))
         args = VPDConfig(**common, **extra)
         return trainer_class(
             model=model, reward_funcs=reward_func, args=args, train_dataset=train_dataset,
@@ -1979,6 +1993,24 @@ def gradient_norm_logging(trainer_class):
             return weight
 
     return GradientNormLogging
+
+
+def distil_only_groups(trainer_class, which: str):
+    """`trainer_class` whose M-step distils only the rollouts of groups that all failed (`which="failed"`) or all
+    succeeded (`"succeeded"`): those with a zero GRPO advantage and a reward below / at least the success threshold
+    (exact for the benchmark's 0/1 rewards). A measurement of where the distillation's effect comes from; the E-step,
+    which reads its own contexts (`vpd_e_*`), is unchanged."""
+
+    class DistilOnlyGroups(trainer_class):
+        def _compute_loss(self, model, inputs):
+            if not self.model.training:
+                return super()._compute_loss(model, inputs)
+            succeeded = inputs["vpd_rewards"] >= self.args.success_reward_threshold
+            zero = inputs["advantages"].abs() <= 1e-6
+            keep = zero & (succeeded if which == "succeeded" else ~succeeded)
+            return super()._compute_loss(model, {**inputs, "vpd_has_context": inputs["vpd_has_context"] * keep})
+
+    return DistilOnlyGroups
 
 
 def feedback_sdpo_class(task_module=task):
