@@ -1926,6 +1926,13 @@ METHODS["passive_i13_fows_gcc_rep2"] = ("vpd", {**PASSIVE_I13_FOWS, **CAPPED_BAL
 #   Z127. `letters`: distilling the all-failed groups alone keeps ≥ 2/3 of the default's gain over grpo (≥ +0.03,
 #         ≥ 8/10 seeds ahead of grpo), the all-succeeded groups alone ≤ 1/3 of it (≤ +0.015): the gain is the
 #         reading of the feedback where GRPO has no signal. `reveal`: both within ±0.015 of grpo on average.
+# Outcome (groups13_*.md; paired as Z124 with `groups13_{family}.json zeroadv13_{family}.json` added): held.
+# `letters`: the all-failed groups alone +0.034 ± 0.007 over grpo (9/10; grpo's final at a median step of 50), the
+# all-succeeded groups alone +0.008 ± 0.005 (6/10), both together (zero_advantage) +0.043, every group (the default)
+# +0.046; the all-failed groups alone −0.009 ± 0.003 against both together (0/10). `reveal`: −0.005 ± 0.010 and
+# +0.002 ± 0.006 against grpo. Of the default's gain on `letters` three quarters are made where every rollout failed,
+# by the teacher reading the critique where GRPO has nothing to learn from; a fifth where every rollout succeeded; none
+# in the mixed groups.
 METHODS["vpd_default_failed"] = ("vpd", {"distil_groups": "failed"}, False)
 METHODS["vpd_default_succeeded"] = ("vpd", {"distil_groups": "succeeded"}, False)
 
