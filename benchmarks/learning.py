@@ -118,18 +118,29 @@ class _same:
         return False
 
 
-def evaluate(trainer, tok, problems, fam=task, copy: bool = False) -> dict:
+def evaluate(trainer, tok, problems, fam=task, copy: bool = False, initial: list[str] | None = None) -> dict:
     """Greedy student success on `problems`; on those the student failed, the teacher's greedy success with the real
     feedback (`teacher_fix`), without feedback (`teacher_fix_nofb`), with misleading feedback (`teacher_fix_mislead`),
     and `follow` = teacher_fix − teacher_fix_nofb (how much the feedback itself helps the teacher). With `copy`, also
     its success with the correct answer shown as a sibling's solution, alone (`teacher_copy`) and beside the feedback
-    (`teacher_copy_fb`): how well it copies a demonstration, which carries the M-step's gain on the text families."""
+    (`teacher_copy_fb`): how well it copies a demonstration, which carries the M-step's gain on the text families.
+    `initial`: the pretrained student's attempts (filled on the first call when empty), on whose failures the teacher
+    is also measured (`teacher_fix_initial`, `follow_initial`): a fixed set, the same for every method and step of a
+    seed, where `follow` reads the current student's failures, which grow harder as it learns."""
     model = trainer.model
     acc, attempts = tinylm.student_accuracy(model, tok, problems, fam)
     kinds = tinylm.FEEDBACK_KINDS + (tinylm.COPY_KINDS if copy else ())
+    fixed = {}
     with torch.no_grad(), teacher_module(trainer, model) as teacher:
         rates, n_failed = tinylm.teacher_fix_rates(teacher, tok, problems, attempts, fam, kinds=kinds)
+        if initial is not None and not initial:
+            initial.extend(attempts)
+            fixed = rates
+        elif initial is not None:
+            fixed, _ = tinylm.teacher_fix_rates(teacher, tok, problems, initial, fam, kinds=("real", "none"))
     copies = {"teacher_copy": rates["solution"], "teacher_copy_fb": rates["real+solution"]} if copy else {}
+    if fixed:
+        copies.update(teacher_fix_initial=fixed["real"], follow_initial=fixed["real"] - fixed["none"])
     return {
         "student": acc, "teacher_fix": rates["real"], "n_failed": n_failed, "teacher_fix_nofb": rates["none"],
         "teacher_fix_mislead": rates["misleading"], "follow": rates["real"] - rates["none"], **copies,
@@ -175,16 +186,18 @@ def run_method(method, seed, size, model_path, tok, train_ds, eval_problems, dev
 
     family = METHODS[method][0]
     trainer = method_trainer(method, seed, size, model_path, tok, train_ds, device, out_dir / f"{method}-{seed}", fam)
-    curve = []
+    curve, initial = [], []
 
     class Eval(TrainerCallback):
         def on_train_begin(self, args, state, control, **kw):
-            curve.append({"step": 0, **evaluate(trainer, tok, eval_problems, fam, copy=True)})
+            curve.append({"step": 0, **evaluate(trainer, tok, eval_problems, fam, copy=True, initial=initial)})
 
         def on_step_end(self, args, state, control, **kw):
             final = state.global_step == size["steps"]
             if state.global_step % size["eval_every"] == 0 or final:
-                curve.append({"step": state.global_step, **evaluate(trainer, tok, eval_problems, fam, copy=final)})
+                fixed = initial if final else None  # the fixed set at the end only: it costs two teacher passes
+                curve.append({"step": state.global_step,
+                              **evaluate(trainer, tok, eval_problems, fam, copy=final, initial=fixed)})
 
     trainer.add_callback(Eval())
     t = time.time()

@@ -58,11 +58,19 @@ def steps_to(run: dict, target: float) -> int | None:
 
 
 def table(results: dict[str, list[dict]], against: list[str]) -> str:
-    header = ["method", "final", "follow rate (final)"] + [f"vs {ref}" for ref in against] + ["s / run"]
+    """Final success, follow rate and paired differences per method; where the runs measured it, the follow rate on
+    the pretrained student's failures too (`follow_initial`: start → end, the same set for every method)."""
+    fixed = any("follow_initial" in r["curve"][-1] for runs in results.values() for r in runs)
+    header = ["method", "final", "follow rate (final)"] + (["follow rate, fixed set"] if fixed else [])
+    header += [f"vs {ref}" for ref in against] + ["s / run"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for method, runs in results.items():
         row = [method, f"{statistics.mean(final(r) for r in runs):.3f}",
                f"{statistics.mean(final(r, 'follow') for r in runs):+.3f}"]
+        if fixed:
+            measured = [r for r in runs if "follow_initial" in r["curve"][-1]]
+            row.append(f"{statistics.mean(r['curve'][0]['follow_initial'] for r in measured):+.3f} → "
+                       f"{statistics.mean(final(r, 'follow_initial') for r in measured):+.3f}" if measured else "")
         for ref in against:
             if ref == method or ref not in results:
                 row.append("")

@@ -1933,6 +1933,17 @@ METHODS["passive_i13_fows_gcc_rep2"] = ("vpd", {**PASSIVE_I13_FOWS, **CAPPED_BAL
 # +0.002 ± 0.006 against grpo. Of the default's gain on `letters` three quarters are made where every rollout failed,
 # by the teacher reading the critique where GRPO has nothing to learn from; a fifth where every rollout succeeded; none
 # in the mixed groups.
+# The follow rate is read on the current student's failures, which grow harder as it learns: `letters`' flat 0.30 →
+# 0.28 may hide a teacher that reads better. `learning.py` now also measures the teacher at the end on the pretrained
+# student's failures (`follow_initial`, the same set for every method of a seed; a frozen passive teacher's cannot
+# move). Predictions, written before the runs (`--size estep2 --steps 150 --eval-every 10 --methods vpd_default`,
+# seeds 45-54 on `letters` and `reveal` (`--out benchmarks/results/fixedset13_{family}`), 50-59 on `rotate`
+# (`fixedset13_rotate`), 60-69 on the larger model's three families (`fixedset13_larger_{family}`, with Z119's
+# `--pretrain-set` fields)):
+#   Z128. the finals equal those of the same seeds' earlier vpd_default runs (greedy evaluation draws no random
+#         numbers). On the fixed set VPD's follow rate rises on every family: `letters` by ≥ +0.03 on average (on
+#         ≥ 8/10 seeds; the current-set measure fell 0.02), `reveal` and `rotate` by at least as much as the
+#         current-set measure did (+0.10, +0.21), the larger model's `reveal` and `rotate` by ≥ +0.05.
 METHODS["vpd_default_failed"] = ("vpd", {"distil_groups": "failed"}, False)
 METHODS["vpd_default_succeeded"] = ("vpd", {"distil_groups": "succeeded"}, False)
 
