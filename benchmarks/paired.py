@@ -103,8 +103,9 @@ def main(argv=None):
     results = load(args.json, dict(alias.split("=", 1) for alias in args.alias))
     against = args.against.split(",")
     print(table(results, against))
-    print()
-    print(steps_table(results, against[0]))
+    if against[0] in results:  # steps to the first reference's final success, where its runs were given
+        print()
+        print(steps_table(results, against[0]))
 
 
 if __name__ == "__main__":

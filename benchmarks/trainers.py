@@ -1944,6 +1944,14 @@ METHODS["passive_i13_fows_gcc_rep2"] = ("vpd", {**PASSIVE_I13_FOWS, **CAPPED_BAL
 #         numbers). On the fixed set VPD's follow rate rises on every family: `letters` by ≥ +0.03 on average (on
 #         ≥ 8/10 seeds; the current-set measure fell 0.02), `reveal` and `rotate` by at least as much as the
 #         current-set measure did (+0.10, +0.21), the larger model's `reveal` and `rotate` by ≥ +0.05.
+# Outcome (fixedset13_*.md; `python -m benchmarks.paired benchmarks/results/fixedset13_{family}.json` prints the
+# fixed-set column): held, but for `reveal`'s size. The finals equal the earlier runs' on 60/60 seeds. On the fixed set
+# VPD's follow rate rises on 10/10 seeds of every family: `letters` 0.30 → 0.45 (+0.153 ± 0.017; the current-set
+# measure −0.020), `reveal` 0.12 → 0.20 (+0.079 ± 0.008; current +0.094: short of the +0.10 predicted), `rotate` 0.16
+# → 0.44 (+0.280 ± 0.010; current +0.215); the larger model's `letters` 0.33 → 0.47 (+0.135 ± 0.012), `reveal` −0.02 →
+# 0.21 (+0.232 ± 0.008; current +0.113), `rotate` 0.01 → 0.11 (+0.105 ± 0.011; its repair 0.03 → 0.29, partly without
+# the feedback). A frozen passive teacher's is constant on this set by construction. `letters`' flat current-set rate
+# was the measurement's: the end student's failures are harder ones.
 METHODS["vpd_default_failed"] = ("vpd", {"distil_groups": "failed"}, False)
 METHODS["vpd_default_succeeded"] = ("vpd", {"distil_groups": "succeeded"}, False)
 

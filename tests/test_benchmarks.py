@@ -55,6 +55,11 @@ def test_learning_benchmark_tiny(tmp_path, monkeypatch):
     for run in json.loads(stem.with_suffix(".json").read_text())["results"]["vpd_adapter"]:
         for point in run["curve"]:  # the teacher-uses-feedback telemetry at every evaluation
             assert {"teacher_fix", "teacher_fix_nofb", "teacher_fix_mislead", "follow"} <= point.keys()
+        # ... and at the start and the end on the pretrained student's failures: at the start that is the same set
+        start, middle, end = run["curve"][0], run["curve"][1:-1], run["curve"][-1]
+        assert (start["follow_initial"], start["teacher_fix_initial"]) == (start["follow"], start["teacher_fix"])
+        assert {"follow_initial", "teacher_fix_initial"} <= end.keys()
+        assert not any("follow_initial" in point for point in middle)
         # the M-step's context shares, recorded on every logged step
         for key in ("vpd/feedback_coverage", "vpd/sibling_solution_coverage"):
             shares = [v for _, v in run["vpd"][key]]
@@ -274,6 +279,14 @@ def test_paired_differences_pair_runs_by_seed_across_files(tmp_path):
     assert (n, ahead) == (3, 2) and mean == pytest.approx((0.2 - 0.1 + 0.2) / 3)
     assert paired.paired(results["extra"], results["grpo"])[2:] == (1, 2)  # seeds 1 and 2 only
     assert "(1/2)" in paired.table(results, ["grpo"])
+    assert "fixed set" not in paired.table(results, ["grpo"])  # no run measured it
+    # the teacher's follow rate on the pretrained student's failures, start → end, where the runs measured it
+    fixed = {"curve": [{"step": 0, "student": 0.5, "follow": 0.1, "follow_initial": 0.1},
+                       {"step": 10, "student": 0.6, "follow": 0.0, "follow_initial": 0.3}], "seconds": 1.0}
+    (tmp_path / "d.json").write_text(json.dumps({"size": {"seeds": [1]}, "results": {"vpd": [fixed]}}))
+    row = next(line for line in paired.table(paired.load([str(tmp_path / "d.json")]), ["grpo"]).splitlines()
+               if line.startswith("| vpd |"))
+    assert "| +0.000 | +0.100 → +0.300 |" in row
     # one configuration recorded under two names pools into one method's seeds
     (tmp_path / "c.json").write_text(json.dumps({"size": {"seeds": [3]}, "results": {"vpd_default": [run(0.8)]}}))
     pooled = paired.load([str(tmp_path / "a.json"), str(tmp_path / "c.json")], {"vpd_default": "vpd"})
