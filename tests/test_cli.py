@@ -155,6 +155,11 @@ def test_demo_command(tmp_path, capsys):
     # the teacher is measured before the first step and after the last: both join those steps' log lines
     measured = [entry["step"] for entry in history if "vpd/teacher_eval/teacher_repair" in entry]
     assert measured == [1, 4]
+    # ... also on the sums the student got wrong before training, which at the start are the same sums
+    fixed = [e for e in history if "vpd/teacher_eval/teacher_repair_initial" in e]
+    assert [e["step"] for e in fixed] == [1, 4]
+    assert fixed[0]["vpd/teacher_eval/teacher_repair_initial"] == fixed[0]["vpd/teacher_eval/teacher_repair"]
+    assert "on the sums it got wrong before training" in printed
     assert (tmp_path / "metrics.csv").read_text().startswith("step,")
     assert (tmp_path / "metrics.png").stat().st_size > 0
 

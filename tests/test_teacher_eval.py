@@ -81,3 +81,40 @@ def test_feedback_specificity_separates_reading_the_feedback_from_the_teacher_pr
     monkeypatch.setattr(teacher_eval, "_generate", any_hint)
     metrics = teacher_eval.evaluate_teacher(trainer, rows, reward)
     assert metrics["vpd/teacher_eval/teacher_repair"] == 1.0 and metrics["vpd/teacher_eval/feedback_specificity"] == 0.0
+
+
+def test_callback_reads_the_teacher_on_the_first_evaluations_failures_too(monkeypatch):
+    """The student first fails rows 0-1, later only row 3; the teacher repairs rows 0-1 and never row 3. The repair
+    on the current failures falls 1 → 0 although the teacher did not change; on the first evaluation's failures it
+    stays 1."""
+    tokenizer = build_tiny_tokenizer()
+    rows = [{"prompt": f"Q{i}", "hint": f"hint{i}"} for i in range(4)]
+    args = VPDConfig(output_dir="unused", report_to="none", feedback_column="hint", per_device_train_batch_size=4,
+                     num_generations=4, max_completion_length=4, e_step=True)  # fmt: skip
+    trainer = VPDTrainer(model=build_tiny_model(tokenizer), reward_funcs=lambda completions, **kw: [0.0] * 4,
+                         args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer)  # fmt: skip
+    student_ids = trainer._tokenize_prompts([r["prompt"] for r in rows])[0]
+    phase = {"student_fails": {0, 1}}
+
+    def fake_generate(trainer_, model, prompt_ids, prompts, max_new_tokens):
+        if [list(p) for p in prompt_ids] == [list(p) for p in student_ids]:
+            return ["wrong" if i in phase["student_fails"] else "right" for i in range(4)], [[1]] * 4
+        return ["right" if i in (0, 1) else "wrong" for i in range(4)], [[1]] * 4  # the teacher
+
+    def reward(completions, **kwargs):
+        return [1.0 if c == "right" else 0.0 for c in completions]
+
+    monkeypatch.setattr(teacher_eval, "_generate", fake_generate)
+    callback = teacher_eval.TeacherEvalCallback(trainer, Dataset.from_list(rows), reward, eval_steps=1, num_prompts=4)
+    callback._run(0)
+    phase["student_fails"] = {3}
+    callback._run(1)
+    first, later = callback.history
+    assert first["vpd/teacher_eval/teacher_repair"] == 1.0 and first["vpd/teacher_eval/teacher_repair_initial"] == 1.0
+    assert later["vpd/teacher_eval/student_success"] == 0.75
+    assert later["vpd/teacher_eval/teacher_repair"] == 0.0  # row 3, which the teacher never repairs
+    assert later["vpd/teacher_eval/teacher_repair_initial"] == 1.0  # rows 0-1, as at the start
+    assert trainer._metrics["train"]["vpd/teacher_eval/teacher_repair_initial"] == [1.0, 1.0]
+    without = teacher_eval.TeacherEvalCallback(trainer, Dataset.from_list(rows), reward, initial_attempts=False)
+    without._run(0)
+    assert "vpd/teacher_eval/teacher_repair_initial" not in without.history[0]

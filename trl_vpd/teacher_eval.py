@@ -7,6 +7,8 @@ raise it. This module makes that visible on held-out prompts, as a callback that
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 
 import torch
@@ -17,22 +19,95 @@ from .teacher_context import combine_feedback
 from .utils import decoded_completions
 
 
-def evaluate_teacher(trainer, rows: Sequence[dict], reward_func: Callable, max_new_tokens: int | None = None) -> dict:
-    """Greedy student attempts on `rows`, their feedback (trainer's feedback column and functions, no siblings: a
-    sibling would hand the teacher the answer), then greedy teacher generations from the feedback context.
+@dataclass
+class StudentAttempts:
+    """The student's greedy attempts on the evaluation rows, their rewards and the feedback on them: what the teacher
+    is asked to repair. Kept from a first evaluation, they let later ones measure the teacher on the same failures."""
+
+    completions: list
+    ids: list[list[int]]
+    rewards: list[float]
+    feedback: list[str | None]
+
+
+def student_attempts(
+    trainer, rows: Sequence[dict], reward_func: Callable, max_new_tokens: int | None = None
+) -> StudentAttempts:
+    """The student's greedy attempts on `rows`, their rewards and their feedback (the trainer's feedback column and
+    functions)."""
+    prompts, columns, max_new_tokens = _rows(trainer, rows, max_new_tokens)
+    with _evaluating(trainer, rows) as model:
+        completions, ids = _generate(trainer, model, trainer._tokenize_prompts(prompts)[0], prompts, max_new_tokens)
+        rewards = _rewards(reward_func, prompts, completions, ids, columns)
+        sources = [columns[trainer.args.feedback_column]] if trainer.args.feedback_column else []
+        if trainer.feedback_funcs:
+            kwargs = {**columns, "trainer_state": trainer.state, "rewards": rewards}
+            sources += call_feedback_funcs(trainer.feedback_funcs, prompts, completions, ids, kwargs)
+    feedback, _ = combine_feedback(sources, len(prompts))
+    return StudentAttempts(completions, ids, rewards, feedback)
+
+
+def evaluate_teacher(
+    trainer,
+    rows: Sequence[dict],
+    reward_func: Callable,
+    max_new_tokens: int | None = None,
+    attempts: StudentAttempts | None = None,
+    misleading: bool = True,
+) -> dict:
+    """Greedy teacher generations from the feedback on the student's attempts at `rows` (`student_attempts`, unless
+    given), without siblings: a sibling would hand the teacher the answer.
 
     Returns success rates (reward ≥ `success_reward_threshold`): the student's, the teacher's on every prompt that got
     feedback, the teacher's repair rate on the prompts the student failed, the same with misleading feedback (each
-    prompt given another prompt's feedback), and their difference, the *feedback specificity*: how much of the repair
-    comes from reading this attempt's feedback rather than from a feedback-shaped prompt. (The learning benchmark's
-    *follow rate* is the repair with the real feedback minus the repair in the teacher template without any.)
+    prompt given another prompt's feedback; skipped with `misleading=False`), and their difference, the *feedback
+    specificity*: how much of the repair comes from reading this attempt's feedback rather than from a feedback-shaped
+    prompt. (The learning benchmark's *follow rate* is the repair with the real feedback minus the repair in the
+    teacher template without any.)
     """
     _check_single_turn(trainer)
-    args = trainer.args
+    attempts = attempts or student_attempts(trainer, rows, reward_func, max_new_tokens)
+    prompts, columns, max_new_tokens = _rows(trainer, rows, max_new_tokens)
+    build = partial(trainer.context_builder.build, prompts, attempts.completions, attempts.rewards, offset=0,
+                    group_size=1, use_siblings=False)
+    with _evaluating(trainer, rows) as model:  # contexts too: GRPO renders each prompt with its row's environment
+        contexts = build(feedback=attempts.feedback)
+        misled = build(feedback=_rotated(attempts.feedback)) if misleading else None
+        teacher_rewards, misled_rewards = (
+            None if c is None else _teacher_rewards(trainer, model, c.prompt_ids, prompts, max_new_tokens, reward_func,
+                                                    columns)
+            for c in (contexts, misled)
+        )
+
+    threshold = trainer.args.success_reward_threshold
+    student_ok = [r >= threshold for r in attempts.rewards]
+    teacher_ok = [r >= threshold for r in teacher_rewards]
+    with_context = [i for i, c in enumerate(contexts.has_context) if c]
+    failed = [i for i in with_context if not student_ok[i]]
+    repair = _rate(teacher_ok, failed)
+    metrics = {
+        "vpd/teacher_eval/student_success": _rate(student_ok, range(len(prompts))),
+        "vpd/teacher_eval/teacher_success": _rate(teacher_ok, with_context),
+        "vpd/teacher_eval/teacher_repair": repair,
+        "vpd/teacher_eval/feedback_coverage": len(with_context) / len(prompts),
+    }
+    if misled_rewards is not None:
+        repair_misled = _rate([r >= threshold for r in misled_rewards], failed)
+        metrics["vpd/teacher_eval/teacher_repair_misleading"] = repair_misled
+        metrics["vpd/teacher_eval/feedback_specificity"] = repair - repair_misled
+    return metrics
+
+
+def _rows(trainer, rows, max_new_tokens):
+    """(prompts, the other dataset columns, the generation budget) of the evaluation rows."""
     rows = list(rows)
-    prompts = [row["prompt"] for row in rows]
     columns = {k: [row[k] for row in rows] for k in rows[0] if k != "prompt"}
-    max_new_tokens = max_new_tokens or args.max_completion_length
+    return [row["prompt"] for row in rows], columns, max_new_tokens or trainer.args.max_completion_length
+
+
+@contextmanager
+def _evaluating(trainer, rows):
+    """The unwrapped model in eval mode, GRPO's per-row environments set for prompt rendering; restored after."""
     model = trainer.accelerator.unwrap_model(trainer.model)
     was_training = model.training
     model.eval()
@@ -40,39 +115,10 @@ def evaluate_teacher(trainer, rows: Sequence[dict], reward_func: Callable, max_n
     if getattr(trainer, "environment_factories", None) is not None:  # GRPO renders prompts per row's environment
         trainer._batch_environments = [row.get("environment") if trainer._multi_environment else None for row in rows]
     try:
-        completions, ids = _generate(trainer, model, trainer._tokenize_prompts(prompts)[0], prompts, max_new_tokens)
-        rewards = _rewards(reward_func, prompts, completions, ids, columns)
-        sources = [columns[args.feedback_column]] if args.feedback_column else []
-        if trainer.feedback_funcs:
-            kwargs = {**columns, "trainer_state": trainer.state, "rewards": rewards}
-            sources += call_feedback_funcs(trainer.feedback_funcs, prompts, completions, ids, kwargs)
-        feedback, _ = combine_feedback(sources, len(prompts))
-        build = partial(trainer.context_builder.build, prompts, completions, rewards, offset=0, group_size=1,
-                        use_siblings=False)
-        contexts, misleading = build(feedback=feedback), build(feedback=_rotated(feedback))
-        teacher_rewards, misled_rewards = (
-            _teacher_rewards(trainer, model, c.prompt_ids, prompts, max_new_tokens, reward_func, columns)
-            for c in (contexts, misleading)
-        )
+        yield model
     finally:
         model.train(was_training)
         trainer._batch_environments = batch_environments
-
-    threshold = args.success_reward_threshold
-    student_ok = [r >= threshold for r in rewards]
-    teacher_ok = [r >= threshold for r in teacher_rewards]
-    misled_ok = [r >= threshold for r in misled_rewards]
-    with_context = [i for i, c in enumerate(contexts.has_context) if c]
-    failed = [i for i in with_context if not student_ok[i]]
-    repair, repair_misled = _rate(teacher_ok, failed), _rate(misled_ok, failed)
-    return {
-        "vpd/teacher_eval/student_success": _rate(student_ok, range(len(rows))),
-        "vpd/teacher_eval/teacher_success": _rate(teacher_ok, with_context),
-        "vpd/teacher_eval/teacher_repair": repair,
-        "vpd/teacher_eval/teacher_repair_misleading": repair_misled,
-        "vpd/teacher_eval/feedback_specificity": repair - repair_misled,
-        "vpd/teacher_eval/feedback_coverage": len(with_context) / len(rows),
-    }
 
 
 def _check_single_turn(trainer) -> None:
@@ -105,14 +151,25 @@ def _rotated(feedback: list[str | None]) -> list[str | None]:
 
 class TeacherEvalCallback(TrainerCallback):
     """Runs `evaluate_teacher` every `eval_steps` optimizer steps (and at step 0) on up to `num_prompts` rows of
-    `dataset`; the numbers join the trainer's next log line."""
+    `dataset`; the numbers join the trainer's next log line.
 
-    def __init__(self, trainer, dataset, reward_func: Callable, eval_steps: int = 10, num_prompts: int = 32):
+    The repair rate reads the current student's failures, which grow harder as it learns, so a teacher that reads
+    better can still show a flat rate. `teacher_repair_initial` (with `initial_attempts=True`) reads the teacher on the
+    first evaluation's failures at every evaluation: the same set throughout (on the learning benchmark's `letters`
+    the teacher's follow rate on such a set rose 0.30 → 0.45 while on the current student's failures it went 0.30 →
+    0.28)."""
+
+    def __init__(
+        self, trainer, dataset, reward_func: Callable, eval_steps: int = 10, num_prompts: int = 32,
+        initial_attempts: bool = True,
+    ):  # fmt: skip
         _check_single_turn(trainer)
         self.trainer = trainer
         self.rows = [dataset[i] for i in range(min(num_prompts, len(dataset)))]
         self.reward_func = reward_func
         self.eval_steps = eval_steps
+        self.initial_attempts = initial_attempts
+        self.initial: StudentAttempts | None = None
         self.history: list[dict] = []
 
     def on_train_begin(self, args, state, control, **kwargs):
@@ -123,7 +180,15 @@ class TeacherEvalCallback(TrainerCallback):
             self._run(state.global_step)
 
     def _run(self, step: int) -> None:
-        metrics = evaluate_teacher(self.trainer, self.rows, self.reward_func)
+        attempts = student_attempts(self.trainer, self.rows, self.reward_func)
+        metrics = evaluate_teacher(self.trainer, self.rows, self.reward_func, attempts=attempts)
+        if self.initial_attempts:
+            if self.initial is None:  # the first evaluation's failures are the fixed set
+                self.initial, fixed = attempts, metrics
+            else:
+                fixed = evaluate_teacher(self.trainer, self.rows, self.reward_func, attempts=self.initial,
+                                         misleading=False)
+            metrics["vpd/teacher_eval/teacher_repair_initial"] = fixed["vpd/teacher_eval/teacher_repair"]
         self.history.append({"step": step, **metrics})
         for key, value in metrics.items():
             self.trainer._metrics["train"][key].append(value)
