@@ -159,7 +159,7 @@ def test_demo_command(tmp_path, capsys):
     fixed = [e for e in history if "vpd/teacher_eval/teacher_repair_initial" in e]
     assert [e["step"] for e in fixed] == [1, 4]
     assert fixed[0]["vpd/teacher_eval/teacher_repair_initial"] == fixed[0]["vpd/teacher_eval/teacher_repair"]
-    assert "on the sums it got wrong before training" in printed
+    assert "on the sums it got wrong before training" in printed and "on the sums wrong before training)" in summary
     assert (tmp_path / "metrics.csv").read_text().startswith("step,")
     assert (tmp_path / "metrics.png").stat().st_size > 0
 

@@ -52,16 +52,21 @@ def test_evaluate_teacher_counts_student_and_teacher_successes(monkeypatch):
     assert metrics["vpd/teacher_eval/teacher_repair"] == 1.0  # rows 0-2 failed as student, fixed by the teacher
 
 
+def hinted_trainer(n: int):
+    """(tokenizer, n rows "Q<i>" with hint "hint<i>", a VPD trainer reading the hints, the student prompts' ids)."""
+    tokenizer = build_tiny_tokenizer()
+    rows = [{"prompt": f"Q{i}", "hint": f"hint{i}"} for i in range(n)]
+    args = VPDConfig(output_dir="unused", report_to="none", feedback_column="hint", per_device_train_batch_size=n,
+                     num_generations=n, max_completion_length=4, e_step=True)  # fmt: skip
+    trainer = VPDTrainer(model=build_tiny_model(tokenizer), reward_funcs=lambda completions, **kw: [0.0] * n,
+                         args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer)  # fmt: skip
+    return tokenizer, rows, trainer, trainer._tokenize_prompts([r["prompt"] for r in rows])[0]
+
+
 def test_feedback_specificity_separates_reading_the_feedback_from_the_teacher_prompt(monkeypatch):
     """A teacher that answers right only when the prompt carries *this* row's hint repairs every failure with the real
     feedback and none with another row's: specificity 1. One that answers right with any hint: specificity 0."""
-    tokenizer = build_tiny_tokenizer()
-    rows = [{"prompt": f"Q{i}", "hint": f"hint{i}"} for i in range(3)]
-    args = VPDConfig(output_dir="unused", report_to="none", feedback_column="hint", per_device_train_batch_size=3,
-                     num_generations=3, max_completion_length=4, e_step=True)  # fmt: skip
-    trainer = VPDTrainer(model=build_tiny_model(tokenizer), reward_funcs=lambda completions, **kw: [0.0] * 3,
-                         args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer)  # fmt: skip
-    student_ids = trainer._tokenize_prompts([r["prompt"] for r in rows])[0]
+    tokenizer, rows, trainer, student_ids = hinted_trainer(3)
 
     def reader(trainer_, model, prompt_ids, prompts, max_new_tokens):
         texts = [tokenizer.decode(p) for p in prompt_ids]
@@ -87,13 +92,7 @@ def test_callback_reads_the_teacher_on_the_first_evaluations_failures_too(monkey
     """The student first fails rows 0-1, later only row 3; the teacher repairs rows 0-1 and never row 3. The repair
     on the current failures falls 1 → 0 although the teacher did not change; on the first evaluation's failures it
     stays 1."""
-    tokenizer = build_tiny_tokenizer()
-    rows = [{"prompt": f"Q{i}", "hint": f"hint{i}"} for i in range(4)]
-    args = VPDConfig(output_dir="unused", report_to="none", feedback_column="hint", per_device_train_batch_size=4,
-                     num_generations=4, max_completion_length=4, e_step=True)  # fmt: skip
-    trainer = VPDTrainer(model=build_tiny_model(tokenizer), reward_funcs=lambda completions, **kw: [0.0] * 4,
-                         args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer)  # fmt: skip
-    student_ids = trainer._tokenize_prompts([r["prompt"] for r in rows])[0]
+    _, rows, trainer, student_ids = hinted_trainer(4)
     phase = {"student_fails": {0, 1}}
 
     def fake_generate(trainer_, model, prompt_ids, prompts, max_new_tokens):

@@ -349,9 +349,14 @@ def headline(final: dict[str, float]) -> str:
     )
     if "teacher_repair_end" not in final:
         return reward
+    fixed = (
+        f" ({final['teacher_repair_initial_end']:.2f} on the sums wrong before training)"
+        if "teacher_repair_initial_end" in final
+        else ""
+    )
     return (
         f"student greedy success {final['student_success_start']:.2f} -> {final['student_success_end']:.2f}, teacher "
-        f"repair {final['teacher_repair_start']:.2f} -> {final['teacher_repair_end']:.2f}; {reward}"
+        f"repair {final['teacher_repair_start']:.2f} -> {final['teacher_repair_end']:.2f}{fixed}; {reward}"
     )
 
 
