@@ -84,7 +84,7 @@ def test_feedback_specificity_separates_reading_the_feedback_from_the_teacher_pr
     assert metrics["vpd/teacher_eval/teacher_repair_misleading"] == 0.0
     assert metrics["vpd/teacher_eval/feedback_specificity"] == 1.0
     monkeypatch.setattr(teacher_eval, "_generate", any_hint)
-    metrics = teacher_eval.evaluate_teacher(trainer, rows, reward)
+    metrics = teacher_eval.evaluate_teacher(trainer, iter(rows), reward)  # rows given once, as an iterator
     assert metrics["vpd/teacher_eval/teacher_repair"] == 1.0 and metrics["vpd/teacher_eval/feedback_specificity"] == 0.0
 
 

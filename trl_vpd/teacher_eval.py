@@ -35,6 +35,7 @@ def student_attempts(
 ) -> StudentAttempts:
     """The student's greedy attempts on `rows`, their rewards and their feedback (the trainer's feedback column and
     functions)."""
+    rows = list(rows)  # read twice below: a generator would be empty the second time
     prompts, columns, max_new_tokens = _rows(trainer, rows, max_new_tokens)
     with _evaluating(trainer, rows) as model:
         completions, ids = _generate(trainer, model, trainer._tokenize_prompts(prompts)[0], prompts, max_new_tokens)
@@ -66,6 +67,7 @@ def evaluate_teacher(
     teacher template without any.)
     """
     _check_single_turn(trainer)
+    rows = list(rows)
     attempts = attempts or student_attempts(trainer, rows, reward_func, max_new_tokens)
     prompts, columns, max_new_tokens = _rows(trainer, rows, max_new_tokens)
     build = partial(trainer.context_builder.build, prompts, attempts.completions, attempts.rewards, offset=0,
