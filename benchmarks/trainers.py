@@ -1954,6 +1954,36 @@ METHODS["passive_i13_fows_gcc_rep2"] = ("vpd", {**PASSIVE_I13_FOWS, **CAPPED_BAL
 # was the measurement's: the end student's failures are harder ones.
 METHODS["vpd_default_failed"] = ("vpd", {"distil_groups": "failed"}, False)
 METHODS["vpd_default_succeeded"] = ("vpd", {"distil_groups": "succeeded"}, False)
+# How much could any ranking of the failures in a group that all failed be worth on these families? GRPO learns
+# nothing from such a group; a teacher that reads the feedback could rank its failures by how close each comes to
+# the answer (its likelihood under the critique), which GRPO's group normalization would turn into a full-size
+# signal. The oracle for that ranking is a partial credit from the answer itself: `grpo_partial` is GRPO with reward
+# 1 for a correct answer and 0.1 × the share of positions right otherwise (`partial_credit_reward`; benchmark-only).
+# If even the oracle does not lift GRPO on `reveal`, no teacher-made ranking can, and `reveal`'s gap to the issue's
+# criteria is not one the feedback can close at this scale. Predictions, written before the runs (`--size estep2
+# --steps 150 --eval-every 10 --seeds 45,46,47,48,49,50,51,52,53,54 --methods grpo_partial --out
+# benchmarks/results/partial13_{letters,reveal}`, paired with capped13_*.json, which holds grpo and the default):
+#   Z130. `letters`: grpo_partial above grpo by ≥ +0.02 on average (≥ 7/10 seeds): the all-failed groups carry
+#         three quarters of the distillation's gain there (Z127), and a ranking reaches them too.
+#   Z131. `reveal`: grpo_partial within ±0.015 of grpo on average (teacher repairs, which hand the student the exact
+#         answer of ~1 all-failed group a step, moved it by +0.017 ± 0.015). Decision rule: if instead it is ≥ +0.03
+#         above grpo on ≥ 8/10 seeds, a teacher-ranked advantage for the all-failed groups is built and measured
+#         next; otherwise the ranking is not pursued on `reveal`.
+METHODS["grpo_partial"] = ("grpo", {"reward": "partial"}, False)
+
+
+def partial_credit_reward(completions, answer, **kwargs) -> list[float]:
+    """1 for a correct answer, else 0.1 × the share of the answer's positions the completion gets right (positions
+    past the shorter of the two count as wrong): an oracle ranking of failures, for `grpo_partial`."""
+    rewards = []
+    for completion, want in zip(completions, answer, strict=True):
+        got, want = task.parse(task.text_of(completion)), task.parse(want)
+        right = sum(g == w for g, w in zip(got, want))
+        rewards.append(1.0 if got == want else 0.1 * right / max(len(got), len(want), 1))
+    return rewards
+
+
+REWARDS = {"partial": partial_credit_reward}
 
 
 def lora_config(r: int = 16, target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")):
@@ -1969,7 +1999,7 @@ def build_trainer(
     """A trainer of `family` ("grpo", "vpd", "sdpo") with the shared GRPO fields `common` plus `extra`, on the task
     family `task_module` (`task.family(name)`: its reward unless `reward_func` is given, and its verifier feedback)."""
     extra = dict(extra or {})
-    reward_func = reward_func or task_module.correctness_reward
+    reward_func = REWARDS[extra.pop("reward")] if "reward" in extra else reward_func or task_module.correctness_reward
     if family == "grpo":
         from trl import GRPOConfig, GRPOTrainer
 

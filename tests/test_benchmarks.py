@@ -162,6 +162,14 @@ def test_verifier_feedback_says_what_and_where():
     assert task.solve("shift", ["a", "h"]) == ["b", "a"]
 
 
+def test_partial_credit_reward_ranks_failures_by_positions_right():
+    """The oracle ranking of `grpo_partial`: 1 when correct, else 0.1 × positions right over the longer length."""
+    from benchmarks.trainers import partial_credit_reward
+
+    rewards = partial_credit_reward(["b c a", "b a c", "b c", "b c a d", "x y z"], ["b c a"] * 5)
+    assert rewards == pytest.approx([1.0, 0.1 / 3, 0.2 / 3, 0.075, 0.0])
+
+
 def test_rotate_family_operations_and_reworded_feedback():
     from benchmarks import task
     from benchmarks import task_rotate as rotate
