@@ -1969,6 +1969,15 @@ METHODS["vpd_default_succeeded"] = ("vpd", {"distil_groups": "succeeded"}, False
 #         answer of ~1 all-failed group a step, moved it by +0.017 ± 0.015). Decision rule: if instead it is ≥ +0.03
 #         above grpo on ≥ 8/10 seeds, a teacher-ranked advantage for the all-failed groups is built and measured
 #         next; otherwise the ranking is not pursued on `reveal`.
+# Outcome (partial13_*.md; `python -m benchmarks.paired benchmarks/results/partial13_{family}.json
+# benchmarks/results/capped13_{family}.json benchmarks/results/default13_{family}.json --against grpo,vpd_default
+# --alias vpd_i13_copy_adapter_fows_mix_gcc=vpd_default`): both held. `letters` +0.029 ± 0.007 over grpo (9/10; grpo's
+# final reached on 10/10 seeds at a median step of 70), yet −0.017 ± 0.006 below VPD's default (2/10): the teacher's
+# token targets carry more than an oracle's ranking of whole failures. `reveal` −0.005 ± 0.007 against grpo (3/10),
+# −0.011 against the default. On `reveal` no channel for the feedback's information has lifted the student above
+# GRPO: an oracle ranking of the all-failed groups' failures (here), the exact answer of ~1 such group a step (teacher
+# repairs at the reader ceiling, +0.023 ± 0.012), a teacher that reads 92 % of the failures (level at 150 steps). The
+# ranking is not pursued.
 METHODS["grpo_partial"] = ("grpo", {"reward": "partial"}, False)
 
 
