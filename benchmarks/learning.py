@@ -151,7 +151,7 @@ def family_pretraining(size: dict, family: str) -> dict:
     """The size's pretraining fields with the family's own over them (e.g. no feedback examples), then the size's
     `pretrain_over_family`."""
     pretrain = dict(size["pretrain"])
-    if family != "letters":
+    if family != "letters" and task.family(family).PRETRAIN is not None:  # None: the letters model itself
         pretrain = {**pretrain, **task.family(family).PRETRAIN, "family": family}
     return {**pretrain, **size.get("pretrain_over_family", {})}
 

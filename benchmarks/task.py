@@ -132,7 +132,7 @@ def tokenizer_corpus() -> list[str]:
     return corpus
 
 
-FAMILIES = ("letters", "lookup", "reveal", "reveal_read", "rotate")
+FAMILIES = ("letters", "lookup", "reveal", "reveal_read", "rotate", "bare")
 
 
 def family(name: str = "letters"):

@@ -1978,6 +1978,16 @@ METHODS["vpd_default_succeeded"] = ("vpd", {"distil_groups": "succeeded"}, False
 # GRPO: an oracle ranking of the all-failed groups' failures (here), the exact answer of ~1 such group a step (teacher
 # repairs at the reader ceiling, +0.023 ± 0.012), a teacher that reads 92 % of the failures (level at 150 steps). The
 # ranking is not pursued.
+# Where the feedback carries nothing the reward does not (issue 13: the README must say what VPD does there): the
+# `bare` family (`task_bare.py`) is `letters` with the same problems and pretrained model and the verifier saying only
+# "The answer is wrong.". Predictions, written before the runs (`--family bare --size estep2 --steps 150 --eval-every
+# 10 --seeds 45,46,47,48,49,50,51,52,53,54 --methods grpo,passive_i13_fows_gcc,vpd_default --out
+# benchmarks/results/bare13_letters`, paired with default13_letters.json and capped13_letters.json on the same seeds
+# and model):
+#   Z132. `bare`: the teacher's follow rate stays within ±0.05 of 0 at both ends (nothing to read); VPD's default ends
+#         between −0.03 and +0.02 of grpo on average, within ±0.015 of the passive teacher.
+#   Z133. the critique's content carries most of `letters`' gain: VPD's default on `letters` ends ≥ +0.025 above the
+#         same on `bare` (same seeds and model), on ≥ 8/10 seeds.
 METHODS["grpo_partial"] = ("grpo", {"reward": "partial"}, False)
 
 
