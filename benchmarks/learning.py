@@ -125,8 +125,10 @@ def evaluate(trainer, tok, problems, fam=task, copy: bool = False, initial: list
     its success with the correct answer shown as a sibling's solution, alone (`teacher_copy`) and beside the feedback
     (`teacher_copy_fb`): how well it copies a demonstration, which carries the M-step's gain on the text families.
     `initial`: the pretrained student's attempts (filled on the first call when empty), on whose failures the teacher
-    is also measured (`teacher_fix_initial`, `follow_initial`): a fixed set, the same for every method and step of a
-    seed, where `follow` reads the current student's failures, which grow harder as it learns."""
+    is also measured (`teacher_fix_initial`, `follow_initial`, `mislead_initial`): a fixed set, the same for every
+    method and step of a seed, where `follow` reads the current student's failures, which grow harder as it learns.
+    The follow rate also rises where the teacher only gets better at solving in the feedback's template (on `bare`,
+    whose feedback says nothing); real minus misleading (`benchmarks.paired.specificity`) is what reading is worth."""
     model = trainer.model
     acc, attempts = tinylm.student_accuracy(model, tok, problems, fam)
     kinds = tinylm.FEEDBACK_KINDS + (tinylm.COPY_KINDS if copy else ())
@@ -137,10 +139,11 @@ def evaluate(trainer, tok, problems, fam=task, copy: bool = False, initial: list
             initial.extend(attempts)
             fixed = rates
         elif initial is not None:
-            fixed, _ = tinylm.teacher_fix_rates(teacher, tok, problems, initial, fam, kinds=("real", "none"))
+            fixed, _ = tinylm.teacher_fix_rates(teacher, tok, problems, initial, fam, kinds=tinylm.FEEDBACK_KINDS)
     copies = {"teacher_copy": rates["solution"], "teacher_copy_fb": rates["real+solution"]} if copy else {}
     if fixed:
-        copies.update(teacher_fix_initial=fixed["real"], follow_initial=fixed["real"] - fixed["none"])
+        copies.update(teacher_fix_initial=fixed["real"], follow_initial=fixed["real"] - fixed["none"],
+                      mislead_initial=fixed["misleading"])
     return {
         "student": acc, "teacher_fix": rates["real"], "n_failed": n_failed, "teacher_fix_nofb": rates["none"],
         "teacher_fix_mislead": rates["misleading"], "follow": rates["real"] - rates["none"], **copies,

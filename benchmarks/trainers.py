@@ -1988,6 +1988,25 @@ METHODS["vpd_default_succeeded"] = ("vpd", {"distil_groups": "succeeded"}, False
 #         between −0.03 and +0.02 of grpo on average, within ±0.015 of the passive teacher.
 #   Z133. the critique's content carries most of `letters`' gain: VPD's default on `letters` ends ≥ +0.025 above the
 #         same on `bare` (same seeds and model), on ≥ 8/10 seeds.
+# Outcome (bare13_letters.md; `python -m benchmarks.paired benchmarks/results/bare13_letters.json --against
+# grpo,passive_i13_fows_gcc`): Z132 held for the student, refuted for the teacher; Z133 held. On `bare` VPD's default
+# ends +0.003 ± 0.007 against grpo (3/10) and +0.011 ± 0.008 against the passive teacher (4/10; that one −0.008
+# against grpo); grpo's runs are identical to `letters`' (it reads no feedback). VPD on `letters` ends +0.043 ± 0.010
+# above VPD on `bare` (8/10), the passive teacher +0.042 ± 0.018 (4/5): the critique's content carries the gain. But
+# VPD's follow rate rose where the feedback says nothing: 0 → 0.08 on the current failures, 0 → 0.14 on the fixed
+# set (the teacher's repair with "The answer is wrong." 0.087, with misleading feedback, the same sentence, 0.087,
+# without any 0.007): the E-step trains the teacher to solve in the feedback's template, which the template without
+# feedback does not share. The follow rate measures that as well as reading; real minus misleading feedback (the
+# library's `vpd/teacher_eval/feedback_specificity`) measures reading alone, and is 0 on `bare` by construction. On
+# the earlier runs' current failures it says: `reveal` VPD 0.14 → 0.22 (passive 0.14 → 0.13), `rotate` 0.04 → 0.12
+# (passive 0.04 → 0.07), `letters` 0.04 → 0.01 (passive 0.04 → 0.09). `learning.py` now measures it on the fixed set
+# too (`mislead_initial`).
+# Predictions, written before the runs (`--size estep2 --steps 150 --eval-every 10 --methods vpd_default`, seeds 45-54
+# on `letters` and `reveal`, 50-59 on `rotate`, `--out benchmarks/results/specificity13_{family}`; the finals equal
+# the earlier runs', Z128):
+#   Z134. on the fixed set VPD's specificity rises on `reveal` and `rotate` by ≥ +0.05 on average, on ≥ 8/10 seeds
+#         each; on `letters` it changes by less than a third of the follow rate's rise there (|Δ| ≤ +0.05), so the
+#         fixed-set follow rate's 0.30 → 0.45 is mostly the template, not the critique.
 METHODS["grpo_partial"] = ("grpo", {"reward": "partial"}, False)
 
 

@@ -57,8 +57,9 @@ def test_learning_benchmark_tiny(tmp_path, monkeypatch):
             assert {"teacher_fix", "teacher_fix_nofb", "teacher_fix_mislead", "follow"} <= point.keys()
         # ... and at the start and the end on the pretrained student's failures: at the start that is the same set
         start, middle, end = run["curve"][0], run["curve"][1:-1], run["curve"][-1]
-        assert (start["follow_initial"], start["teacher_fix_initial"]) == (start["follow"], start["teacher_fix"])
-        assert {"follow_initial", "teacher_fix_initial"} <= end.keys()
+        assert (start["follow_initial"], start["teacher_fix_initial"], start["mislead_initial"]) == (
+            start["follow"], start["teacher_fix"], start["teacher_fix_mislead"])
+        assert {"follow_initial", "teacher_fix_initial", "mislead_initial"} <= end.keys()
         assert not any("follow_initial" in point for point in middle)
         # the M-step's context shares, recorded on every logged step
         for key in ("vpd/feedback_coverage", "vpd/sibling_solution_coverage"):
@@ -168,6 +169,19 @@ def test_partial_credit_reward_ranks_failures_by_positions_right():
 
     rewards = partial_credit_reward(["b c a", "b a c", "b c", "b c a d", "x y z"], ["b c a"] * 5)
     assert rewards == pytest.approx([1.0, 0.1 / 3, 0.2 / 3, 0.075, 0.0])
+
+
+def test_bare_family_says_only_that_an_answer_is_wrong_on_the_letters_model():
+    """`bare`'s verifier restates the reward and its misleading feedback is the same sentence (specificity 0 by
+    construction); it pretrains nothing of its own: the letters model and cache."""
+    from benchmarks import learning, task, tinylm
+
+    bare = task.family("bare")
+    assert bare.verifier_feedback(["c b a", "c x a"], ["c b a"] * 2) == [None, "The answer is wrong."]
+    assert tinylm.misleading_feedback(bare, {"question": "reverse: a b c", "answer": "c b a"}, "c x a") == bare.FEEDBACK
+    size = learning.SIZES["estep2"]
+    assert learning.family_pretraining(size, "bare") == learning.family_pretraining(size, "letters")
+    assert learning.family_pretraining(size, "rotate")["family"] == "rotate"
 
 
 def test_rotate_family_operations_and_reworded_feedback():
@@ -295,6 +309,15 @@ def test_paired_differences_pair_runs_by_seed_across_files(tmp_path):
     row = next(line for line in paired.table(paired.load([str(tmp_path / "d.json")]), ["grpo"]).splitlines()
                if line.startswith("| vpd |"))
     assert "| +0.000 | +0.100 → +0.300 |" in row
+    # feedback specificity (real − misleading), on the current failures and on the fixed set, start → end
+    both = {"curve": [{"step": 0, "student": 0.5, "follow": 0.1, "teacher_fix": 0.3, "teacher_fix_mislead": 0.2,
+                       "follow_initial": 0.1, "teacher_fix_initial": 0.3, "mislead_initial": 0.2},
+                      {"step": 10, "student": 0.6, "follow": 0.2, "teacher_fix": 0.4, "teacher_fix_mislead": 0.4,
+                       "follow_initial": 0.3, "teacher_fix_initial": 0.5, "mislead_initial": 0.1}], "seconds": 1.0}
+    (tmp_path / "e.json").write_text(json.dumps({"size": {"seeds": [1]}, "results": {"vpd": [both]}}))
+    text = paired.table(paired.load([str(tmp_path / "e.json")]), ["grpo"])
+    assert "| specificity | follow rate, fixed set | specificity, fixed set |" in text
+    assert "| +0.200 | +0.100 → +0.000 | +0.100 → +0.300 | +0.100 → +0.400 |" in text
     # one configuration recorded under two names pools into one method's seeds
     (tmp_path / "c.json").write_text(json.dumps({"size": {"seeds": [3]}, "results": {"vpd_default": [run(0.8)]}}))
     pooled = paired.load([str(tmp_path / "a.json"), str(tmp_path / "c.json")], {"vpd_default": "vpd"})
