@@ -2007,6 +2007,14 @@ METHODS["vpd_default_succeeded"] = ("vpd", {"distil_groups": "succeeded"}, False
 #   Z134. on the fixed set VPD's specificity rises on `reveal` and `rotate` by ≥ +0.05 on average, on ≥ 8/10 seeds
 #         each; on `letters` it changes by less than a third of the follow rate's rise there (|Δ| ≤ +0.05), so the
 #         fixed-set follow rate's 0.30 → 0.45 is mostly the template, not the critique.
+# Outcome (specificity13_*.md; finals equal the earlier runs' on 30/30 seeds): held on `reveal` and `letters`, refuted
+# on `rotate`'s size. Fixed-set specificity: `reveal` 0.14 → 0.21 (+0.073 ± 0.009, 10/10), `rotate` 0.04 → 0.07
+# (+0.033 ± 0.013, 8/10), `letters` 0.04 → 0.05 (+0.013 ± 0.019, 6/10). The teacher's repair with misleading feedback
+# rose with the real one's: `letters` 0.26 → 0.40 (real 0.30 → 0.46), `rotate` 0.14 → 0.37 (0.18 → 0.44), `reveal`
+# 0.00 → 0.02 (0.14 → 0.23). So the E-step teaches reading where the pretrained teacher could not use the feedback's
+# content (`reveal`; `rotate` a little; the demo models, whose callback measures specificity: 0.10 → 0.39 and 0.13 →
+# 0.18, passive 0.13 and 0.11), and elsewhere mostly teaches the teacher to solve in the feedback's template, whatever
+# the feedback says (which still improves the M-step's targets there).
 METHODS["grpo_partial"] = ("grpo", {"reward": "partial"}, False)
 
 
