@@ -158,8 +158,10 @@ def test_demo_command(tmp_path, capsys):
     # ... also on the sums the student got wrong before training, which at the start are the same sums
     fixed = [e for e in history if "vpd/teacher_eval/teacher_repair_initial" in e]
     assert [e["step"] for e in fixed] == [1, 4]
-    assert fixed[0]["vpd/teacher_eval/teacher_repair_initial"] == fixed[0]["vpd/teacher_eval/teacher_repair"]
+    for key in ("teacher_repair", "feedback_specificity"):
+        assert fixed[0][f"vpd/teacher_eval/{key}_initial"] == fixed[0][f"vpd/teacher_eval/{key}"]
     assert "on the sums it got wrong before training" in printed and "on the sums wrong before training)" in summary
+    assert re.search(r"before training \d\.\d\d -> \d\.\d\d \(specificity [+-]\d\.\d\d -> [+-]\d\.\d\d\)", printed)
     assert (tmp_path / "metrics.csv").read_text().startswith("step,")
     assert (tmp_path / "metrics.png").stat().st_size > 0
 

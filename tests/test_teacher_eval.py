@@ -92,13 +92,14 @@ def test_callback_reads_the_teacher_on_the_first_evaluations_failures_too(monkey
     """The student first fails rows 0-1, later only row 3; the teacher repairs rows 0-1 and never row 3. The repair
     on the current failures falls 1 → 0 although the teacher did not change; on the first evaluation's failures it
     stays 1."""
-    _, rows, trainer, student_ids = hinted_trainer(4)
+    tokenizer, rows, trainer, student_ids = hinted_trainer(4)
     phase = {"student_fails": {0, 1}}
 
     def fake_generate(trainer_, model, prompt_ids, prompts, max_new_tokens):
         if [list(p) for p in prompt_ids] == [list(p) for p in student_ids]:
             return ["wrong" if i in phase["student_fails"] else "right" for i in range(4)], [[1]] * 4
-        return ["right" if i in (0, 1) else "wrong" for i in range(4)], [[1]] * 4  # the teacher
+        texts = [tokenizer.decode(p).replace(" ", "") for p in prompt_ids]  # the teacher reads rows 0-1's own hints
+        return ["right" if i in (0, 1) and f"hint{i}" in t else "wrong" for i, t in enumerate(texts)], [[1]] * 4
 
     def reward(completions, **kwargs):
         return [1.0 if c == "right" else 0.0 for c in completions]
@@ -113,7 +114,10 @@ def test_callback_reads_the_teacher_on_the_first_evaluations_failures_too(monkey
     assert later["vpd/teacher_eval/student_success"] == 0.75
     assert later["vpd/teacher_eval/teacher_repair"] == 0.0  # row 3, which the teacher never repairs
     assert later["vpd/teacher_eval/teacher_repair_initial"] == 1.0  # rows 0-1, as at the start
+    # ... by reading their feedback: with another row's it repairs neither
+    assert later["vpd/teacher_eval/feedback_specificity_initial"] == 1.0
     assert trainer._metrics["train"]["vpd/teacher_eval/teacher_repair_initial"] == [1.0, 1.0]
     without = teacher_eval.TeacherEvalCallback(trainer, Dataset.from_list(rows), reward, initial_attempts=False)
     without._run(0)
-    assert "vpd/teacher_eval/teacher_repair_initial" not in without.history[0]
+    assert not {"vpd/teacher_eval/teacher_repair_initial", "vpd/teacher_eval/feedback_specificity_initial"} & set(
+        without.history[0])

@@ -313,7 +313,8 @@ def teacher_eval_summary(history: list[dict]) -> dict[str, float]:
     """The teacher's measurements before training (`*_start`) and after it (`*_end`)."""
     out = {}
     for suffix, entry in (("start", history[0]), ("end", history[-1])):
-        for key in ("student_success", "teacher_repair", "feedback_specificity", "teacher_repair_initial"):
+        for key in ("student_success", "teacher_repair", "feedback_specificity", "teacher_repair_initial",
+                    "feedback_specificity_initial"):
             if f"vpd/teacher_eval/{key}" in entry:
                 out[f"{key}_{suffix}"] = entry[f"vpd/teacher_eval/{key}"]
     return out
@@ -322,18 +323,19 @@ def teacher_eval_summary(history: list[dict]) -> dict[str, float]:
 def teacher_line(final: dict[str, float]) -> str:
     """How the teacher changed: its greedy repair rate with the grader's feedback on the evaluation sums the student
     got wrong, and how much of it comes from this attempt's feedback (repair minus repair with another sum's
-    feedback)."""
+    feedback: the feedback specificity); the same on the sums it got wrong before training, where measured."""
     fixed = (
         f"; on the sums it got wrong before training {final['teacher_repair_initial_start']:.2f} -> "
-        f"{final['teacher_repair_initial_end']:.2f}"
+        f"{final['teacher_repair_initial_end']:.2f} (specificity {final['feedback_specificity_initial_start']:+.2f} -> "
+        f"{final['feedback_specificity_initial_end']:+.2f})"
         if "teacher_repair_initial_end" in final
         else ""
     )
     return (
         f"teacher repair on the sums the student gets wrong: {final['teacher_repair_start']:.2f} -> "
-        f"{final['teacher_repair_end']:.2f}{fixed} (feedback specificity {final['feedback_specificity_start']:+.2f} -> "
-        f"{final['feedback_specificity_end']:+.2f}); student greedy success {final['student_success_start']:.2f} -> "
-        f"{final['student_success_end']:.2f}"
+        f"{final['teacher_repair_end']:.2f} (feedback specificity {final['feedback_specificity_start']:+.2f} -> "
+        f"{final['feedback_specificity_end']:+.2f}){fixed}; student greedy success {final['student_success_start']:.2f}"
+        f" -> {final['student_success_end']:.2f}"
     )
 
 

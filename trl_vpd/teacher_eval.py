@@ -156,10 +156,12 @@ class TeacherEvalCallback(TrainerCallback):
     `dataset`; the numbers join the trainer's next log line.
 
     The repair rate reads the current student's failures, which grow harder as it learns, so a teacher that reads
-    better can still show a flat rate. `teacher_repair_initial` (with `initial_attempts=True`) reads the teacher on the
-    first evaluation's failures at every evaluation: the same set throughout (on the learning benchmark's `letters`
-    the teacher's follow rate on such a set rose 0.30 → 0.45 while on the current student's failures it went 0.30 →
-    0.28)."""
+    better can still show a flat rate. With `initial_attempts=True` the teacher is also read on the first evaluation's
+    failures at every evaluation, the same set throughout: `teacher_repair_initial` and `feedback_specificity_initial`
+    (its repair there minus its repair with misleading feedback). Read the specificity to know whether the teacher
+    reads the feedback: its repair also rises when it only learns to solve in the feedback's template (on the learning
+    benchmark's `letters` the repair on such a set rose 0.30 → 0.46 and the repair with misleading feedback 0.26 →
+    0.40; on `reveal` 0.14 → 0.23 against 0.00 → 0.02)."""
 
     def __init__(
         self, trainer, dataset, reward_func: Callable, eval_steps: int = 10, num_prompts: int = 32,
@@ -188,9 +190,9 @@ class TeacherEvalCallback(TrainerCallback):
             if self.initial is None:  # the first evaluation's failures are the fixed set
                 self.initial, fixed = attempts, metrics
             else:
-                fixed = evaluate_teacher(self.trainer, self.rows, self.reward_func, attempts=self.initial,
-                                         misleading=False)
+                fixed = evaluate_teacher(self.trainer, self.rows, self.reward_func, attempts=self.initial)
             metrics["vpd/teacher_eval/teacher_repair_initial"] = fixed["vpd/teacher_eval/teacher_repair"]
+            metrics["vpd/teacher_eval/feedback_specificity_initial"] = fixed["vpd/teacher_eval/feedback_specificity"]
         self.history.append({"step": step, **metrics})
         for key, value in metrics.items():
             self.trainer._metrics["train"][key].append(value)
