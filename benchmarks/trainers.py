@@ -2015,7 +2015,17 @@ METHODS["vpd_default_succeeded"] = ("vpd", {"distil_groups": "succeeded"}, False
 # content (`reveal`; `rotate` a little; the demo models, whose callback measures specificity: 0.10 → 0.39 and 0.13 →
 # 0.18, passive 0.13 and 0.11), and elsewhere mostly teaches the teacher to solve in the feedback's template, whatever
 # the feedback says (which still improves the M-step's targets there).
+# Does an E-step term aimed at reading make the default's teacher read, and a better student? The swapped-feedback term
+# (`e_step_swapped_feedback`: −log σ(β_E·g), g = log q(y|own critique) − log q(y|another problem's critique) on each
+# success; solving without reading raises both sides) was measured only on LoRA teachers and by the follow rate (Z1-Z3,
+# Z11: level students). Predictions, written before the runs (`--size estep2 --steps 150 --eval-every 10 --methods
+# vpd_default_swap`, seeds 45-54 on `letters` and `reveal`, 50-59 on `rotate`, `--out
+# benchmarks/results/swap13_{family}`, paired with specificity13_*.json and the files of Z128/Z134):
+#   Z135. fixed-set specificity at the end above the default's on `letters` by ≥ +0.05 on average (≥ 8/10 seeds) and
+#         on `reveal` by ≥ +0.02; the student within ±0.015 of the default on each family. Decision rule: a default
+#         only if the student gains ≥ +0.01 on the mean of the three with none below −0.01 (then fresh seeds first).
 METHODS["grpo_partial"] = ("grpo", {"reward": "partial"}, False)
+METHODS["vpd_default_swap"] = ("vpd", {"e_step_swapped_feedback": 1.0}, False)
 
 
 def partial_credit_reward(completions, answer, **kwargs) -> list[float]:
