@@ -2024,6 +2024,13 @@ METHODS["vpd_default_succeeded"] = ("vpd", {"distil_groups": "succeeded"}, False
 #   Z135. fixed-set specificity at the end above the default's on `letters` by ≥ +0.05 on average (≥ 8/10 seeds) and
 #         on `reveal` by ≥ +0.02; the student within ±0.015 of the default on each family. Decision rule: a default
 #         only if the student gains ≥ +0.01 on the mean of the three with none below −0.01 (then fresh seeds first).
+# Outcome (swap13_*.md; `python -m benchmarks.paired benchmarks/results/swap13_{family}.json
+# benchmarks/results/specificity13_{family}.json --against vpd_default`): held for the student, partly for the teacher.
+# Fixed-set specificity against the default: `letters` +0.036 ± 0.024 (8/10; 0.04 → 0.09 against 0.05; on the
+# current failures 0.05 against 0.01), `rotate` +0.051 ± 0.021 (7/10; 0.12 against 0.07), `reveal` +0.000 ± 0.006
+# (3/10). Student: `letters` −0.004 ± 0.003 (1/10), `reveal` −0.006 ± 0.004 (2/10), `rotate` +0.003 ± 0.004 (4/10):
+# mean −0.002, at 1.6-1.9× the run time. A teacher that reads more of the critique, where the pretrained one already
+# read some of it, makes no better student: no default changes.
 METHODS["grpo_partial"] = ("grpo", {"reward": "partial"}, False)
 METHODS["vpd_default_swap"] = ("vpd", {"e_step_swapped_feedback": 1.0}, False)
 
