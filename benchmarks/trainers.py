@@ -2031,6 +2031,11 @@ METHODS["vpd_default_succeeded"] = ("vpd", {"distil_groups": "succeeded"}, False
 # (3/10). Student: `letters` −0.004 ± 0.003 (1/10), `reveal` −0.006 ± 0.004 (2/10), `rotate` +0.003 ± 0.004 (4/10):
 # mean −0.002, at 1.6-1.9× the run time. A teacher that reads more of the critique, where the pretrained one already
 # read some of it, makes no better student: no default changes.
+# The larger model's teacher, read by its fixed-set specificity (Z128 measured only its follow rate there). Predictions,
+# written before the runs (as Z128's larger runs: Z119's `--pretrain-set` fields, `--methods vpd_default --seeds
+# 60,61,62,63,64,65,66,67,68,69 --out benchmarks/results/specificity13_larger_{family}`):
+#   Z136. the finals equal fixedset13_larger_*'s. Fixed-set specificity rises on `reveal` by ≥ +0.05 (≥ 8/10 seeds; its
+#         current-set rise was −0.02 → 0.05) and on `rotate` by ≥ +0.03; on `letters` it changes by less than ±0.05.
 METHODS["grpo_partial"] = ("grpo", {"reward": "partial"}, False)
 METHODS["vpd_default_swap"] = ("vpd", {"e_step_swapped_feedback": 1.0}, False)
 
